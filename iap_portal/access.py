@@ -1,0 +1,169 @@
+"""The access policy: which rows a user may see, and what they may do to them.
+
+Every view fetches through here. Both kinds of answer come from the same memberships, so
+"can see" and "may do" cannot disagree:
+
+- class teacher: pupils enrolled this school year in the classes they teach;
+- specialist: pupils with a support measure assigned to them (arrives with plans);
+- social pedagogue, coordinator: every pupil of their school;
+- municipality, agency: aggregates only, no row-level page at all.
+
+Outside one's scope is a 404 (the row's existence is not revealed); in scope but not
+allowed is a 403.
+"""
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from students.models import (
+    AGGREGATE_ROLES,
+    ClassGroup,
+    Membership,
+    Role,
+    School,
+    SchoolYear,
+    Student,
+)
+
+STAFF_ROLES = {Role.COORDINATOR, Role.SOCIAL_PEDAGOGUE}
+
+
+@dataclass
+class Access:
+    """A user's memberships, loaded once per request."""
+
+    user: object
+    memberships: list = field(default_factory=list)
+
+    def school_ids(self, *roles):
+        roles = set(roles)
+        return {m.school_id for m in self.memberships if m.school_id and m.role in roles}
+
+    def has_role(self, *roles):
+        roles = set(roles)
+        return any(m.role in roles for m in self.memberships)
+
+    @property
+    def roles(self):
+        return {m.role for m in self.memberships}
+
+    @property
+    def is_aggregate_only(self):
+        return bool(self.memberships) and self.roles <= AGGREGATE_ROLES
+
+    @property
+    def school_ids_all(self):
+        return {m.school_id for m in self.memberships if m.school_id}
+
+    @property
+    def coordinated_school_ids(self):
+        return self.school_ids(Role.COORDINATOR)
+
+
+def get_access(user) -> Access:
+    if not user.is_authenticated or not user.is_active:
+        return Access(user)
+    cached = getattr(user, "_iap_access", None)
+    if cached is None:
+        memberships = list(
+            Membership.objects.filter(user=user).select_related(
+                "school", "municipality", "specialist_type"
+            )
+        )
+        cached = Access(user, memberships)
+        user._iap_access = cached
+    return cached
+
+
+# --- Querysets: which rows may this user see ------------------------------------------------
+
+
+def _current_year_id():
+    year = SchoolYear.objects.current()
+    return year.pk if year else None
+
+
+def visible_students(user):
+    access = get_access(user)
+    staff_schools = access.school_ids(*STAFF_ROLES)
+    query = Student.objects.filter(school_id__in=staff_schools)
+    if access.has_role(Role.CLASS_TEACHER):
+        taught = Student.objects.filter(
+            enrollments__class_group__in=taught_class_groups(user)
+        ).values("pk")
+        query = query | Student.objects.filter(pk__in=taught)
+    # Specialists will see pupils with a measure assigned to them once plans exist.
+    return query
+
+
+def taught_class_groups(user):
+    """The classes this user teaches in the current school year, in schools where they are a
+    class teacher (a teacher whose class moved on at the new year no longer sees it)."""
+    access = get_access(user)
+    return ClassGroup.objects.filter(
+        class_teachers=user,
+        school_id__in=access.school_ids(Role.CLASS_TEACHER),
+        school_year_id=_current_year_id(),
+    )
+
+
+def visible_class_groups(user):
+    access = get_access(user)
+    staff_schools = access.school_ids(*STAFF_ROLES)
+    query = ClassGroup.objects.filter(school_id__in=staff_schools)
+    if access.has_role(Role.CLASS_TEACHER):
+        query = query | ClassGroup.objects.filter(pk__in=taught_class_groups(user).values("pk"))
+    return query.distinct()
+
+
+def managed_schools(user):
+    """Schools whose pupils, classes and staff this user manages (coordinator)."""
+    return School.objects.filter(pk__in=get_access(user).coordinated_school_ids)
+
+
+# --- Object permissions: may this user do X to this object ----------------------------------
+
+
+def can_manage_school(user, school_id) -> bool:
+    return school_id in get_access(user).coordinated_school_ids
+
+
+def can_edit_student(user, student) -> bool:
+    return can_manage_school(user, student.school_id)
+
+
+def get_student_or_404(user, pk, *, for_edit=False):
+    student = visible_students(user).filter(pk=pk).select_related("school").first()
+    if student is None:
+        raise Http404
+    if for_edit and not can_edit_student(user, student):
+        raise PermissionDenied
+    return student
+
+
+def get_class_group_or_404(user, pk, *, for_edit=False):
+    group = visible_class_groups(user).filter(pk=pk).select_related("school", "school_year").first()
+    if group is None:
+        raise Http404
+    if for_edit and not can_manage_school(user, group.school_id):
+        raise PermissionDenied
+    return group
+
+
+def get_membership_or_404(user, pk):
+    membership = (
+        Membership.objects.filter(pk=pk, school_id__in=get_access(user).coordinated_school_ids)
+        .select_related("user", "school", "specialist_type")
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def require_roles(user, *roles):
+    """Raise 403 unless the user holds one of the roles (pages that are not for everyone)."""
+    if not get_access(user).has_role(*roles):
+        raise PermissionDenied

@@ -1,0 +1,63 @@
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import render
+
+from students.models import ClassGroup, Enrollment, Role, School, SchoolYear, Student
+
+from . import access
+
+
+@login_required
+def home(request):
+    """One page per user, with a section for each role they hold."""
+    user_access = access.get_access(request.user)
+    roles = user_access.roles
+    year = SchoolYear.objects.current()
+    context = {"roles": roles, "school_year": year, "Role": Role}
+
+    if Role.CLASS_TEACHER in roles:
+        context["my_classes"] = (
+            access.taught_class_groups(request.user)
+            .select_related("school")
+            .prefetch_related(
+                Prefetch(
+                    "enrollments",
+                    queryset=Enrollment.objects.select_related("student").order_by(
+                        "student__last_name", "student__first_name"
+                    ),
+                )
+            )
+            .order_by("grade", "letter")
+        )
+
+    staff_school_ids = user_access.school_ids(*access.STAFF_ROLES)
+    if staff_school_ids:
+        context["staff_schools"] = (
+            School.objects.filter(pk__in=staff_school_ids)
+            .annotate(
+                active_pupils=Count(
+                    "students", filter=Q(students__status=Student.Status.ACTIVE), distinct=True
+                ),
+            )
+            .order_by("name")
+        )
+        context["class_count"] = ClassGroup.objects.filter(
+            school_id__in=staff_school_ids, school_year=year
+        ).count()
+
+    if user_access.has_role(Role.MUNICIPALITY, Role.AGENCY):
+        if Role.AGENCY in roles:
+            schools = School.objects.all()
+        else:
+            municipality_ids = {
+                m.municipality_id for m in user_access.memberships if m.role == Role.MUNICIPALITY
+            }
+            schools = School.objects.filter(municipality_id__in=municipality_ids)
+        context["aggregate_schools"] = (
+            schools.select_related("municipality")
+            .annotate(
+                active_pupils=Count("students", filter=Q(students__status=Student.Status.ACTIVE))
+            )
+            .order_by("municipality__name", "name")
+        )
+    return render(request, "home.html", context)

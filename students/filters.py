@@ -1,0 +1,50 @@
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .models import ClassGroup, Student
+
+
+class StudentFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Name or surname"), method="search")
+    class_group = django_filters.ModelChoiceFilter(
+        label=_("Class"),
+        queryset=ClassGroup.objects.none(),
+        method="in_class",
+        empty_label=_("All classes"),
+    )
+    grade = django_filters.ChoiceFilter(
+        label=_("Grade"),
+        choices=[(str(g), f"{g}.") for g in range(1, 13)],
+        method="in_grade",
+        empty_label=_("All grades"),
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=Student.Status.choices, empty_label=_("All")
+    )
+
+    class Meta:
+        model = Student
+        fields = ["q", "class_group", "grade", "status"]
+
+    def __init__(self, *args, class_groups, school_year, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.school_year = school_year
+        self.filters["class_group"].queryset = class_groups
+        self.form.fields["q"].widget = forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Search by name")}
+        )
+
+    def search(self, queryset, name, value):
+        for word in value.split()[:4]:
+            queryset = queryset.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+        return queryset
+
+    def in_class(self, queryset, name, value):
+        return queryset.filter(enrollments__class_group=value)
+
+    def in_grade(self, queryset, name, value):
+        return queryset.filter(
+            enrollments__school_year=self.school_year, enrollments__class_group__grade=int(value)
+        )

@@ -1,0 +1,202 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.forms import inlineformset_factory
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    SCHOOL_ROLES,
+    ClassGroup,
+    Guardian,
+    Membership,
+    Role,
+    School,
+    SchoolYear,
+    SpecialistType,
+    Student,
+)
+from .personas_kods import birth_date_from_personas_kods, format_personas_kods
+
+User = get_user_model()
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class SchoolChoiceMixin:
+    """A school field that only offers the schools the user manages, hidden when there is one."""
+
+    def setup_school(self, schools):
+        field = self.fields["school"]
+        field.queryset = schools
+        first_two = list(schools[:2])
+        if len(first_two) == 1:
+            field.initial = first_two[0]
+            field.widget = forms.HiddenInput()
+
+
+class StudentForm(SchoolChoiceMixin, forms.ModelForm):
+    class_group = forms.ModelChoiceField(
+        label=_("Class this school year"),
+        queryset=ClassGroup.objects.none(),
+        required=False,
+        empty_label=_("— not in a class —"),
+    )
+
+    class Meta:
+        model = Student
+        fields = [
+            "school",
+            "first_name",
+            "last_name",
+            "personas_kods",
+            "birth_date",
+            "gender",
+            "status",
+            "left_on",
+        ]
+        widgets = {"birth_date": DateInput(), "left_on": DateInput()}
+
+    def __init__(self, *args, schools, school_year, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.school_year = school_year
+        self.setup_school(schools)
+        self.fields["class_group"].queryset = ClassGroup.objects.filter(
+            school__in=schools, school_year=school_year
+        ).select_related("school")
+        if self.instance.pk:
+            self.initial["personas_kods"] = format_personas_kods(self.instance.personas_kods)
+            enrollment = self.instance.enrollments.filter(school_year=school_year).first()
+            if enrollment:
+                self.initial["class_group"] = enrollment.class_group_id
+
+    def clean(self):
+        cleaned = super().clean()
+        group = cleaned.get("class_group")
+        school = cleaned.get("school")
+        if group and school and group.school_id != school.pk:
+            self.add_error("class_group", _("The class belongs to another school."))
+        return cleaned
+
+    def _post_clean(self):
+        super()._post_clean()
+        # The model's clean() has normalised the code; cross-check it with the birth date.
+        code_date = birth_date_from_personas_kods(self.instance.personas_kods)
+        if code_date and "personas_kods" not in self.errors:
+            if self.instance.birth_date is None:
+                self.instance.birth_date = code_date
+            elif self.instance.birth_date != code_date:
+                self.add_error(
+                    "birth_date",
+                    _("The birth date does not match the personal identity code (%(date)s).")
+                    % {"date": code_date.strftime("%d.%m.%Y")},
+                )
+
+
+GuardianFormSet = inlineformset_factory(
+    Student,
+    Guardian,
+    fields=["name", "phone", "email"],
+    extra=1,
+    max_num=4,
+    validate_max=True,
+    can_delete=True,
+)
+
+
+class ClassGroupForm(SchoolChoiceMixin, forms.ModelForm):
+    class Meta:
+        model = ClassGroup
+        fields = ["school", "school_year", "grade", "letter", "class_teachers"]
+        widgets = {"class_teachers": forms.CheckboxSelectMultiple}
+        help_texts = {
+            "class_teachers": _(
+                "Staff of the school. A teacher chosen here gets the class "
+                "teacher role in the school."
+            )
+        }
+
+    def __init__(self, *args, schools, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_school(schools)
+        self.fields["grade"].widget = forms.NumberInput(attrs={"min": 1, "max": 12})
+        self.fields["school_year"].queryset = SchoolYear.objects.all()
+        if not self.instance.pk:
+            self.fields["school_year"].initial = SchoolYear.objects.current()
+        self.fields["class_teachers"].queryset = (
+            User.objects.filter(memberships__school__in=schools, is_active=True)
+            .distinct()
+            .order_by("last_name", "first_name", "username")
+        )
+        self.fields["class_teachers"].label_from_instance = lambda user: (
+            user.get_full_name() or user.username
+        )
+
+    def clean_grade(self):
+        grade = self.cleaned_data["grade"]
+        if not 1 <= grade <= 12:
+            raise ValidationError(_("The grade is a number from 1 to 12."))
+        return grade
+
+    def clean_letter(self):
+        return self.cleaned_data["letter"].strip().lower().rstrip(".")
+
+
+class StaffMemberForm(forms.Form):
+    """Add a role in the school to a person, creating their account when it is new."""
+
+    school = forms.ModelChoiceField(label=_("School"), queryset=School.objects.none())
+    email = forms.EmailField(label=_("E-mail"))
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    role = forms.ChoiceField(
+        label=_("Role"), choices=[(r.value, r.label) for r in Role if r in SCHOOL_ROLES]
+    )
+    specialist_type = forms.ModelChoiceField(
+        label=_("Specialist type"),
+        queryset=SpecialistType.objects.filter(is_active=True),
+        required=False,
+        help_text=_("Only for specialists."),
+    )
+
+    def __init__(self, *args, schools, **kwargs):
+        super().__init__(*args, **kwargs)
+        SchoolChoiceMixin.setup_school(self, schools)
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        role = cleaned.get("role")
+        if role == Role.SPECIALIST and not cleaned.get("specialist_type"):
+            self.add_error("specialist_type", _("Choose the specialist type."))
+        if role != Role.SPECIALIST:
+            cleaned["specialist_type"] = None
+        email, school = cleaned.get("email"), cleaned.get("school")
+        if email and school and role:
+            exists = Membership.objects.filter(
+                user__email__iexact=email, school=school, role=role
+            ).exists()
+            if exists:
+                raise ValidationError(_("This person already has this role in the school."))
+        return cleaned
+
+
+class ImportUploadForm(SchoolChoiceMixin, forms.Form):
+    school = forms.ModelChoiceField(label=_("School"), queryset=School.objects.none())
+    file = forms.FileField(
+        label=_("File (CSV or XLSX)"),
+        help_text=_(
+            "Columns: name, surname, personas kods, class, birth date, gender. "
+            "The first row holds the column names."
+        ),
+    )
+
+    def __init__(self, *args, schools, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_school(schools)

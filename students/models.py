@@ -1,0 +1,435 @@
+"""Schools, the national calendar, classes, pupils and staff roles."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .personas_kods import mask_personas_kods, normalise_personas_kods
+
+
+class Municipality(models.Model):
+    name = models.CharField(_("name"), max_length=150, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+
+    def __str__(self):
+        return self.name
+
+
+class School(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    registration_number = models.CharField(_("registration number"), max_length=20, unique=True)
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="schools",
+        verbose_name=_("municipality"),
+    )
+    allow_self_approval = models.BooleanField(
+        _("preparer may approve own plans"),
+        default=False,
+        help_text=_("Only for small schools where the coordinator also prepares plans."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
+
+    def __str__(self):
+        return self.name
+
+
+class SchoolYearQuerySet(models.QuerySet):
+    def current(self, today=None):
+        """The latest school year that has begun (in summer: the one just ended)."""
+        today = today or timezone.localdate()
+        started = self.filter(
+            semesters__number=Semester.Number.FIRST, semesters__start_date__lte=today
+        )
+        return started.order_by("-start_year").first() or self.order_by("start_year").first()
+
+
+class SchoolYear(models.Model):
+    """A national school year ("2025/2026"); the calendar is set by the Cabinet, so it is global."""
+
+    start_year = models.PositiveSmallIntegerField(_("first calendar year"), unique=True)
+
+    objects = SchoolYearQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_year"]
+        verbose_name = _("school year")
+        verbose_name_plural = _("school years")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_year__gte=2000, start_year__lte=2100),
+                name="schoolyear_start_year_range",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self):
+        return f"{self.start_year}/{self.start_year + 1}"
+
+
+class SemesterQuerySet(models.QuerySet):
+    def current(self, today=None):
+        today = today or timezone.localdate()
+        return (
+            self.filter(start_date__lte=today, end_date__gte=today)
+            .select_related("school_year")
+            .first()
+        )
+
+
+class Semester(models.Model):
+    class Number(models.IntegerChoices):
+        FIRST = 1, "I"
+        SECOND = 2, "II"
+
+    school_year = models.ForeignKey(
+        SchoolYear,
+        on_delete=models.CASCADE,
+        related_name="semesters",
+        verbose_name=_("school year"),
+    )
+    number = models.PositiveSmallIntegerField(_("semester"), choices=Number.choices)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+
+    objects = SemesterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["school_year__start_year", "number"]
+        verbose_name = _("semester")
+        verbose_name_plural = _("semesters")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school_year", "number"], name="semester_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__gt=models.F("start_date")), name="semester_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.school_year.name} {self.get_number_display()}"
+
+    def clean(self):
+        if self.start_date and self.end_date and self.end_date <= self.start_date:
+            raise ValidationError({"end_date": _("The semester must end after it starts.")})
+
+
+class ClassGroup(models.Model):
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="class_groups", verbose_name=_("school")
+    )
+    school_year = models.ForeignKey(
+        SchoolYear,
+        on_delete=models.PROTECT,
+        related_name="class_groups",
+        verbose_name=_("school year"),
+    )
+    grade = models.PositiveSmallIntegerField(_("grade"))
+    letter = models.CharField(_("letter"), max_length=3, blank=True)
+    class_teachers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="taught_class_groups",
+        verbose_name=_("class teachers"),
+    )
+
+    class Meta:
+        ordering = ["school_year", "grade", "letter"]
+        verbose_name = _("class")
+        verbose_name_plural = _("classes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "school_year", "grade", "letter"], name="classgroup_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(grade__gte=1, grade__lte=12), name="classgroup_grade_1_12"
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self):
+        return f"{self.grade}.{self.letter}" if self.letter else f"{self.grade}."
+
+
+class Student(models.Model):
+    class Gender(models.TextChoices):
+        FEMALE = "F", _("female")
+        MALE = "M", _("male")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("learning")
+        LEFT = "left", _("left the school")
+
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="students", verbose_name=_("school")
+    )
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    personas_kods = models.CharField(
+        _("personal identity code"),
+        max_length=11,
+        blank=True,
+        help_text=_("Optional. Old format DDMMYY-CNNNN or new 32NNNN-NNNNN."),
+    )
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    left_on = models.DateField(_("date left"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["last_name", "first_name", "pk"]
+        verbose_name = _("pupil")
+        verbose_name_plural = _("pupils")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "personas_kods"],
+                condition=~Q(personas_kods=""),
+                name="student_unique_personas_kods_per_school",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="left") | Q(left_on__isnull=True),
+                name="student_left_on_only_when_left",
+            ),
+        ]
+        indexes = [models.Index(fields=["school", "last_name", "first_name"])]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def masked_personas_kods(self):
+        return mask_personas_kods(self.personas_kods)
+
+    def clean(self):
+        errors = {}
+        if self.personas_kods:
+            try:
+                self.personas_kods = normalise_personas_kods(self.personas_kods)
+            except ValidationError as exc:
+                errors["personas_kods"] = exc.messages
+        if self.status == self.Status.LEFT and not self.left_on:
+            errors["left_on"] = _("Give the date the pupil left the school.")
+        if self.status == self.Status.ACTIVE and self.left_on:
+            errors["left_on"] = _("A pupil who is learning has no leaving date.")
+        if self.birth_date and self.birth_date > timezone.localdate():
+            errors["birth_date"] = _("The birth date cannot be in the future.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Guardian(models.Model):
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="guardians", verbose_name=_("pupil")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("guardian")
+        verbose_name_plural = _("guardians")
+
+    def __str__(self):
+        return self.name
+
+
+class Enrollment(models.Model):
+    """A pupil's class in one school year (at most one per year)."""
+
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("pupil")
+    )
+    class_group = models.ForeignKey(
+        ClassGroup, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("class")
+    )
+    # Copied from the class so the database can hold "one class per pupil and year".
+    school_year = models.ForeignKey(
+        SchoolYear, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+
+    class Meta:
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "school_year"], name="enrollment_one_class_per_year"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.student} — {self.class_group} ({self.school_year})"
+
+    def save(self, *args, **kwargs):
+        self.school_year_id = self.class_group.school_year_id
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        if (
+            self.student_id
+            and self.class_group_id
+            and self.student.school_id != self.class_group.school_id
+        ):
+            raise ValidationError(_("The class belongs to another school."))
+
+
+class SpecialistType(models.Model):
+    """Who delivers consultations: psihologs, logopēds, … (an editable list)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("specialist type")
+        verbose_name_plural = _("specialist types")
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    CLASS_TEACHER = "class_teacher", _("class teacher")
+    SPECIALIST = "specialist", _("specialist")
+    SOCIAL_PEDAGOGUE = "social_pedagogue", _("social pedagogue")
+    COORDINATOR = "coordinator", _("coordinator")
+    MUNICIPALITY = "municipality", _("municipality coordinator")
+    AGENCY = "agency", _("agency (IKVD)")
+
+
+SCHOOL_ROLES = {Role.CLASS_TEACHER, Role.SPECIALIST, Role.SOCIAL_PEDAGOGUE, Role.COORDINATOR}
+AGGREGATE_ROLES = {Role.MUNICIPALITY, Role.AGENCY}
+
+
+class Membership(models.Model):
+    """A user's role: in a school, over a municipality's schools, or over all (agency)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    school = models.ForeignKey(
+        School,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("school"),
+    )
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("municipality"),
+    )
+    specialist_type = models.ForeignKey(
+        SpecialistType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("specialist type"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["role", "pk"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.CheckConstraint(
+                name="membership_scope_matches_role",
+                condition=(
+                    Q(
+                        role__in=[r.value for r in SCHOOL_ROLES],
+                        school__isnull=False,
+                        municipality__isnull=True,
+                    )
+                    | Q(role=Role.MUNICIPALITY, school__isnull=True, municipality__isnull=False)
+                    | Q(role=Role.AGENCY, school__isnull=True, municipality__isnull=True)
+                ),
+            ),
+            models.CheckConstraint(
+                name="membership_specialist_type_only_for_specialists",
+                condition=Q(role=Role.SPECIALIST) | Q(specialist_type__isnull=True),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "school", "role"],
+                condition=Q(school__isnull=False),
+                name="membership_unique_school_role",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "municipality"],
+                condition=Q(role=Role.MUNICIPALITY),
+                name="membership_unique_municipality",
+            ),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(role=Role.AGENCY), name="membership_unique_agency"
+            ),
+        ]
+
+    def __str__(self):
+        scope = self.school or self.municipality or _("all schools")
+        return f"{self.user} — {self.get_role_display()} ({scope})"
+
+    @cached_property
+    def scope_label(self):
+        return str(self.school or self.municipality or _("all schools"))
+
+    def clean(self):
+        errors = {}
+        if self.role in SCHOOL_ROLES:
+            if not self.school_id:
+                errors["school"] = _("This role belongs to a school: choose the school.")
+            self.municipality = None
+        elif self.role == Role.MUNICIPALITY:
+            if not self.municipality_id:
+                errors["municipality"] = _("Choose the municipality.")
+            self.school = None
+        elif self.role == Role.AGENCY:
+            self.school = None
+            self.municipality = None
+        if self.role == Role.SPECIALIST and not self.specialist_type_id:
+            errors["specialist_type"] = _("Choose the specialist type.")
+        if self.role != Role.SPECIALIST:
+            self.specialist_type = None
+        if errors:
+            raise ValidationError(errors)

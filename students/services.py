@@ -1,0 +1,137 @@
+"""Writes that span several models: saving a pupil with their class, the import, staff."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from .models import ClassGroup, Enrollment, Membership, Role, School, SchoolYear, Student
+
+User = get_user_model()
+
+
+def set_enrollment(*, student: Student, school_year: SchoolYear, class_group: ClassGroup | None):
+    """Put the pupil in this class for the year (or in none)."""
+    if class_group is None:
+        Enrollment.objects.filter(student=student, school_year=school_year).delete()
+        return None
+    enrollment, _created = Enrollment.objects.update_or_create(
+        student=student, school_year=school_year, defaults={"class_group": class_group}
+    )
+    return enrollment
+
+
+@transaction.atomic
+def save_student(*, form, guardians, school_year: SchoolYear) -> Student:
+    student = form.save()
+    guardians.instance = student
+    guardians.save()
+    set_enrollment(
+        student=student, school_year=school_year, class_group=form.cleaned_data.get("class_group")
+    )
+    return student
+
+
+@transaction.atomic
+def import_students(*, check, school: School, school_year: SchoolYear) -> dict:
+    """Save a fully valid import check; all or nothing."""
+    if not check.is_valid:
+        raise ValueError("Only a valid import can be saved.")
+    classes = {
+        (g.grade, g.letter): g
+        for g in ClassGroup.objects.filter(school=school, school_year=school_year)
+    }
+    existing = Student.objects.in_bulk([row.student_id for row in check.rows if row.student_id])
+    counts = {"created": 0, "updated": 0, "classes": 0}
+    for row in check.rows:
+        data = row.cleaned
+        key = (data["grade"], data["letter"])
+        group = classes.get(key)
+        if group is None:
+            group = ClassGroup.objects.create(
+                school=school, school_year=school_year, grade=data["grade"], letter=data["letter"]
+            )
+            classes[key] = group
+            counts["classes"] += 1
+        student = existing.get(row.student_id) if row.student_id else None
+        fields = {
+            name: data[name]
+            for name in ("first_name", "last_name", "personas_kods", "birth_date", "gender")
+        }
+        if student is None or student.school_id != school.pk:
+            student = Student.objects.create(school=school, **fields)
+            counts["created"] += 1
+        else:
+            # Keep what the file leaves blank; the e-journal's values win otherwise.
+            changed = [
+                n for n, v in fields.items() if v not in ("", None) and getattr(student, n) != v
+            ]
+            for name in changed:
+                setattr(student, name, fields[name])
+            if changed:
+                student.save(update_fields=[*changed, "updated_at"])
+            counts["updated"] += 1
+        set_enrollment(student=student, school_year=school_year, class_group=group)
+    return counts
+
+
+@transaction.atomic
+def save_class_group(*, form) -> ClassGroup:
+    """Save the class and give each of its teachers the class teacher role in the school."""
+    group = form.save()
+    for teacher in group.class_teachers.all():
+        Membership.objects.get_or_create(user=teacher, school=group.school, role=Role.CLASS_TEACHER)
+    return group
+
+
+@transaction.atomic
+def add_staff_member(*, school, email, first_name, last_name, role, specialist_type, request):
+    """Give a person a role in the school, creating their account (and sending a link to set
+    a password) when they are new."""
+    user = User.objects.filter(email__iexact=email).order_by("pk").first()
+    created = user is None
+    if created:
+        user = User(username=email, email=email, first_name=first_name, last_name=last_name)
+        user.set_unusable_password()
+        user.save()
+    membership = Membership.objects.create(
+        user=user, school=school, role=role, specialist_type=specialist_type
+    )
+    if created:
+        transaction.on_commit(lambda: send_welcome_email(user=user, request=request))
+    return membership, created
+
+
+def send_welcome_email(*, user, request):
+    """A link to set a password (the password-reset flow, with a welcome text)."""
+    context = {
+        "email": user.email,
+        "domain": request.get_host(),
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "user": user,
+        "token": default_token_generator.make_token(user),
+        "protocol": "https" if request.is_secure() else "http",
+    }
+    PasswordResetForm().send_mail(
+        "registration/welcome_subject.txt",
+        "registration/welcome_email.txt",
+        context,
+        None,
+        user.email,
+    )
+
+
+@transaction.atomic
+def remove_staff_member(*, membership: Membership) -> None:
+    if membership.role == Role.CLASS_TEACHER:
+        # Past years keep who taught the class; from this year on the teacher is removed.
+        current = SchoolYear.objects.current()
+        for group in ClassGroup.objects.filter(
+            school=membership.school,
+            class_teachers=membership.user,
+            school_year__start_year__gte=current.start_year if current else 0,
+        ):
+            group.class_teachers.remove(membership.user)
+    membership.delete()

@@ -1,0 +1,326 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from iap_portal import access
+from iap_portal.access import get_access
+
+from . import services
+from .filters import StudentFilter
+from .forms import ClassGroupForm, GuardianFormSet, ImportUploadForm, StaffMemberForm, StudentForm
+from .importer import ImportFileError, check_rows, read_table
+from .models import SCHOOL_ROLES, ClassGroup, Enrollment, Membership, Role, SchoolYear, Student
+
+IMPORT_SESSION_KEY = "students_import"
+
+
+def _current_year_or_none():
+    return SchoolYear.objects.current()
+
+
+def _page(request, queryset):
+    paginator = Paginator(queryset, settings.IAP_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    page.elided = paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    return page
+
+
+# --- Pupils ---------------------------------------------------------------------------------
+
+
+@login_required
+def student_list(request):
+    access.require_roles(request.user, *SCHOOL_ROLES)
+    year = _current_year_or_none()
+    class_groups = access.visible_class_groups(request.user).filter(school_year=year)
+    students = (
+        access.visible_students(request.user)
+        .select_related("school")
+        .prefetch_related(
+            Prefetch(
+                "enrollments",
+                queryset=Enrollment.objects.filter(school_year=year).select_related("class_group"),
+                to_attr="current_enrollments",
+            )
+        )
+        .order_by("last_name", "first_name", "pk")
+    )
+    student_filter = StudentFilter(
+        request.GET or None,
+        queryset=students,
+        class_groups=class_groups.order_by("grade", "letter"),
+        school_year=year,
+    )
+    qs = student_filter.qs if student_filter.is_bound else students
+    if student_filter.is_bound and not student_filter.is_valid():
+        qs = students.none()
+    page = _page(request, qs)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "students/student_list.html",
+        {
+            "filter": student_filter,
+            "page": page,
+            "school_year": year,
+            "query": query.urlencode(),
+            "can_manage": bool(get_access(request.user).coordinated_school_ids),
+            "is_filtered": any(v for k, v in request.GET.items() if k != "page"),
+        },
+    )
+
+
+@login_required
+def student_detail(request, pk):
+    student = access.get_student_or_404(request.user, pk)
+    enrollments = student.enrollments.select_related("class_group", "school_year").order_by(
+        "-school_year__start_year"
+    )
+    return render(
+        request,
+        "students/student_detail.html",
+        {
+            "student": student,
+            "enrollments": enrollments,
+            "guardians": student.guardians.all(),
+            "can_edit": access.can_edit_student(request.user, student),
+        },
+    )
+
+
+def _student_form(request, student=None):
+    year = _current_year_or_none()
+    if year is None:
+        messages.error(request, _("No school year exists yet: a school year must be added first."))
+        return redirect("student_list")
+    schools = access.managed_schools(request.user)
+    if student is None:
+        student = Student()
+    data = request.POST if request.method == "POST" else None
+    form = StudentForm(data, instance=student, schools=schools, school_year=year)
+    guardians = GuardianFormSet(data, instance=student, prefix="guardians")
+    if request.method == "POST" and form.is_valid() and guardians.is_valid():
+        created = student.pk is None
+        student = services.save_student(form=form, guardians=guardians, school_year=year)
+        message = (
+            _("The pupil %(name)s was added.") if created else _("Changes to %(name)s were saved.")
+        )
+        messages.success(request, message % {"name": student.full_name})
+        return redirect("student_detail", pk=student.pk)
+    return render(
+        request,
+        "students/student_form.html",
+        {"form": form, "guardians": guardians, "student": student, "school_year": year},
+    )
+
+
+@login_required
+def student_create(request):
+    access.require_roles(request.user, Role.COORDINATOR)
+    return _student_form(request)
+
+
+@login_required
+def student_update(request, pk):
+    student = access.get_student_or_404(request.user, pk, for_edit=True)
+    return _student_form(request, student)
+
+
+# --- Import ---------------------------------------------------------------------------------
+
+
+@login_required
+def student_import(request):
+    access.require_roles(request.user, Role.COORDINATOR)
+    year = _current_year_or_none()
+    schools = access.managed_schools(request.user)
+    form = ImportUploadForm(request.POST or None, request.FILES or None, schools=schools)
+    check = None
+    if request.method == "POST" and form.is_valid():
+        school = form.cleaned_data["school"]
+        if year is None:
+            form.add_error(None, _("No school year exists yet: a school year must be added first."))
+        else:
+            try:
+                rows = read_table(form.cleaned_data["file"])
+            except ImportFileError as exc:
+                form.add_error("file", str(exc))
+            else:
+                check = check_rows(rows, school=school, school_year=year)
+                if check.is_valid:
+                    request.session[IMPORT_SESSION_KEY] = {
+                        "school": school.pk,
+                        "year": year.pk,
+                        "name": form.cleaned_data["file"].name,
+                        "rows": rows,
+                    }
+                else:
+                    request.session.pop(IMPORT_SESSION_KEY, None)
+    return render(
+        request,
+        "students/student_import.html",
+        {"form": form, "check": check, "school_year": year},
+    )
+
+
+@login_required
+@require_POST
+def student_import_confirm(request):
+    access.require_roles(request.user, Role.COORDINATOR)
+    pending = request.session.get(IMPORT_SESSION_KEY)
+    if not pending:
+        messages.error(request, _("There is no checked file to import: upload it again."))
+        return redirect("student_import")
+    school = access.managed_schools(request.user).filter(pk=pending["school"]).first()
+    year = SchoolYear.objects.filter(pk=pending["year"]).first()
+    if school is None or year is None:
+        request.session.pop(IMPORT_SESSION_KEY, None)
+        messages.error(request, _("There is no checked file to import: upload it again."))
+        return redirect("student_import")
+    # Check again: the school's pupils may have changed since the preview.
+    check = check_rows([tuple(r) for r in pending["rows"]], school=school, school_year=year)
+    if not check.is_valid:
+        request.session.pop(IMPORT_SESSION_KEY, None)
+        messages.error(request, _("The pupils changed since the check: upload the file again."))
+        return redirect("student_import")
+    counts = services.import_students(check=check, school=school, school_year=year)
+    request.session.pop(IMPORT_SESSION_KEY, None)
+    messages.success(
+        request,
+        _(
+            "Import done: %(created)d pupils added, %(updated)d updated, "
+            "%(classes)d classes created."
+        )
+        % counts,
+    )
+    return redirect("student_list")
+
+
+# --- Classes --------------------------------------------------------------------------------
+
+
+@login_required
+def class_list(request):
+    access.require_roles(request.user, Role.COORDINATOR)
+    years = list(SchoolYear.objects.all())
+    current = _current_year_or_none()
+    year = current
+    wanted = request.GET.get("year")
+    if wanted and wanted.isdigit():
+        year = next((y for y in years if y.pk == int(wanted)), current)
+    groups = (
+        ClassGroup.objects.filter(school__in=access.managed_schools(request.user), school_year=year)
+        .select_related("school", "school_year")
+        .prefetch_related("class_teachers")
+        .annotate(pupil_count=Count("enrollments"))
+        .order_by("school__name", "grade", "letter")
+    )
+    return render(
+        request,
+        "students/class_list.html",
+        {"groups": groups, "years": years, "year": year, "current_year": current},
+    )
+
+
+def _class_form(request, group):
+    schools = access.managed_schools(request.user)
+    form = ClassGroupForm(request.POST or None, instance=group, schools=schools)
+    if request.method == "POST" and form.is_valid():
+        created = group.pk is None
+        group = services.save_class_group(form=form)
+        messages.success(
+            request,
+            (_("Class %(label)s was added.") if created else _("Class %(label)s was saved."))
+            % {"label": group.label},
+        )
+        return redirect(f"{reverse('class_list')}?year={group.school_year_id}")
+    return render(request, "students/class_form.html", {"form": form, "group": group})
+
+
+@login_required
+def class_create(request):
+    access.require_roles(request.user, Role.COORDINATOR)
+    return _class_form(request, ClassGroup())
+
+
+@login_required
+def class_update(request, pk):
+    group = access.get_class_group_or_404(request.user, pk, for_edit=True)
+    return _class_form(request, group)
+
+
+# --- Staff ----------------------------------------------------------------------------------
+
+
+@login_required
+def staff_list(request):
+    access.require_roles(request.user, Role.COORDINATOR)
+    memberships = (
+        Membership.objects.filter(school__in=access.managed_schools(request.user))
+        .select_related("user", "school", "specialist_type")
+        .order_by("school__name", "user__last_name", "user__first_name", "role")
+    )
+    return render(request, "students/staff_list.html", {"page": _page(request, memberships)})
+
+
+@login_required
+def staff_create(request):
+    access.require_roles(request.user, Role.COORDINATOR)
+    form = StaffMemberForm(request.POST or None, schools=access.managed_schools(request.user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        membership, created = services.add_staff_member(
+            school=data["school"],
+            email=data["email"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            role=data["role"],
+            specialist_type=data["specialist_type"],
+            request=request,
+        )
+        if created:
+            messages.success(
+                request,
+                _("%(name)s was added; a link to set a password was sent to %(email)s.")
+                % {"name": membership.user.get_full_name(), "email": membership.user.email},
+            )
+        else:
+            messages.success(
+                request,
+                _("%(name)s now also has the role %(role)s.")
+                % {
+                    "name": membership.user.get_full_name() or membership.user.username,
+                    "role": membership.get_role_display(),
+                },
+            )
+        return redirect("staff_list")
+    return render(request, "students/staff_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_remove(request, pk):
+    access.require_roles(request.user, Role.COORDINATOR)
+    membership = access.get_membership_or_404(request.user, pk)
+    if membership.user_id == request.user.pk and membership.role == Role.COORDINATOR:
+        messages.error(request, _("You cannot remove your own coordinator role."))
+        return redirect("staff_list")
+    if request.method == "POST":
+        services.remove_staff_member(membership=membership)
+        messages.success(
+            request,
+            _("The role %(role)s of %(name)s was removed.")
+            % {
+                "role": membership.get_role_display(),
+                "name": membership.user.get_full_name() or membership.user.username,
+            },
+        )
+        return redirect("staff_list")
+    return render(request, "students/staff_confirm_remove.html", {"membership": membership})
