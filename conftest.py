@@ -1,0 +1,126 @@
+"""The fixed cast every view is tested against (see conventions.md).
+
+Two schools in two municipalities. In school A: a class teacher of 7.a (alice), a teacher of
+8.b (bob), a specialist, the social pedagogue and the coordinator. School B has its own
+coordinator. Above them: a municipality user for A's municipality and an agency user.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.utils import timezone
+
+from students.models import Role, SpecialistType
+from students.tests.factories import (
+    ClassGroupFactory,
+    MembershipFactory,
+    SchoolFactory,
+    SchoolYearFactory,
+    StudentFactory,
+    UserFactory,
+    enrol,
+)
+
+CAST_ROLES = [
+    "class_teacher",
+    "other_teacher",
+    "specialist",
+    "social_pedagogue",
+    "coordinator",
+    "other_coordinator",
+    "municipality",
+    "agency",
+]
+
+
+def current_start_year():
+    today = timezone.localdate()
+    return today.year if today.month >= 9 else today.year - 1
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Hashing the cast's passwords with PBKDF2 costs seconds per test; MD5 is fine in tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class Cast:
+    school: object
+    other_school: object
+    year: object
+    last_year: object
+    class_group: object
+    other_class: object
+    student: object
+    other_student: object
+    outsider_student: object
+    users: dict
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["users"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@pytest.fixture
+def cast(db):
+    year = SchoolYearFactory(start_year=current_start_year())
+    last_year = SchoolYearFactory(start_year=current_start_year() - 1)
+    school = SchoolFactory(name="Preiļu 1.pamatskola")
+    other_school = SchoolFactory(name="Rīgas 1.vidusskola")
+    users = {role: UserFactory(username=role) for role in CAST_ROLES}
+    psihologs = SpecialistType.objects.get(name="psihologs")
+
+    class_group = ClassGroupFactory(school=school, school_year=year, grade=7, letter="a")
+    other_class = ClassGroupFactory(school=school, school_year=year, grade=8, letter="b")
+    class_group.class_teachers.add(users["class_teacher"])
+    other_class.class_teachers.add(users["other_teacher"])
+
+    MembershipFactory(user=users["class_teacher"], school=school, role=Role.CLASS_TEACHER)
+    MembershipFactory(user=users["other_teacher"], school=school, role=Role.CLASS_TEACHER)
+    MembershipFactory(
+        user=users["specialist"], school=school, role=Role.SPECIALIST, specialist_type=psihologs
+    )
+    MembershipFactory(user=users["social_pedagogue"], school=school, role=Role.SOCIAL_PEDAGOGUE)
+    MembershipFactory(user=users["coordinator"], school=school, role=Role.COORDINATOR)
+    MembershipFactory(user=users["other_coordinator"], school=other_school, role=Role.COORDINATOR)
+    MembershipFactory(
+        user=users["municipality"],
+        school=None,
+        municipality=school.municipality,
+        role=Role.MUNICIPALITY,
+    )
+    MembershipFactory(user=users["agency"], school=None, role=Role.AGENCY)
+
+    student = StudentFactory(school=school, first_name="Elza", last_name="Bērziņa")
+    other_student = StudentFactory(school=school, first_name="Kārlis", last_name="Ozols")
+    outsider_student = StudentFactory(school=other_school, first_name="Marta", last_name="Liepa")
+    enrol(student, class_group)
+    enrol(other_student, other_class)
+    enrol(outsider_student, ClassGroupFactory(school=other_school, school_year=year, grade=7))
+    return Cast(
+        school=school,
+        other_school=other_school,
+        year=year,
+        last_year=last_year,
+        class_group=class_group,
+        other_class=other_class,
+        student=student,
+        other_student=other_student,
+        outsider_student=outsider_student,
+        users=users,
+    )
+
+
+@pytest.fixture
+def login(client):
+    """Log the test client in as a user and return it."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login

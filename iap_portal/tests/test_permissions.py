@@ -1,0 +1,135 @@
+"""Every URL of the URLconf × every role of the cast, for GET and POST.
+
+The list of URLs is generated from the URLconf: a new URL without a row in EXPECTED fails
+``test_it_covers_every_url``, so no page can skip the matrix.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from conftest import CAST_ROLES
+
+OK = "ok"  # 2xx, or a redirect that is not to the login page
+LOGIN = "login"  # redirect to the login page
+ROLES = [*CAST_ROLES, "anonymous"]
+SCHOOL_STAFF = ["class_teacher", "other_teacher", "specialist", "social_pedagogue"]
+
+
+def only(allowed, otherwise, **overrides):
+    table = {role: (OK if role in allowed else otherwise) for role in CAST_ROLES}
+    table["anonymous"] = LOGIN
+    table.update(overrides)
+    return table
+
+
+PUBLIC = {role: OK for role in ROLES}
+COORDINATORS = ["coordinator", "other_coordinator"]
+SCHOOL_ROLES = [*SCHOOL_STAFF, *COORDINATORS]
+
+# url name -> {method -> {role -> expected}}
+EXPECTED = {
+    "home": {"GET": only(CAST_ROLES, 403), "POST": only(CAST_ROLES, 403)},
+    "login": {"GET": PUBLIC, "POST": PUBLIC},
+    "logout": {"GET": {r: 405 for r in ROLES}, "POST": {r: LOGIN for r in ROLES}},
+    "password_change": {"GET": only(CAST_ROLES, 403), "POST": only(CAST_ROLES, 403)},
+    "password_change_done": {"GET": only(CAST_ROLES, 403), "POST": only([], 405)},
+    "password_reset": {"GET": PUBLIC, "POST": PUBLIC},
+    "password_reset_done": {"GET": PUBLIC, "POST": {r: 405 for r in ROLES}},
+    "password_reset_confirm": {"GET": PUBLIC, "POST": PUBLIC},
+    "password_reset_complete": {"GET": PUBLIC, "POST": {r: 405 for r in ROLES}},
+    "set_language": {"GET": PUBLIC, "POST": PUBLIC},
+    "student_list": {"GET": only(SCHOOL_ROLES, 403), "POST": only(SCHOOL_ROLES, 403)},
+    "student_create": {"GET": only(COORDINATORS, 403), "POST": only(COORDINATORS, 403)},
+    "student_import": {"GET": only(COORDINATORS, 403), "POST": only(COORDINATORS, 403)},
+    "student_import_confirm": {
+        "GET": {**{r: 405 for r in CAST_ROLES}, "anonymous": LOGIN},
+        "POST": only(COORDINATORS, 403),
+    },
+    # The cast's pupil is in alice's class 7.a of school A.
+    "student_detail": {
+        m: only(["class_teacher", "social_pedagogue", "coordinator"], 404) for m in ("GET", "POST")
+    },
+    "student_update": {
+        m: only(["coordinator"], 404, class_teacher=403, social_pedagogue=403)
+        for m in ("GET", "POST")
+    },
+    "class_list": {"GET": only(COORDINATORS, 403), "POST": only(COORDINATORS, 403)},
+    "class_create": {"GET": only(COORDINATORS, 403), "POST": only(COORDINATORS, 403)},
+    "class_update": {
+        m: only(["coordinator"], 404, class_teacher=403, social_pedagogue=403)
+        for m in ("GET", "POST")
+    },
+    "staff_list": {"GET": only(COORDINATORS, 403), "POST": only(COORDINATORS, 403)},
+    "staff_create": {"GET": only(COORDINATORS, 403), "POST": only(COORDINATORS, 403)},
+    "staff_remove": {
+        m: only(["coordinator"], 403, other_coordinator=404) for m in ("GET", "POST")
+    },
+}
+
+
+def app_url_names():
+    """Named URLs of the project, except the Django admin (tested on its own below)."""
+    names = set()
+
+    def walk(patterns, namespace=None):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "admin":
+                    continue
+                walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def url_for(name, cast):
+    kwargs = {}
+    if name in {"student_detail", "student_update"}:
+        kwargs = {"pk": cast.student.pk}
+    elif name == "class_update":
+        kwargs = {"pk": cast.class_group.pk}
+    elif name == "staff_remove":
+        kwargs = {"pk": cast.class_teacher.memberships.get().pk}
+    elif name == "password_reset_confirm":
+        kwargs = {"uidb64": "MQ", "token": "set-password"}
+    return reverse(name, kwargs=kwargs)
+
+
+def outcome(response):
+    code = response.status_code
+    if code in (301, 302) and "/accounts/login/" in response["Location"]:
+        return LOGIN
+    if code < 400:
+        return OK
+    return code
+
+
+def test_it_covers_every_url():
+    assert app_url_names() == set(EXPECTED), "every URL needs its row in the permission matrix"
+
+
+CASES = [
+    (name, method, role)
+    for name in sorted(EXPECTED)
+    for method in ("GET", "POST")
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("name", "method", "role"), CASES)
+def test_it_answers_each_role_as_expected(client, cast, name, method, role):
+    if role != "anonymous":
+        client.force_login(cast.users[role])
+    url = url_for(name, cast)
+    response = client.get(url) if method == "GET" else client.post(url, {})
+    assert outcome(response) == EXPECTED[name][method][role], (name, method, role)
+
+
+@pytest.mark.parametrize("role", CAST_ROLES)
+def test_it_keeps_every_role_out_of_the_admin(client, cast, role):
+    client.force_login(cast.users[role])
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
