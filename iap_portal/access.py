@@ -13,6 +13,7 @@ allowed is a 403.
 """
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -61,6 +62,11 @@ class Access:
     def coordinated_school_ids(self):
         return self.school_ids(Role.COORDINATOR)
 
+    @cached_property
+    def current_year(self):
+        """The current school year, looked up once per request."""
+        return SchoolYear.objects.current()
+
 
 def get_access(user) -> Access:
     if not user.is_authenticated or not user.is_active:
@@ -80,9 +86,8 @@ def get_access(user) -> Access:
 # --- Querysets: which rows may this user see ------------------------------------------------
 
 
-def _current_year_id():
-    year = SchoolYear.objects.current()
-    return year.pk if year else None
+def current_school_year(user):
+    return get_access(user).current_year if user.is_authenticated else SchoolYear.objects.current()
 
 
 def visible_students(user):
@@ -105,7 +110,7 @@ def taught_class_groups(user):
     return ClassGroup.objects.filter(
         class_teachers=user,
         school_id__in=access.school_ids(Role.CLASS_TEACHER),
-        school_year_id=_current_year_id(),
+        school_year=access.current_year,
     )
 
 

@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import render
 
-from students.models import ClassGroup, Enrollment, Role, School, SchoolYear, Student
+from students.models import ClassGroup, Enrollment, Role, School, Student
 
 from . import access
 
@@ -12,7 +12,7 @@ def home(request):
     """One page per user, with a section for each role they hold."""
     user_access = access.get_access(request.user)
     roles = user_access.roles
-    year = SchoolYear.objects.current()
+    year = user_access.current_year
     context = {"roles": roles, "school_year": year, "Role": Role}
 
     if Role.CLASS_TEACHER in roles:

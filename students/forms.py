@@ -34,12 +34,23 @@ class SchoolChoiceMixin:
         field = self.fields["school"]
         field.queryset = schools
         first_two = list(schools[:2])
-        if len(first_two) == 1:
-            field.initial = first_two[0]
+        self.only_school = first_two[0] if len(first_two) == 1 else None
+        if self.only_school:
+            field.initial = self.only_school
+            field.required = False
             field.widget = forms.HiddenInput()
+
+    def clean_school(self):
+        return self.cleaned_data.get("school") or self.only_school
 
 
 class StudentForm(SchoolChoiceMixin, forms.ModelForm):
+    personas_kods = forms.CharField(
+        label=_("Personal identity code"),
+        max_length=14,
+        required=False,
+        help_text=Student._meta.get_field("personas_kods").help_text,
+    )
     class_group = forms.ModelChoiceField(
         label=_("Class this school year"),
         queryset=ClassGroup.objects.none(),
@@ -146,7 +157,7 @@ class ClassGroupForm(SchoolChoiceMixin, forms.ModelForm):
         return self.cleaned_data["letter"].strip().lower().rstrip(".")
 
 
-class StaffMemberForm(forms.Form):
+class StaffMemberForm(SchoolChoiceMixin, forms.Form):
     """Add a role in the school to a person, creating their account when it is new."""
 
     school = forms.ModelChoiceField(label=_("School"), queryset=School.objects.none())
@@ -165,7 +176,7 @@ class StaffMemberForm(forms.Form):
 
     def __init__(self, *args, schools, **kwargs):
         super().__init__(*args, **kwargs)
-        SchoolChoiceMixin.setup_school(self, schools)
+        self.setup_school(schools)
 
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()

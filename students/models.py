@@ -231,6 +231,12 @@ class Student(models.Model):
     def masked_personas_kods(self):
         return mask_personas_kods(self.personas_kods)
 
+    def clean_fields(self, exclude=None):
+        # People write the code with a hyphen (12 characters); store the 11 digits.
+        if self.personas_kods:
+            self.personas_kods = self.personas_kods.strip().replace("-", "").replace(" ", "")
+        super().clean_fields(exclude=exclude)
+
     def clean(self):
         errors = {}
         if self.personas_kods:

@@ -20,10 +20,6 @@ from .models import SCHOOL_ROLES, ClassGroup, Enrollment, Membership, Role, Scho
 IMPORT_SESSION_KEY = "students_import"
 
 
-def _current_year_or_none():
-    return SchoolYear.objects.current()
-
-
 def _page(request, queryset):
     paginator = Paginator(queryset, settings.IAP_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
@@ -37,7 +33,7 @@ def _page(request, queryset):
 @login_required
 def student_list(request):
     access.require_roles(request.user, *SCHOOL_ROLES)
-    year = _current_year_or_none()
+    year = access.current_school_year(request.user)
     class_groups = access.visible_class_groups(request.user).filter(school_year=year)
     students = (
         access.visible_students(request.user)
@@ -96,7 +92,7 @@ def student_detail(request, pk):
 
 
 def _student_form(request, student=None):
-    year = _current_year_or_none()
+    year = access.current_school_year(request.user)
     if year is None:
         messages.error(request, _("No school year exists yet: a school year must be added first."))
         return redirect("student_list")
@@ -139,7 +135,7 @@ def student_update(request, pk):
 @login_required
 def student_import(request):
     access.require_roles(request.user, Role.COORDINATOR)
-    year = _current_year_or_none()
+    year = access.current_school_year(request.user)
     schools = access.managed_schools(request.user)
     form = ImportUploadForm(request.POST or None, request.FILES or None, schools=schools)
     check = None
@@ -210,7 +206,7 @@ def student_import_confirm(request):
 def class_list(request):
     access.require_roles(request.user, Role.COORDINATOR)
     years = list(SchoolYear.objects.all())
-    current = _current_year_or_none()
+    current = access.current_school_year(request.user)
     year = current
     wanted = request.GET.get("year")
     if wanted and wanted.isdigit():

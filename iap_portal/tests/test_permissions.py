@@ -61,9 +61,7 @@ EXPECTED = {
     },
     "staff_list": {"GET": only(COORDINATORS, 403), "POST": only(COORDINATORS, 403)},
     "staff_create": {"GET": only(COORDINATORS, 403), "POST": only(COORDINATORS, 403)},
-    "staff_remove": {
-        m: only(["coordinator"], 403, other_coordinator=404) for m in ("GET", "POST")
-    },
+    "staff_remove": {m: only(["coordinator"], 403, other_coordinator=404) for m in ("GET", "POST")},
 }
 
 
