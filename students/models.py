@@ -7,13 +7,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from .personas_kods import mask_personas_kods, normalise_personas_kods
 
 
 class Municipality(models.Model):
-    name = models.CharField(_("name"), max_length=150, unique=True)
+    name = models.CharField(pgettext_lazy("organisation", "name"), max_length=150, unique=True)
 
     class Meta:
         ordering = ["name"]
@@ -25,7 +26,7 @@ class Municipality(models.Model):
 
 
 class School(models.Model):
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(pgettext_lazy("organisation", "name"), max_length=200)
     registration_number = models.CharField(_("registration number"), max_length=20, unique=True)
     municipality = models.ForeignKey(
         Municipality,
@@ -313,7 +314,7 @@ class Enrollment(models.Model):
 class SpecialistType(models.Model):
     """Who delivers consultations: psihologs, logopēds, … (an editable list)."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(pgettext_lazy("organisation", "name"), max_length=100, unique=True)
     is_active = models.BooleanField(_("in use"), default=True)
 
     class Meta:
@@ -385,7 +386,7 @@ class Membership(models.Model):
                 name="membership_scope_matches_role",
                 condition=(
                     Q(
-                        role__in=[r.value for r in SCHOOL_ROLES],
+                        role__in=sorted(r.value for r in SCHOOL_ROLES),
                         school__isnull=False,
                         municipality__isnull=True,
                     )

@@ -6,6 +6,7 @@ from django.db.models import Count, Prefetch
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from iap_portal import access
@@ -188,14 +189,15 @@ def student_import_confirm(request):
         return redirect("student_import")
     counts = services.import_students(check=check, school=school, school_year=year)
     request.session.pop(IMPORT_SESSION_KEY, None)
-    messages.success(
-        request,
-        _(
-            "Import done: %(created)d pupils added, %(updated)d updated, "
-            "%(classes)d classes created."
-        )
-        % counts,
-    )
+    parts = [
+        ngettext("%(count)d pupil added", "%(count)d pupils added", counts["created"])
+        % {"count": counts["created"]},
+        ngettext("%(count)d pupil updated", "%(count)d pupils updated", counts["updated"])
+        % {"count": counts["updated"]},
+        ngettext("%(count)d class created", "%(count)d classes created", counts["classes"])
+        % {"count": counts["classes"]},
+    ]
+    messages.success(request, _("Import done: %(summary)s.") % {"summary": ", ".join(parts)})
     return redirect("student_list")
 
 

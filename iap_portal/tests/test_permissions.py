@@ -22,7 +22,7 @@ def only(allowed, otherwise, **overrides):
     return table
 
 
-PUBLIC = {role: OK for role in ROLES}
+PUBLIC = dict.fromkeys(ROLES, OK)
 COORDINATORS = ["coordinator", "other_coordinator"]
 SCHOOL_ROLES = [*SCHOOL_STAFF, *COORDINATORS]
 
@@ -30,19 +30,19 @@ SCHOOL_ROLES = [*SCHOOL_STAFF, *COORDINATORS]
 EXPECTED = {
     "home": {"GET": only(CAST_ROLES, 403), "POST": only(CAST_ROLES, 403)},
     "login": {"GET": PUBLIC, "POST": PUBLIC},
-    "logout": {"GET": {r: 405 for r in ROLES}, "POST": {r: LOGIN for r in ROLES}},
+    "logout": {"GET": dict.fromkeys(ROLES, 405), "POST": dict.fromkeys(ROLES, LOGIN)},
     "password_change": {"GET": only(CAST_ROLES, 403), "POST": only(CAST_ROLES, 403)},
     "password_change_done": {"GET": only(CAST_ROLES, 403), "POST": only([], 405)},
     "password_reset": {"GET": PUBLIC, "POST": PUBLIC},
-    "password_reset_done": {"GET": PUBLIC, "POST": {r: 405 for r in ROLES}},
+    "password_reset_done": {"GET": PUBLIC, "POST": dict.fromkeys(ROLES, 405)},
     "password_reset_confirm": {"GET": PUBLIC, "POST": PUBLIC},
-    "password_reset_complete": {"GET": PUBLIC, "POST": {r: 405 for r in ROLES}},
+    "password_reset_complete": {"GET": PUBLIC, "POST": dict.fromkeys(ROLES, 405)},
     "set_language": {"GET": PUBLIC, "POST": PUBLIC},
     "student_list": {"GET": only(SCHOOL_ROLES, 403), "POST": only(SCHOOL_ROLES, 403)},
     "student_create": {"GET": only(COORDINATORS, 403), "POST": only(COORDINATORS, 403)},
     "student_import": {"GET": only(COORDINATORS, 403), "POST": only(COORDINATORS, 403)},
     "student_import_confirm": {
-        "GET": {**{r: 405 for r in CAST_ROLES}, "anonymous": LOGIN},
+        "GET": {**dict.fromkeys(CAST_ROLES, 405), "anonymous": LOGIN},
         "POST": only(COORDINATORS, 403),
     },
     # The cast's pupil is in alice's class 7.a of school A.

@@ -133,7 +133,7 @@ def test_it_finds_duplicates_without_codes_by_name_and_birth_date(cast, login):
         (b"\x00\x01\x02binary\xff\xfe", "CSV"),
         (b"PK\x03\x04not really a zip", "XLSX"),
         (b"\xd0\xcf\x11\xe0old excel", "xls"),
-        ("Name;Class\nAnna;7.a\n".encode(), "surname"),
+        (b"Name;Class\nAnna;7.a\n", "surname"),
         (HEADER.encode(), "no pupils"),
     ],
 )
