@@ -67,6 +67,16 @@ class Cast:
 
 @pytest.fixture
 def cast(db):
+    return build_cast()
+
+
+@pytest.fixture
+def cast_tx(transactional_db):
+    """The cast in a database whose transactions really commit (for concurrency tests)."""
+    return build_cast()
+
+
+def build_cast():
     year = SchoolYearFactory(start_year=current_start_year())
     last_year = SchoolYearFactory(start_year=current_start_year() - 1)
     school = SchoolFactory(name="Preiļu 1.pamatskola")

@@ -6,7 +6,8 @@ Every view fetches through here. Both kinds of answer come from the same members
 - class teacher: pupils enrolled this school year in the classes they teach;
 - specialist: pupils with a support measure assigned to them (arrives with plans);
 - social pedagogue, coordinator: every pupil of their school;
-- municipality, agency: aggregates only, no row-level page at all.
+- municipality, agency: aggregates only, no row-level page at all;
+- the national school calendar (no personal data): coordinators keep it, the agency reads it.
 
 Outside one's scope is a 404 (the row's existence is not revealed); in scope but not
 allowed is a 403.
@@ -29,6 +30,8 @@ from students.models import (
 )
 
 STAFF_ROLES = {Role.COORDINATOR, Role.SOCIAL_PEDAGOGUE}
+# The school calendar holds no personal data; IKVD reads it, coordinators keep it.
+CALENDAR_VIEWERS = {Role.COORDINATOR, Role.AGENCY}
 
 
 @dataclass
@@ -99,8 +102,21 @@ def visible_students(user):
             enrollments__class_group__in=taught_class_groups(user)
         ).values("pk")
         query = query | Student.objects.filter(pk__in=taught)
-    # Specialists will see pupils with a measure assigned to them once plans exist.
+    if access.has_role(Role.SPECIALIST):
+        query = query | Student.objects.filter(
+            pk__in=_assigned_measures(user).values("plan__student_id")
+        )
     return query
+
+
+def _assigned_measures(user):
+    """Measures of live plans assigned to this user in schools where they are a specialist."""
+    from plans.models import PlanStatus, SupportMeasure
+
+    return SupportMeasure.objects.filter(
+        responsible=user,
+        plan__school_id__in=get_access(user).school_ids(Role.SPECIALIST),
+    ).exclude(plan__status=PlanStatus.INACTIVE)
 
 
 def taught_class_groups(user):
@@ -157,6 +173,23 @@ def get_class_group_or_404(user, pk, *, for_edit=False):
     return group
 
 
+def can_edit_calendar(user) -> bool:
+    """The calendar is national: any school's coordinator keeps it (design.md)."""
+    return get_access(user).has_role(Role.COORDINATOR)
+
+
+def get_school_year_or_404(user, pk, *, for_edit=False):
+    """A school year with its semesters. The calendar is global, so its rows are no secret:
+    the role is checked first (403), then whether the year exists (404)."""
+    require_roles(user, *CALENDAR_VIEWERS)
+    if for_edit and not can_edit_calendar(user):
+        raise PermissionDenied
+    year = SchoolYear.objects.filter(pk=pk).prefetch_related("semesters").first()
+    if year is None:
+        raise Http404
+    return year
+
+
 def get_membership_or_404(user, pk):
     membership = (
         Membership.objects.filter(pk=pk, school_id__in=get_access(user).coordinated_school_ids)
@@ -172,3 +205,59 @@ def require_roles(user, *roles):
     """Raise 403 unless the user holds one of the roles (pages that are not for everyone)."""
     if not get_access(user).has_role(*roles):
         raise PermissionDenied
+
+
+# --- Plans ----------------------------------------------------------------------------------
+
+
+def visible_plans(user):
+    """Plans of the pupils one may see; a specialist sees the plans that give them a measure."""
+    from plans.models import SupportPlan
+
+    access = get_access(user)
+    staff_schools = access.school_ids(*STAFF_ROLES)
+    query = SupportPlan.objects.filter(school_id__in=staff_schools)
+    if access.has_role(Role.CLASS_TEACHER):
+        taught = Student.objects.filter(
+            enrollments__class_group__in=taught_class_groups(user)
+        ).values("pk")
+        query = query | SupportPlan.objects.filter(student_id__in=taught)
+    if access.has_role(Role.SPECIALIST):
+        query = query | SupportPlan.objects.filter(
+            pk__in=_assigned_measures(user).values("plan_id")
+        )
+    return query
+
+
+def can_prepare_plan(user, student) -> bool:
+    """The pupil's class teacher, the social pedagogue and the coordinator prepare plans."""
+    access = get_access(user)
+    if student.school_id in access.school_ids(*STAFF_ROLES):
+        return True
+    return taught_class_groups(user).filter(enrollments__student=student).exists()
+
+
+def can_approve_plan(user, plan) -> bool:
+    if plan.school_id not in get_access(user).coordinated_school_ids:
+        return False
+    return plan.preparer_id != user.pk or plan.school.allow_self_approval
+
+
+def get_plan_or_404(user, pk):
+    plan = (
+        visible_plans(user)
+        .filter(pk=pk)
+        .select_related("student", "school", "semester__school_year", "preparer", "approved_by")
+        .first()
+    )
+    if plan is None:
+        raise Http404
+    return plan
+
+
+def assigned_measures(user):
+    return _assigned_measures(user)
+
+
+def can_log_consultation(user, measure) -> bool:
+    return measure.responsible_id == user.pk or can_manage_school(user, measure.plan.school_id)

@@ -2,7 +2,8 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import render
 
-from students.models import ClassGroup, Enrollment, Role, School, Student
+from plans.models import PlanStatus, SupportMeasure, SupportPlan
+from students.models import SCHOOL_ROLES, ClassGroup, Enrollment, Role, School, Semester, Student
 
 from . import access
 
@@ -15,20 +16,50 @@ def home(request):
     year = user_access.current_year
     context = {"roles": roles, "school_year": year, "Role": Role}
 
+    semester = Semester.objects.current()
+    context["semester"] = semester
     if Role.CLASS_TEACHER in roles:
-        context["my_classes"] = (
+        semester_plans = SupportPlan.objects.live().filter(semester=semester)
+        my_classes = list(
             access.taught_class_groups(request.user)
             .select_related("school")
             .prefetch_related(
                 Prefetch(
                     "enrollments",
-                    queryset=Enrollment.objects.select_related("student").order_by(
-                        "student__last_name", "student__first_name"
-                    ),
+                    queryset=Enrollment.objects.select_related("student")
+                    .prefetch_related(
+                        Prefetch(
+                            "student__plans", queryset=semester_plans, to_attr="semester_plans"
+                        )
+                    )
+                    .order_by("student__last_name", "student__first_name"),
                 )
             )
             .order_by("grade", "letter")
         )
+        context["my_classes"] = my_classes
+        context["without_plan"] = [
+            e.student
+            for group in my_classes
+            for e in group.enrollments.all()
+            if not e.student.semester_plans and e.student.status == Student.Status.ACTIVE
+        ]
+
+    if user_access.has_role(*SCHOOL_ROLES):
+        context["my_measure_count"] = (
+            access.assigned_measures(request.user)
+            .filter(
+                measure_type=SupportMeasure.Type.CONSULTATION,
+                plan__status__in=[PlanStatus.APPROVED, PlanStatus.IN_PROGRESS, PlanStatus.REVISION],
+            )
+            .count()
+            if Role.SPECIALIST in roles
+            else None
+        )
+    if Role.COORDINATOR in roles:
+        context["queue_count"] = SupportPlan.objects.filter(
+            school_id__in=user_access.coordinated_school_ids, status=PlanStatus.SUBMITTED
+        ).count()
 
     staff_school_ids = user_access.school_ids(*access.STAFF_ROLES)
     if staff_school_ids:

@@ -1,1 +1,399 @@
-"""Models arrive with their issue; the app is registered so migrations start here."""
+"""Individual support plans (IAP): risks, measures, consultations and the evaluation."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
+
+from students.models import School, Semester, SpecialistType, Student
+
+EUR = {"max_digits": 9, "decimal_places": 2}
+
+
+class RiskType(models.Model):
+    """The four official risk types of the programme (created by a data migration)."""
+
+    number = models.PositiveSmallIntegerField(_("number"), unique=True)
+    name = models.CharField(pgettext_lazy("organisation", "name"), max_length=150)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("risk type")
+        verbose_name_plural = _("risk types")
+
+    def __str__(self):
+        return f"{self.number}. {self.name}"
+
+
+class RiskFactor(models.Model):
+    """A concrete dropout risk under one of the four types; the catalogue is editable."""
+
+    risk_type = models.ForeignKey(
+        RiskType, on_delete=models.PROTECT, related_name="factors", verbose_name=_("risk type")
+    )
+    name = models.CharField(pgettext_lazy("organisation", "name"), max_length=200)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ["risk_type__number", "name"]
+        verbose_name = _("risk factor")
+        verbose_name_plural = _("risk factors")
+        constraints = [
+            models.UniqueConstraint(fields=["risk_type", "name"], name="riskfactor_unique_name")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class CompensationCategory(models.TextChoices):
+    TRANSPORT_TICKETS = "transport_tickets", _("public transport tickets")
+    ACCOMMODATION = "accommodation", _("accommodation (dormitory)")
+    MEALS = "meals", _("meals")
+    LEARNING_MATERIALS = "learning_materials", _("individual learning materials")
+    PERSONAL_ITEMS = "personal_items", _("items for individual use")
+    SPECIAL_TRANSPORT = "special_transport", _("special transport")
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    IN_PROGRESS = "in_progress", _("In progress")
+    REVISION = "revision", _("Under revision")
+    SUSPENDED = "suspended", _("Suspended")
+    EVALUATED = "evaluated", _("Evaluated")
+    INACTIVE = "inactive", _("Inactive")
+
+
+# Statuses in which a plan has been approved at least once and counts for participation.
+APPROVED_STATUSES = {
+    PlanStatus.APPROVED,
+    PlanStatus.IN_PROGRESS,
+    PlanStatus.REVISION,
+    PlanStatus.SUSPENDED,
+    PlanStatus.EVALUATED,
+}
+# Statuses in which the preparer may change risks and measures.
+EDITABLE_STATUSES = {PlanStatus.DRAFT, PlanStatus.REVISION}
+
+
+class SupportPlanQuerySet(models.QuerySet):
+    def live(self):
+        return self.exclude(status=PlanStatus.INACTIVE)
+
+
+class SupportPlan(models.Model):
+    class Kind(models.TextChoices):
+        REGULAR = "regular", _("regular")
+        HOLIDAY = "holiday", _("holiday (extended school year)")
+
+    class Outcome(models.TextChoices):
+        CONTINUES = "continues", _("continues learning")
+        PROMOTED = "promoted", _("promoted to the next grade")
+        EXTENDED = "extended", _("extended school year")
+        LEFT = "left", _("left education")
+
+    student = models.ForeignKey(
+        Student, on_delete=models.PROTECT, related_name="plans", verbose_name=_("pupil")
+    )
+    # The pupil's school, kept on the plan so per-school lists and codes need no join.
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+", editable=False)
+    semester = models.ForeignKey(
+        Semester, on_delete=models.PROTECT, related_name="plans", verbose_name=_("semester")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.REGULAR)
+    sequence = models.PositiveIntegerField(editable=False)
+    code = models.CharField(_("plan code"), max_length=40, unique=True, editable=False)
+    preparer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="prepared_plans",
+        verbose_name=_("preparer"),
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=PlanStatus.choices, default=PlanStatus.DRAFT
+    )
+    goals = models.TextField(_("goals"), blank=True)
+    parent_application_date = models.DateField(
+        _("parent's application received"), null=True, blank=True
+    )
+    pupil_agreement = models.BooleanField(_("the pupil agrees with the plan"), default=False)
+    status_comment = models.TextField(_("comment"), blank=True)
+    # The status a suspended plan returns to when it is resumed.
+    status_before_suspension = models.CharField(max_length=12, blank=True, editable=False)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True, editable=False)
+    first_approved_at = models.DateTimeField(
+        _("first approved"), null=True, blank=True, editable=False
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    evaluated_at = models.DateTimeField(_("evaluated"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = SupportPlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-semester__start_date", "student__last_name", "student__first_name"]
+        verbose_name = _("individual support plan")
+        verbose_name_plural = _("individual support plans")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "semester", "kind"],
+                condition=~Q(status="inactive"),
+                name="plan_one_live_per_student_semester_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["school", "semester", "sequence"], name="plan_unique_sequence"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["school", "semester", "status"]),
+            models.Index(fields=["status"]),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    @property
+    def is_locked(self):
+        return self.status not in EDITABLE_STATUSES
+
+    @property
+    def has_been_approved(self):
+        return self.first_approved_at is not None
+
+
+class PlanRisk(models.Model):
+    class Level(models.TextChoices):
+        LOW = "low", _("low")
+        MEDIUM = "medium", _("medium")
+        HIGH = "high", _("high")
+
+    class Outcome(models.TextChoices):
+        REDUCED = "reduced", _("reduced")
+        UNCHANGED = "unchanged", _("unchanged")
+        INCREASED = "increased", _("increased")
+
+    plan = models.ForeignKey(SupportPlan, on_delete=models.CASCADE, related_name="risks")
+    risk_factor = models.ForeignKey(
+        RiskFactor, on_delete=models.PROTECT, related_name="+", verbose_name=_("risk")
+    )
+    level = models.CharField(_("level"), max_length=6, choices=Level.choices, blank=True)
+    justification = models.TextField(_("justification"))
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=Outcome.choices, blank=True, editable=False
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["risk_factor__risk_type__number", "pk"]
+        verbose_name = _("risk")
+        verbose_name_plural = _("risks")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "risk_factor"], name="planrisk_unique_factor")
+        ]
+
+    def __str__(self):
+        return str(self.risk_factor)
+
+
+class SupportMeasure(models.Model):
+    class Type(models.TextChoices):
+        CONSULTATION = "consultation", _("consultation")
+        COMPENSATION = "compensation", _("compensation")
+        NGO_PROJECT = "ngo_project", _("youth NGO project")
+
+    plan = models.ForeignKey(SupportPlan, on_delete=models.CASCADE, related_name="measures")
+    measure_type = models.CharField(_("measure"), max_length=12, choices=Type.choices)
+    specialist_type = models.ForeignKey(
+        SpecialistType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("specialist type"),
+    )
+    compensation_category = models.CharField(
+        _("compensation category"), max_length=20, choices=CompensationCategory.choices, blank=True
+    )
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    risks = models.ManyToManyField(PlanRisk, related_name="measures", verbose_name=_("risks"))
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="responsible_measures",
+        verbose_name=_("responsible person"),
+    )
+    planned_hours = models.DecimalField(
+        _("planned hours"),
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("500"))],
+    )
+    planned_amount = models.DecimalField(
+        _("planned amount, EUR"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        **EUR,
+    )
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("until"))
+    evaluation_note = models.TextField(_("evaluation note"), blank=True, editable=False)
+
+    history = HistoricalRecords(m2m_fields=[risks])
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("support measure")
+        verbose_name_plural = _("support measures")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")), name="measure_period_order"
+            ),
+            models.CheckConstraint(
+                name="measure_fields_match_type",
+                condition=(
+                    Q(
+                        measure_type="consultation",
+                        specialist_type__isnull=False,
+                        planned_hours__isnull=False,
+                        planned_amount__isnull=True,
+                        compensation_category="",
+                    )
+                    | Q(
+                        measure_type="compensation",
+                        specialist_type__isnull=True,
+                        planned_hours__isnull=True,
+                        planned_amount__isnull=False,
+                    )
+                    & ~Q(compensation_category="")
+                    | Q(
+                        measure_type="ngo_project",
+                        specialist_type__isnull=True,
+                        planned_hours__isnull=True,
+                        compensation_category="",
+                    )
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self):
+        if self.measure_type == self.Type.CONSULTATION and self.specialist_type_id:
+            return f"{self.get_measure_type_display()}: {self.specialist_type}"
+        if self.measure_type == self.Type.COMPENSATION:
+            return f"{self.get_measure_type_display()}: {self.get_compensation_category_display()}"
+        return str(self.get_measure_type_display())
+
+    def delivered_hours(self):
+        minutes = self.consultations.aggregate(total=Sum("minutes"))["total"] or 0
+        return Decimal(minutes) / 60
+
+
+class Consultation(models.Model):
+    class Mode(models.TextChoices):
+        IN_PERSON = "in_person", _("in person")
+        REMOTE = "remote", _("remote")
+
+    class Confirmation(models.TextChoices):
+        SIGNED = "signed", _("signed on paper")
+        REMOTE = "remote", _("confirmed remotely")
+
+    measure = models.ForeignKey(
+        SupportMeasure, on_delete=models.PROTECT, related_name="consultations"
+    )
+    date = models.DateField(_("date"))
+    minutes = models.PositiveSmallIntegerField(
+        _("duration, minutes"), validators=[MinValueValidator(15), MaxValueValidator(240)]
+    )
+    topic = models.CharField(_("topic"), max_length=300)
+    provider = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="consultations_given",
+        verbose_name=_("provider"),
+    )
+    mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices, default=Mode.IN_PERSON)
+    confirmation = models.CharField(
+        _("pupil's confirmation"),
+        max_length=10,
+        choices=Confirmation.choices,
+        default=Confirmation.SIGNED,
+    )
+    confirmed_on = models.DateField(_("confirmed on"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minutes__gte=15, minutes__lte=240), name="consultation_minutes_range"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.date:%d.%m.%Y} {self.topic}"
+
+
+class PlanEvaluation(models.Model):
+    plan = models.OneToOneField(SupportPlan, on_delete=models.CASCADE, related_name="evaluation")
+    narrative = models.TextField(_("evaluation"))
+    overall_outcome = models.CharField(
+        _("overall outcome"), max_length=10, choices=SupportPlan.Outcome.choices
+    )
+    evaluated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    evaluated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("plan evaluation")
+        verbose_name_plural = _("plan evaluations")
+
+    def __str__(self):
+        return f"{self.plan} — {self.get_overall_outcome_display()}"
+
+
+class PlanStatusChange(models.Model):
+    """Who moved a plan from which status to which, when, and why (append-only)."""
+
+    plan = models.ForeignKey(SupportPlan, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=12, choices=PlanStatus.choices)
+    to_status = models.CharField(max_length=12, choices=PlanStatus.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+
+    def __str__(self):
+        return f"{self.plan}: {self.from_status} → {self.to_status}"

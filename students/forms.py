@@ -1,9 +1,14 @@
+from datetime import date
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.forms import inlineformset_factory
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext_lazy as _
 
+from .calendar import current_start_year, semester_dates
 from .models import (
     SCHOOL_ROLES,
     ClassGroup,
@@ -12,10 +17,12 @@ from .models import (
     Role,
     School,
     SchoolYear,
+    Semester,
     SpecialistType,
     Student,
 )
 from .personas_kods import birth_date_from_personas_kods, format_personas_kods
+from .services import school_year_exists_error
 
 User = get_user_model()
 
@@ -211,3 +218,112 @@ class ImportUploadForm(SchoolChoiceMixin, forms.Form):
     def __init__(self, *args, schools, **kwargs):
         super().__init__(*args, **kwargs)
         self.setup_school(schools)
+
+
+class SchoolYearForm(forms.Form):
+    """A school year and the dates of its two semesters.
+
+    Without ``school_year`` the form adds a year (its first calendar year is a field);
+    with it, the form edits that year's dates.
+    """
+
+    start_year = forms.IntegerField(
+        label=_("First calendar year"),
+        min_value=2000,
+        max_value=2100,
+        help_text=_("For the school year 2026/2027 enter 2026."),
+    )
+    first_start = forms.DateField(label=_("Semester I starts"), widget=DateInput())
+    first_end = forms.DateField(label=_("Semester I ends"), widget=DateInput())
+    second_start = forms.DateField(label=_("Semester II starts"), widget=DateInput())
+    second_end = forms.DateField(label=_("Semester II ends"), widget=DateInput())
+
+    def __init__(self, *args, school_year=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.school_year = school_year
+        if school_year is not None:
+            del self.fields["start_year"]
+            first, second = school_year.first_semester, school_year.second_semester
+            defaults = semester_dates(school_year.start_year)
+        else:
+            newest = SchoolYear.objects.order_by("-start_year").first()
+            start_year = (
+                newest.start_year + 1 if newest else current_start_year(timezone.localdate())
+            )
+            self.fields["start_year"].initial = start_year
+            first = second = None
+            defaults = semester_dates(start_year)
+        for prefix, semester, (start, end) in zip(
+            ("first", "second"), (first, second), defaults, strict=True
+        ):
+            self.fields[f"{prefix}_start"].initial = semester.start_date if semester else start
+            self.fields[f"{prefix}_end"].initial = semester.end_date if semester else end
+
+    @property
+    def first_calendar_year(self):
+        if self.school_year is not None:
+            return self.school_year.start_year
+        return self.cleaned_data.get("start_year")
+
+    def clean(self):
+        cleaned = super().clean()
+        first_start, first_end = cleaned.get("first_start"), cleaned.get("first_end")
+        second_start, second_end = cleaned.get("second_start"), cleaned.get("second_end")
+        for start, end, field in (
+            (first_start, first_end, "first_end"),
+            (second_start, second_end, "second_end"),
+        ):
+            if start and end and end <= start:
+                self.add_error(field, _("The semester must end after it starts."))
+        if first_end and second_start and second_start <= first_end:
+            self.add_error("second_start", _("Semester II must start after semester I ends."))
+        start_year = self.first_calendar_year
+        if start_year is None:
+            return cleaned
+        if self.school_year is None and SchoolYear.objects.filter(start_year=start_year).exists():
+            self.add_error("start_year", school_year_exists_error(start_year))
+        if first_start and not date(start_year, 8, 1) <= first_start <= date(start_year, 12, 31):
+            self.add_error(
+                "first_start",
+                _("Semester I starts between 1 August and 31 December %(year)s.")
+                % {"year": start_year},
+            )
+        if second_end and second_end.year != start_year + 1:
+            self.add_error(
+                "second_end", _("Semester II ends in %(year)s.") % {"year": start_year + 1}
+            )
+        if first_start and second_end and not self.errors:
+            self.check_neighbours(start_year, first_start, second_end)
+        return cleaned
+
+    def check_neighbours(self, start_year, first_start, second_end):
+        """Years must not overlap, or "the semester containing today" would be ambiguous."""
+        neighbours = Semester.objects.filter(
+            Q(school_year__start_year=start_year - 1, number=Semester.Number.SECOND)
+            | Q(school_year__start_year=start_year + 1, number=Semester.Number.FIRST)
+        ).select_related("school_year")
+        for semester in neighbours:
+            if semester.number == Semester.Number.SECOND and semester.end_date >= first_start:
+                self.add_error(
+                    "first_start",
+                    _("Semester I must start after the school year %(name)s ends (%(date)s).")
+                    % {
+                        "name": semester.school_year.name,
+                        "date": dateformat.format(semester.end_date, "j.m.Y"),
+                    },
+                )
+            if semester.number == Semester.Number.FIRST and semester.start_date <= second_end:
+                self.add_error(
+                    "second_end",
+                    _("Semester II must end before the school year %(name)s starts (%(date)s).")
+                    % {
+                        "name": semester.school_year.name,
+                        "date": dateformat.format(semester.start_date, "j.m.Y"),
+                    },
+                )
+
+    @property
+    def periods(self):
+        """The two semesters as (start, end) pairs, for the services."""
+        data = self.cleaned_data
+        return (data["first_start"], data["first_end"]), (data["second_start"], data["second_end"])

@@ -84,6 +84,18 @@ class SchoolYear(models.Model):
     def name(self):
         return f"{self.start_year}/{self.start_year + 1}"
 
+    def semester(self, number):
+        """The semester with this number, read from ``semesters.all()`` (prefetch it for lists)."""
+        return next((s for s in self.semesters.all() if s.number == number), None)
+
+    @property
+    def first_semester(self):
+        return self.semester(Semester.Number.FIRST)
+
+    @property
+    def second_semester(self):
+        return self.semester(Semester.Number.SECOND)
+
 
 class SemesterQuerySet(models.QuerySet):
     def current(self, today=None):

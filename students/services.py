@@ -1,15 +1,79 @@
-"""Writes that span several models: saving a pupil with their class, the import, staff."""
+"""Writes that span several models: the calendar, a pupil with their class, the import, staff."""
+
+from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
-from .models import ClassGroup, Enrollment, Membership, Role, School, SchoolYear, Student
+from .models import (
+    ClassGroup,
+    Enrollment,
+    Membership,
+    Role,
+    School,
+    SchoolYear,
+    Semester,
+    Student,
+)
 
 User = get_user_model()
+
+
+Period = tuple[date, date]
+
+
+def school_year_exists_error(start_year: int) -> ValidationError:
+    name = SchoolYear(start_year=start_year).name
+    return ValidationError(
+        _("The school year %(name)s already exists.") % {"name": name}, code="exists"
+    )
+
+
+def create_school_year(
+    *, start_year: int, first_semester: Period, second_semester: Period
+) -> SchoolYear:
+    """Add a school year with both its semesters, all or nothing.
+
+    Raises ValidationError when the year exists (also when someone else added it a moment
+    ago, between the form's check and this write)."""
+    try:
+        with transaction.atomic():
+            year = SchoolYear.objects.create(start_year=start_year)
+            Semester.objects.bulk_create(
+                Semester(school_year=year, number=number, start_date=start, end_date=end)
+                for number, (start, end) in (
+                    (Semester.Number.FIRST, first_semester),
+                    (Semester.Number.SECOND, second_semester),
+                )
+            )
+    except IntegrityError:
+        if SchoolYear.objects.filter(start_year=start_year).exists():
+            raise school_year_exists_error(start_year) from None
+        raise
+    return year
+
+
+@transaction.atomic
+def update_school_year(
+    *, school_year: SchoolYear, first_semester: Period, second_semester: Period
+) -> SchoolYear:
+    """Set the dates of both semesters (adding one that is missing, e.g. after the admin)."""
+    for number, (start, end) in (
+        (Semester.Number.FIRST, first_semester),
+        (Semester.Number.SECOND, second_semester),
+    ):
+        Semester.objects.update_or_create(
+            school_year=school_year,
+            number=number,
+            defaults={"start_date": start, "end_date": end},
+        )
+    return school_year
 
 
 def set_enrollment(*, student: Student, school_year: SchoolYear, class_group: ClassGroup | None):

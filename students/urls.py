@@ -15,4 +15,7 @@ urlpatterns = [
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/new/", views.staff_create, name="staff_create"),
     path("staff/<int:pk>/remove/", views.staff_remove, name="staff_remove"),
+    path("calendar/", views.calendar_list, name="calendar"),
+    path("calendar/new/", views.calendar_create, name="calendar_create"),
+    path("calendar/<int:pk>/edit/", views.calendar_update, name="calendar_update"),
 ]

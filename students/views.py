@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.shortcuts import redirect, render
@@ -14,9 +15,25 @@ from iap_portal.access import get_access
 
 from . import services
 from .filters import StudentFilter
-from .forms import ClassGroupForm, GuardianFormSet, ImportUploadForm, StaffMemberForm, StudentForm
+from .forms import (
+    ClassGroupForm,
+    GuardianFormSet,
+    ImportUploadForm,
+    SchoolYearForm,
+    StaffMemberForm,
+    StudentForm,
+)
 from .importer import ImportFileError, check_rows, read_table
-from .models import SCHOOL_ROLES, ClassGroup, Enrollment, Membership, Role, SchoolYear, Student
+from .models import (
+    SCHOOL_ROLES,
+    ClassGroup,
+    Enrollment,
+    Membership,
+    Role,
+    SchoolYear,
+    Semester,
+    Student,
+)
 
 IMPORT_SESSION_KEY = "students_import"
 
@@ -88,6 +105,11 @@ def student_detail(request, pk):
             "enrollments": enrollments,
             "guardians": student.guardians.all(),
             "can_edit": access.can_edit_student(request.user, student),
+            "plans": access.visible_plans(request.user)
+            .filter(student=student)
+            .select_related("semester__school_year")
+            .order_by("-semester__start_date", "kind"),
+            "can_prepare_plan": access.can_prepare_plan(request.user, student),
         },
     )
 
@@ -322,3 +344,60 @@ def staff_remove(request, pk):
         )
         return redirect("staff_list")
     return render(request, "students/staff_confirm_remove.html", {"membership": membership})
+
+
+# --- School calendar ------------------------------------------------------------------------
+
+
+@login_required
+def calendar_list(request):
+    access.require_roles(request.user, *access.CALENDAR_VIEWERS)
+    years = SchoolYear.objects.prefetch_related(
+        Prefetch("semesters", queryset=Semester.objects.order_by("number"))
+    ).order_by("-start_year")
+    return render(
+        request,
+        "students/calendar_list.html",
+        {
+            "years": years,
+            "current_year": access.current_school_year(request.user),
+            "can_edit": access.can_edit_calendar(request.user),
+        },
+    )
+
+
+@login_required
+def calendar_create(request):
+    access.require_roles(request.user, Role.COORDINATOR)
+    form = SchoolYearForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        first, second = form.periods
+        try:
+            year = services.create_school_year(
+                start_year=form.cleaned_data["start_year"],
+                first_semester=first,
+                second_semester=second,
+            )
+        except ValidationError as exc:
+            form.add_error("start_year", exc)
+        else:
+            messages.success(
+                request, _("The school year %(name)s was added.") % {"name": year.name}
+            )
+            return redirect("calendar")
+    return render(request, "students/calendar_form.html", {"form": form, "year": None})
+
+
+@login_required
+def calendar_update(request, pk):
+    year = access.get_school_year_or_404(request.user, pk, for_edit=True)
+    form = SchoolYearForm(request.POST or None, school_year=year)
+    if request.method == "POST" and form.is_valid():
+        first, second = form.periods
+        services.update_school_year(school_year=year, first_semester=first, second_semester=second)
+        messages.success(
+            request,
+            _("The dates of the school year %(name)s were saved.") % {"name": year.name},
+        )
+        return redirect("calendar")
+    return render(request, "students/calendar_form.html", {"form": form, "year": year})

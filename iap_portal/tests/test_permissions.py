@@ -26,6 +26,12 @@ PUBLIC = dict.fromkeys(ROLES, OK)
 COORDINATORS = ["coordinator", "other_coordinator"]
 SCHOOL_ROLES = [*SCHOOL_STAFF, *COORDINATORS]
 
+PLAN_PREPARERS = ["class_teacher", "social_pedagogue", "coordinator"]
+PLAN_VIEWERS = ["class_teacher", "social_pedagogue", "specialist"]
+LOCKED_403 = dict.fromkeys([*PLAN_PREPARERS, "specialist"], 403)
+VISIBLE_405 = dict.fromkeys(CAST_ROLES, 405)
+ACTION_GET = {**dict.fromkeys(CAST_ROLES, 405), "anonymous": LOGIN}
+
 # url name -> {method -> {role -> expected}}
 EXPECTED = {
     "home": {"GET": only(CAST_ROLES, 403), "POST": only(CAST_ROLES, 403)},
@@ -62,6 +68,42 @@ EXPECTED = {
     "staff_list": {"GET": only(COORDINATORS, 403), "POST": only(COORDINATORS, 403)},
     "staff_create": {"GET": only(COORDINATORS, 403), "POST": only(COORDINATORS, 403)},
     "staff_remove": {m: only(["coordinator"], 403, other_coordinator=404) for m in ("GET", "POST")},
+    # The calendar is national: IKVD reads it, every school's coordinator keeps it.
+    "calendar": {m: only([*COORDINATORS, "agency"], 403) for m in ("GET", "POST")},
+    "calendar_create": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
+    "calendar_update": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
+    # Plans: the cast's pupil has a plan in progress, prepared by alice, with a consultation
+    # measure given by the specialist.
+    "plan_list": {m: only(SCHOOL_ROLES, 403) for m in ("GET", "POST")},
+    "plan_queue": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
+    "plan_create": {m: only(PLAN_PREPARERS, 404, specialist=403) for m in ("GET", "POST")},
+    "plan_detail": {m: only([*PLAN_PREPARERS, "specialist"], 404) for m in ("GET", "POST")},
+    "plan_update": {m: only(PLAN_PREPARERS, 404, specialist=403) for m in ("GET", "POST")},
+    # The plan is in progress, so it is locked: no rows can be added.
+    "plan_risk_row": {"GET": only([], 404, **LOCKED_403), "POST": only([], 404, **VISIBLE_405)},
+    "plan_measure_row": {"GET": only([], 404, **LOCKED_403), "POST": only([], 404, **VISIBLE_405)},
+    "plan_submit": {"GET": ACTION_GET, "POST": only(PLAN_PREPARERS, 404, specialist=403)},
+    "plan_revise": {"GET": ACTION_GET, "POST": only(PLAN_PREPARERS, 404, specialist=403)},
+    "plan_resume": {"GET": ACTION_GET, "POST": only(PLAN_PREPARERS, 404, specialist=403)},
+    "plan_approve": {
+        "GET": ACTION_GET,
+        "POST": only(["coordinator"], 404, **dict.fromkeys(PLAN_VIEWERS, 403)),
+    },
+    "plan_return": {
+        m: only(["coordinator"], 404, **dict.fromkeys(PLAN_VIEWERS, 403)) for m in ("GET", "POST")
+    },
+    "plan_suspend": {m: only(PLAN_PREPARERS, 404, specialist=403) for m in ("GET", "POST")},
+    "plan_delete": {m: only(PLAN_PREPARERS, 404, specialist=403) for m in ("GET", "POST")},
+    "plan_evaluate": {m: only(PLAN_PREPARERS, 404, specialist=403) for m in ("GET", "POST")},
+    "consultation_list": {m: only(SCHOOL_ROLES, 403) for m in ("GET", "POST")},
+    "consultation_create": {
+        m: only(["coordinator", "specialist"], 404, class_teacher=403, social_pedagogue=403)
+        for m in ("GET", "POST")
+    },
+    # The risk catalogue is shared by all schools; every coordinator keeps it.
+    "risk_factor_list": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
+    "risk_factor_create": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
+    "risk_factor_update": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
 }
 
 
@@ -82,12 +124,40 @@ def app_url_names():
     return names
 
 
+def cast_plan(cast):
+    from django.utils import timezone
+
+    from plans.models import PlanStatus
+    from plans.tests.factories import ready_plan
+
+    return ready_plan(
+        student=cast.student,
+        preparer=cast.class_teacher,
+        responsible=cast.specialist,
+        status=PlanStatus.IN_PROGRESS,
+        first_approved_at=timezone.now(),
+    )
+
+
 def url_for(name, cast):
     kwargs = {}
-    if name in {"student_detail", "student_update"}:
+    if name == "plan_create":
+        cast_plan(cast)  # so that the specialist sees the pupil
+        kwargs = {"student_pk": cast.student.pk}
+    elif name.startswith("plan_") and name not in {"plan_list", "plan_queue"}:
+        kwargs = {"pk": cast_plan(cast).pk}
+    elif name == "consultation_create":
+        kwargs = {"measure_pk": cast_plan(cast).measures.get().pk}
+    elif name == "risk_factor_update":
+        from plans.models import RiskFactor
+
+        kwargs = {"pk": RiskFactor.objects.first().pk}
+    elif name in {"student_detail", "student_update"}:
         kwargs = {"pk": cast.student.pk}
     elif name == "class_update":
         kwargs = {"pk": cast.class_group.pk}
+    elif name == "calendar_update":
+        kwargs = {"pk": cast.year.pk}
     elif name == "staff_remove":
         kwargs = {"pk": cast.class_teacher.memberships.get().pk}
     elif name == "password_reset_confirm":

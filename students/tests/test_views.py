@@ -62,9 +62,10 @@ def _add_pupils(cast, count):
 def test_home_query_count_does_not_grow_with_pupils(cast, login, django_assert_num_queries, extra):
     _add_pupils(cast, extra)
     client = login(cast.class_teacher)
-    # session, user, memberships, current school year, classes, their enrollments with
-    # pupils, session save (savepoint, update, release)
-    with django_assert_num_queries(9):
+    # session, user, memberships, current school year, current semester, classes, their
+    # enrollments with pupils, the pupils' plans of the semester,
+    # session save (savepoint, update, release)
+    with django_assert_num_queries(11):
         response = client.get(reverse("home"))
     assert response.status_code == 200
 
@@ -376,6 +377,11 @@ def test_login_page_is_latvian_by_default_and_english_on_request(client):
     assert "Pieslēgties" in client.get(reverse("login")).content.decode()
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert "Log in" in client.get(reverse("login")).content.decode()
+
+
+def test_an_english_browser_still_gets_latvian_until_the_user_switches(client):
+    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "Pieslēgties" in response.content.decode()
 
 
 def test_a_user_logs_in_and_out(cast, client):

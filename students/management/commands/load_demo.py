@@ -14,6 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum.lv import pvn
 
+from plans.demo import create_demo_plans
+from students.calendar import current_start_year, last_weekday_on_or_before, semester_dates
 from students.models import (
     ClassGroup,
     Enrollment,
@@ -141,36 +143,6 @@ SURNAMES = [
 ]
 
 
-def first_weekday_on_or_after(day):
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
-
-
-def last_weekday_on_or_before(day):
-    while day.weekday() >= 5:
-        day -= timedelta(days=1)
-    return day
-
-
-def semester_dates(start_year):
-    """Dates in the shape of the Cabinet's calendar: I from early September to just before
-    Christmas, II from the first working week of January to the end of May."""
-    first = (
-        first_weekday_on_or_after(date(start_year, 9, 1)),
-        last_weekday_on_or_before(date(start_year, 12, 20)),
-    )
-    second = (
-        first_weekday_on_or_after(date(start_year + 1, 1, 6)),
-        last_weekday_on_or_before(date(start_year + 1, 5, 31)),
-    )
-    return first, second
-
-
-def current_start_year(today):
-    return today.year if today >= date(today.year, 9, 1) else today.year - 1
-
-
 def make_personas_kods(rng, birth_date, new_format):
     while True:
         if new_format:
@@ -195,6 +167,7 @@ class Command(BaseCommand):
             years = self.create_calendar(current_start_year(today))
             users = self.create_users(school)
             self.create_pupils(school, years, users, today)
+            create_demo_plans(school=school, users=users, today=today)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         self.stdout.write(
             "Demo logins (password 'demo'): "

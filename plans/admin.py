@@ -1,0 +1,70 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    Consultation,
+    PlanEvaluation,
+    PlanRisk,
+    PlanStatusChange,
+    RiskFactor,
+    RiskType,
+    SupportMeasure,
+    SupportPlan,
+)
+
+
+@admin.register(RiskType)
+class RiskTypeAdmin(admin.ModelAdmin):
+    list_display = ["number", "name"]
+
+
+@admin.register(RiskFactor)
+class RiskFactorAdmin(admin.ModelAdmin):
+    list_display = ["name", "risk_type", "is_active"]
+    list_filter = ["risk_type", "is_active"]
+
+
+class PlanRiskInline(admin.TabularInline):
+    model = PlanRisk
+    extra = 0
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = PlanStatusChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ["from_status", "to_status", "by", "at", "comment"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SupportPlan)
+class SupportPlanAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "student", "semester", "kind", "status", "preparer"]
+    list_filter = ["status", "kind", "semester__school_year"]
+    search_fields = ["code", "student__last_name"]
+    list_select_related = ["student", "semester__school_year", "preparer"]
+    raw_id_fields = ["student", "preparer"]
+    inlines = [PlanRiskInline, StatusChangeInline]
+
+
+@admin.register(SupportMeasure)
+class SupportMeasureAdmin(SimpleHistoryAdmin):
+    list_display = ["plan", "measure_type", "specialist_type", "compensation_category"]
+    list_filter = ["measure_type"]
+    list_select_related = ["plan", "specialist_type"]
+    raw_id_fields = ["plan", "responsible"]
+
+
+@admin.register(Consultation)
+class ConsultationAdmin(admin.ModelAdmin):
+    list_display = ["date", "measure", "minutes", "mode", "provider"]
+    list_select_related = ["measure__plan", "measure__specialist_type", "provider"]
+    raw_id_fields = ["measure", "provider"]
+
+
+@admin.register(PlanEvaluation)
+class PlanEvaluationAdmin(admin.ModelAdmin):
+    list_display = ["plan", "overall_outcome", "evaluated_at"]
+    raw_id_fields = ["plan", "evaluated_by"]

@@ -1,0 +1,336 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from students.forms import DateInput
+from students.models import Semester, SpecialistType
+
+from .models import (
+    Consultation,
+    PlanEvaluation,
+    PlanRisk,
+    RiskFactor,
+    SupportMeasure,
+    SupportPlan,
+)
+
+User = get_user_model()
+
+
+class PlanCreateForm(forms.Form):
+    semester = forms.ModelChoiceField(label=_("Semester"), queryset=Semester.objects.none())
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=SupportPlan.Kind.choices, initial=SupportPlan.Kind.REGULAR
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        open_semesters = Semester.objects.filter(end_date__gte=today).select_related("school_year")
+        self.fields["semester"].queryset = open_semesters.order_by("start_date")
+        current = open_semesters.filter(start_date__lte=today).first()
+        self.fields["semester"].initial = current or open_semesters.order_by("start_date").first()
+
+
+class PlanHeaderForm(forms.ModelForm):
+    class Meta:
+        model = SupportPlan
+        fields = ["parent_application_date", "goals", "pupil_agreement"]
+        widgets = {
+            "parent_application_date": DateInput(),
+            "goals": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean_parent_application_date(self):
+        value = self.cleaned_data["parent_application_date"]
+        if value and value > timezone.localdate():
+            raise forms.ValidationError(_("The date cannot be in the future."))
+        return value
+
+
+class PlanRiskForm(forms.ModelForm):
+    class Meta:
+        model = PlanRisk
+        fields = ["risk_factor", "level", "justification"]
+        widgets = {"justification": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        factors = RiskFactor.objects.select_related("risk_type")
+        if self.instance.pk:
+            factors = factors.filter(is_active=True) | factors.filter(
+                pk=self.instance.risk_factor_id
+            )
+        else:
+            factors = factors.filter(is_active=True)
+        field = self.fields["risk_factor"]
+        field.queryset = factors.order_by("risk_type__number", "name")
+        field.label_from_instance = lambda f: f"{f.risk_type.number}. {f.name}"
+        self.fields["level"].required = False
+
+
+class BaseRiskFormSet(BaseInlineFormSet):
+    def clean(self):
+        # Before the model formset's own uniqueness check, to say it in the user's words.
+        seen = set()
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or form in self.deleted_forms:
+                continue
+            factor = form.cleaned_data.get("risk_factor")
+            if factor and factor.pk in seen:
+                form.add_error("risk_factor", _("This risk is already in the plan."))
+            if factor:
+                seen.add(factor.pk)
+        super().clean()
+
+    def kept_factor_ids(self):
+        """The risk factors the plan will have once this formset is saved."""
+        ids = set()
+        for form in self.forms:
+            if form in self.deleted_forms or not hasattr(form, "cleaned_data"):
+                continue
+            factor = form.cleaned_data.get("risk_factor")
+            if factor:
+                ids.add(factor.pk)
+        return ids
+
+
+RiskFormSet = inlineformset_factory(
+    SupportPlan,
+    PlanRisk,
+    form=PlanRiskForm,
+    formset=BaseRiskFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=30,
+    validate_max=True,
+)
+
+
+class SupportMeasureForm(forms.ModelForm):
+    risk_factors = forms.ModelMultipleChoiceField(
+        label=_("Addresses the risks"),
+        queryset=RiskFactor.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = SupportMeasure
+        fields = [
+            "measure_type",
+            "specialist_type",
+            "compensation_category",
+            "description",
+            "responsible",
+            "planned_hours",
+            "planned_amount",
+            "start_date",
+            "end_date",
+        ]
+        widgets = {"start_date": DateInput(), "end_date": DateInput()}
+
+    def __init__(self, *args, plan=None, risk_factor_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+        self.fields["specialist_type"].queryset = SpecialistType.objects.filter(is_active=True)
+        self.fields["responsible"].queryset = (
+            User.objects.filter(memberships__school_id=plan.school_id, is_active=True)
+            .distinct()
+            .order_by("last_name", "first_name")
+        )
+        self.fields["responsible"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["risk_factors"].queryset = RiskFactor.objects.filter(
+            pk__in=risk_factor_ids
+        ).select_related("risk_type")
+        self.fields["planned_amount"].widget.attrs.update({"step": "0.01", "min": "0.01"})
+        self.fields["planned_hours"].widget.attrs.update({"step": "0.5", "min": "0.5"})
+        if not self.instance.pk:
+            self.initial.setdefault("start_date", plan.semester.start_date)
+            self.initial.setdefault("end_date", plan.semester.end_date)
+        else:
+            self.initial["risk_factors"] = [
+                risk.risk_factor_id for risk in self.instance.risks.all()
+            ]
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("measure_type")
+        Type = SupportMeasure.Type
+        if kind == Type.CONSULTATION:
+            if not cleaned.get("specialist_type"):
+                self.add_error("specialist_type", _("Choose who gives the consultations."))
+            if not cleaned.get("planned_hours"):
+                self.add_error("planned_hours", _("Give the planned hours."))
+            cleaned["compensation_category"] = ""
+            cleaned["planned_amount"] = None
+        elif kind == Type.COMPENSATION:
+            if not cleaned.get("compensation_category"):
+                self.add_error("compensation_category", _("Choose the compensation category."))
+            if not cleaned.get("planned_amount"):
+                self.add_error("planned_amount", _("Give the planned amount in EUR."))
+            cleaned["specialist_type"] = None
+            cleaned["planned_hours"] = None
+        elif kind == Type.NGO_PROJECT:
+            cleaned["specialist_type"] = None
+            cleaned["planned_hours"] = None
+            cleaned["compensation_category"] = ""
+        for name in ("specialist_type", "planned_hours", "compensation_category", "planned_amount"):
+            if name in cleaned:
+                setattr(self.instance, name, cleaned[name])
+        semester = self.plan.semester
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end:
+            if end < start:
+                self.add_error("end_date", _("The period must end after it starts."))
+            elif start < semester.start_date or end > semester.end_date:
+                self.add_error(
+                    "end_date",
+                    _("The period must lie within the semester (%(start)s–%(end)s).")
+                    % {
+                        "start": f"{semester.start_date:%d.%m.%Y}",
+                        "end": f"{semester.end_date:%d.%m.%Y}",
+                    },
+                )
+        return cleaned
+
+
+class BaseMeasureFormSet(BaseInlineFormSet):
+    def __init__(self, *args, risk_factor_ids=(), **kwargs):
+        self.risk_factor_ids = set(risk_factor_ids)
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        kwargs["plan"] = self.instance
+        kwargs["risk_factor_ids"] = self.risk_factor_ids
+        return kwargs
+
+    @property
+    def empty_form(self):
+        form = self.form(
+            auto_id=self.auto_id,
+            prefix=self.add_prefix("__prefix__"),
+            empty_permitted=True,
+            use_required_attribute=False,
+            plan=self.instance,
+            risk_factor_ids=self.risk_factor_ids,
+        )
+        self.add_fields(form, None)
+        return form
+
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            if form in self.deleted_forms or not hasattr(form, "cleaned_data"):
+                continue
+            if not form.has_changed() and not form.instance.pk:
+                continue
+            chosen = form.cleaned_data.get("risk_factors")
+            if not chosen:
+                form.add_error("risk_factors", _("Link the measure to at least one risk."))
+            elif {f.pk for f in chosen} - self.risk_factor_ids:
+                form.add_error("risk_factors", _("A linked risk is being removed from the plan."))
+
+
+MeasureFormSet = inlineformset_factory(
+    SupportPlan,
+    SupportMeasure,
+    form=SupportMeasureForm,
+    formset=BaseMeasureFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=30,
+    validate_max=True,
+)
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+
+class SuspendForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+
+class EvaluationForm(forms.ModelForm):
+    class Meta:
+        model = PlanEvaluation
+        fields = ["overall_outcome", "narrative"]
+        widgets = {"narrative": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+        self.risks = list(plan.risks.select_related("risk_factor"))
+        self.measures = list(plan.measures.select_related("specialist_type"))
+        for risk in self.risks:
+            self.fields[f"risk_{risk.pk}"] = forms.ChoiceField(
+                label=str(risk.risk_factor),
+                choices=[("", "—"), *PlanRisk.Outcome.choices],
+            )
+        for measure in self.measures:
+            self.fields[f"measure_{measure.pk}"] = forms.CharField(
+                label=measure.label,
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                max_length=2000,
+            )
+
+    def risk_outcomes(self):
+        return {risk.pk: self.cleaned_data[f"risk_{risk.pk}"] for risk in self.risks}
+
+    def measure_notes(self):
+        return {m.pk: self.cleaned_data.get(f"measure_{m.pk}", "") for m in self.measures}
+
+
+class ConsultationForm(forms.ModelForm):
+    class Meta:
+        model = Consultation
+        fields = ["date", "minutes", "topic", "mode", "confirmation", "confirmed_on"]
+        widgets = {"date": DateInput(), "confirmed_on": DateInput()}
+
+    def __init__(self, *args, measure, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.measure = measure
+        self.fields["minutes"].widget.attrs.update({"min": 15, "max": 240, "step": 5})
+        self.fields["minutes"].help_text = _("From 15 to 240 minutes.")
+        self.initial.setdefault("date", timezone.localdate())
+        self.initial.setdefault("minutes", 40)
+
+    def clean_minutes(self):
+        minutes = self.cleaned_data["minutes"]
+        if not 15 <= minutes <= 240:
+            raise forms.ValidationError(_("A consultation lasts from 15 to 240 minutes."))
+        return minutes
+
+    def clean(self):
+        from .services import consultation_problems
+
+        cleaned = super().clean()
+        day = cleaned.get("date")
+        if day:
+            for field, message in consultation_problems(measure=self.measure, date=day).items():
+                self.add_error(field, message)
+        if cleaned.get("confirmation") == Consultation.Confirmation.REMOTE:
+            confirmed = cleaned.get("confirmed_on")
+            if not confirmed:
+                self.add_error("confirmed_on", _("Give the date the pupil confirmed."))
+            elif day and not day <= confirmed <= timezone.localdate():
+                self.add_error(
+                    "confirmed_on",
+                    _("The confirmation date is on or after the consultation, not in the future."),
+                )
+        return cleaned
+
+
+class RiskFactorForm(forms.ModelForm):
+    class Meta:
+        model = RiskFactor
+        fields = ["risk_type", "name", "is_active"]

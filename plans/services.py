@@ -1,0 +1,404 @@
+"""Plan status transitions and writes that span models.
+
+Each transition checks who may do it and from which status, then claims the change with a
+conditional UPDATE (``filter(pk=…, status=current).update(…)``): two clicks at the same moment
+give one transition, and the loser gets a clear message. The status change is recorded in the
+same transaction.
+"""
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from iap_portal import access
+
+from .models import (
+    Consultation,
+    PlanRisk,
+    PlanStatus,
+    PlanStatusChange,
+    SupportMeasure,
+    SupportPlan,
+)
+
+
+class PlanActionError(Exception):
+    """A transition or write that is refused; the messages are for the user."""
+
+    def __init__(self, *messages):
+        super().__init__(*messages)
+        self.messages = list(messages)
+
+
+class StatusChanged(PlanActionError):
+    def __init__(self):
+        super().__init__(_("The plan was changed by someone else meanwhile. Look at it again."))
+
+
+def _require(condition, message):
+    if not condition:
+        raise PlanActionError(message)
+
+
+def _transition(plan, *, to, by, comment="", **fields):
+    now = timezone.now()
+    updated = SupportPlan.objects.filter(pk=plan.pk, status=plan.status).update(
+        status=to, updated_at=now, **fields
+    )
+    if updated != 1:
+        raise StatusChanged
+    PlanStatusChange.objects.create(
+        plan=plan, from_status=plan.status, to_status=to, by=by, at=now, comment=comment
+    )
+    plan.refresh_from_db()
+    return plan
+
+
+def semester_has_started(semester, today=None):
+    return semester.start_date <= (today or timezone.localdate())
+
+
+# --- Creating -------------------------------------------------------------------------------
+
+
+def _next_sequence(school, semester):
+    last = SupportPlan.objects.filter(school=school, semester=semester).aggregate(
+        last=Max("sequence")
+    )["last"]
+    return (last or 0) + 1
+
+
+def plan_code(school, semester, sequence):
+    year = semester.school_year.start_year
+    number = semester.get_number_display()
+    return f"IAP-{school.pk}-{year}/{(year + 1) % 100:02d}-{number}-{sequence:03d}"
+
+
+def _insert_plan(*, student, semester, kind, preparer):
+    for _attempt in range(5):
+        sequence = _next_sequence(student.school, semester)
+        try:
+            with transaction.atomic():
+                return SupportPlan.objects.create(
+                    student=student,
+                    school=student.school,
+                    semester=semester,
+                    kind=kind,
+                    preparer=preparer,
+                    sequence=sequence,
+                    code=plan_code(student.school, semester, sequence),
+                )
+        except IntegrityError:
+            if (
+                SupportPlan.objects.live()
+                .filter(student=student, semester=semester, kind=kind)
+                .exists()
+            ):
+                raise PlanActionError(
+                    _("This pupil already has a plan of this kind for this semester.")
+                ) from None
+            # Someone took the same sequence number at the same moment: take the next one.
+    raise PlanActionError(_("The plan could not be numbered; try again."))
+
+
+@transaction.atomic
+def create_plan(*, student, semester, kind, by):
+    _require(access.can_prepare_plan(by, student), _("You may not prepare plans for this pupil."))
+    _require(
+        semester.end_date >= timezone.localdate(),
+        _("The semester has ended: a plan can no longer be made for it."),
+    )
+    plan = _insert_plan(student=student, semester=semester, kind=kind, preparer=by)
+    PlanStatusChange.objects.create(
+        plan=plan, from_status=PlanStatus.DRAFT, to_status=PlanStatus.DRAFT, by=by
+    )
+    return plan
+
+
+def previous_plan(student, semester, kind=SupportPlan.Kind.REGULAR):
+    """The pupil's latest live plan of an earlier semester, to copy from."""
+    return (
+        SupportPlan.objects.live()
+        .filter(student=student, kind=kind, semester__start_date__lt=semester.start_date)
+        .select_related("semester")
+        .order_by("-semester__start_date")
+        .first()
+    )
+
+
+def _move_into(day, source, target):
+    """Shift a date by the distance between the semesters' starts, kept inside the target."""
+    moved = day + (target.start_date - source.start_date)
+    return min(max(moved, target.start_date), target.end_date)
+
+
+@transaction.atomic
+def copy_plan(*, source, semester, by):
+    """A new draft with the risks and measures of an earlier plan, dates moved along."""
+    plan = create_plan(student=source.student, semester=semester, kind=source.kind, by=by)
+    plan.goals = source.goals
+    plan.save(update_fields=["goals", "updated_at"])
+    risk_map = {}
+    for risk in source.risks.all():
+        risk_map[risk.pk] = PlanRisk.objects.create(
+            plan=plan,
+            risk_factor=risk.risk_factor,
+            level=risk.level,
+            justification=risk.justification,
+        )
+    for measure in source.measures.prefetch_related("risks"):
+        copy = SupportMeasure.objects.create(
+            plan=plan,
+            measure_type=measure.measure_type,
+            specialist_type=measure.specialist_type,
+            compensation_category=measure.compensation_category,
+            description=measure.description,
+            responsible=measure.responsible,
+            planned_hours=measure.planned_hours,
+            planned_amount=measure.planned_amount,
+            start_date=_move_into(measure.start_date, source.semester, semester),
+            end_date=_move_into(measure.end_date, source.semester, semester),
+        )
+        copy.risks.set([risk_map[r.pk] for r in measure.risks.all() if r.pk in risk_map])
+    return plan
+
+
+# --- Editing --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def save_plan_content(*, plan, by, form, risks, measures):
+    """Save the plan's header, risks and measures from the edit page's forms."""
+    _require(access.can_prepare_plan(by, plan.student), _("You may not edit this plan."))
+    locked = SupportPlan.objects.select_for_update().get(pk=plan.pk)
+    _require(not locked.is_locked, _("This plan is locked: only its status may change."))
+    form.save()
+    risks.save()
+    by_factor = {risk.risk_factor_id: risk for risk in plan.risks.all()}
+    for measure_form in measures.forms:
+        if measure_form in measures.deleted_forms or not measure_form.has_changed():
+            continue
+        measure = measure_form.save(commit=False)
+        measure.plan = plan
+        measure.save()
+        measure.risks.set([by_factor[f.pk] for f in measure_form.cleaned_data["risk_factors"]])
+    for measure_form in measures.deleted_forms:
+        if measure_form.instance.pk:
+            _require(
+                not measure_form.instance.consultations.exists(),
+                _("A measure with consultations cannot be removed."),
+            )
+            measure_form.instance.delete()
+    return plan
+
+
+# --- Transitions ----------------------------------------------------------------------------
+
+
+def submission_problems(plan):
+    problems = []
+    risks = list(plan.risks.all())
+    measures = list(plan.measures.prefetch_related("risks"))
+    if not risks:
+        problems.append(_("Add at least one risk with its justification."))
+    if not measures:
+        problems.append(_("Add at least one support measure."))
+    for measure in measures:
+        if not measure.risks.all():
+            problems.append(
+                _("The measure “%(measure)s” addresses no risk.") % {"measure": measure.label}
+            )
+    if not plan.parent_application_date:
+        problems.append(_("Record the date the parent's application was received."))
+    return problems
+
+
+@transaction.atomic
+def submit_plan(*, plan, by):
+    _require(access.can_prepare_plan(by, plan.student), _("You may not submit this plan."))
+    _require(
+        plan.status in {PlanStatus.DRAFT, PlanStatus.REVISION},
+        _("Only a draft or a plan under revision can be submitted."),
+    )
+    problems = submission_problems(plan)
+    if problems:
+        raise PlanActionError(*problems)
+    return _transition(plan, to=PlanStatus.SUBMITTED, by=by, submitted_at=timezone.now())
+
+
+@transaction.atomic
+def approve_plan(*, plan, by):
+    _require(plan.status == PlanStatus.SUBMITTED, _("Only a submitted plan can be approved."))
+    _require(
+        access.can_approve_plan(by, plan),
+        _("Plans are approved by the coordinator, and not by the person who prepared them."),
+    )
+    now = timezone.now()
+    to = PlanStatus.IN_PROGRESS if semester_has_started(plan.semester) else PlanStatus.APPROVED
+    return _transition(
+        plan, to=to, by=by, approved_by=by, first_approved_at=plan.first_approved_at or now
+    )
+
+
+@transaction.atomic
+def return_plan(*, plan, by, comment):
+    _require(plan.status == PlanStatus.SUBMITTED, _("Only a submitted plan can be returned."))
+    _require(
+        access.can_manage_school(by, plan.school_id),
+        _("Only the coordinator returns plans."),
+    )
+    comment = (comment or "").strip()
+    _require(comment, _("Say what needs to change: the comment is required."))
+    to = PlanStatus.REVISION if plan.first_approved_at else PlanStatus.DRAFT
+    return _transition(plan, to=to, by=by, comment=comment, status_comment=comment)
+
+
+@transaction.atomic
+def revise_plan(*, plan, by):
+    _require(access.can_prepare_plan(by, plan.student), _("You may not revise this plan."))
+    _require(
+        plan.status in {PlanStatus.APPROVED, PlanStatus.IN_PROGRESS},
+        _("Only an approved plan can be reopened for revision."),
+    )
+    return _transition(plan, to=PlanStatus.REVISION, by=by)
+
+
+@transaction.atomic
+def suspend_plan(*, plan, by, reason):
+    _require(access.can_prepare_plan(by, plan.student), _("You may not suspend this plan."))
+    _require(
+        plan.status in {PlanStatus.APPROVED, PlanStatus.IN_PROGRESS},
+        _("Only an approved plan can be suspended."),
+    )
+    reason = (reason or "").strip()
+    _require(reason, _("Give the reason: it is required."))
+    return _transition(
+        plan,
+        to=PlanStatus.SUSPENDED,
+        by=by,
+        comment=reason,
+        status_comment=reason,
+        status_before_suspension=plan.status,
+    )
+
+
+@transaction.atomic
+def resume_plan(*, plan, by):
+    _require(access.can_prepare_plan(by, plan.student), _("You may not resume this plan."))
+    _require(plan.status == PlanStatus.SUSPENDED, _("Only a suspended plan can be resumed."))
+    _require(
+        timezone.localdate() <= plan.semester.end_date,
+        _("A plan can be resumed only within its own semester."),
+    )
+    to = plan.status_before_suspension or PlanStatus.APPROVED
+    if to == PlanStatus.APPROVED and semester_has_started(plan.semester):
+        to = PlanStatus.IN_PROGRESS
+    return _transition(plan, to=to, by=by, status_before_suspension="")
+
+
+def delivered_anything(plan):
+    """Whether anything was delivered on the plan (then it cannot be deleted).
+
+    Compensation claims (their own issue) must add "an approved claim exists" here."""
+    return Consultation.objects.filter(measure__plan=plan).exists()
+
+
+@transaction.atomic
+def delete_plan(*, plan, by):
+    """Make the plan inactive ("Dzēst"); only while nothing was delivered or paid."""
+    _require(access.can_prepare_plan(by, plan.student), _("You may not delete this plan."))
+    _require(
+        plan.status not in {PlanStatus.EVALUATED, PlanStatus.INACTIVE},
+        _("An evaluated or deleted plan cannot be deleted."),
+    )
+    _require(
+        not delivered_anything(plan),
+        _(
+            "Consultations were delivered or compensation was approved on this plan: it cannot be "
+            "deleted. Suspend it instead."
+        ),
+    )
+    return _transition(plan, to=PlanStatus.INACTIVE, by=by)
+
+
+@transaction.atomic
+def evaluate_plan(*, plan, by, form, risk_outcomes, measure_notes):
+    """Record the evaluation and lock the plan."""
+    _require(access.can_prepare_plan(by, plan.student), _("You may not evaluate this plan."))
+    _require(
+        plan.status in {PlanStatus.IN_PROGRESS, PlanStatus.SUSPENDED},
+        _("Only a plan in progress or suspended can be evaluated."),
+    )
+    now = timezone.now()
+    _transition(plan, to=PlanStatus.EVALUATED, by=by, evaluated_at=now)
+    evaluation = form.save(commit=False)
+    evaluation.plan = plan
+    evaluation.evaluated_by = by
+    evaluation.evaluated_at = now
+    evaluation.save()
+    for risk in plan.risks.all():
+        risk.outcome = risk_outcomes[risk.pk]
+        risk.save(update_fields=["outcome"])
+    for measure in plan.measures.all():
+        measure.evaluation_note = measure_notes.get(measure.pk, "")
+        measure.save(update_fields=["evaluation_note"])
+    return plan
+
+
+@transaction.atomic
+def start_plans(*, today=None):
+    """Move approved plans whose semester has begun to "in progress" (cron)."""
+    today = today or timezone.localdate()
+    started = 0
+    due = SupportPlan.objects.filter(
+        status=PlanStatus.APPROVED, semester__start_date__lte=today
+    ).select_related("semester")
+    for plan in due:
+        try:
+            _transition(plan, to=PlanStatus.IN_PROGRESS, by=None)
+            started += 1
+        except StatusChanged:
+            continue
+    return started
+
+
+# --- Consultations --------------------------------------------------------------------------
+
+
+def consultation_problems(*, measure, date, today=None):
+    today = today or timezone.localdate()
+    problems = {}
+    semester = measure.plan.semester
+    if date > today:
+        problems["date"] = _(
+            "A consultation cannot be logged in advance: the date is in the future."
+        )
+    elif not semester.start_date <= date <= semester.end_date:
+        problems["date"] = _("The date is outside the plan's semester (%(start)s–%(end)s).") % {
+            "start": f"{semester.start_date:%d.%m.%Y}",
+            "end": f"{semester.end_date:%d.%m.%Y}",
+        }
+    elif not measure.start_date <= date <= measure.end_date:
+        problems["date"] = _("The date is outside the measure's period (%(start)s–%(end)s).") % {
+            "start": f"{measure.start_date:%d.%m.%Y}",
+            "end": f"{measure.end_date:%d.%m.%Y}",
+        }
+    return problems
+
+
+@transaction.atomic
+def log_consultation(*, measure, by, form):
+    _require(access.can_log_consultation(by, measure), _("This measure is not assigned to you."))
+    plan = SupportPlan.objects.select_for_update().get(pk=measure.plan_id)
+    _require(
+        plan.status in {PlanStatus.APPROVED, PlanStatus.IN_PROGRESS, PlanStatus.REVISION},
+        _("Consultations are logged only on an approved plan."),
+    )
+    consultation = form.save(commit=False)
+    consultation.measure = measure
+    consultation.provider = by
+    consultation.save()
+    if plan.status == PlanStatus.APPROVED:
+        _transition(plan, to=PlanStatus.IN_PROGRESS, by=by)
+    return consultation

@@ -1,0 +1,54 @@
+from decimal import Decimal
+
+from django.utils import timezone
+
+from plans.models import PlanRisk, PlanStatus, RiskFactor, SupportMeasure, SupportPlan
+from plans.services import plan_code
+from students.models import Semester, SpecialistType
+
+
+def make_plan(*, student, preparer, semester=None, status=PlanStatus.DRAFT, ready=True, **fields):
+    """A plan; ``ready`` gives it a risk, a consultation measure and the parent's application."""
+    semester = semester or Semester.objects.current()
+    sequence = SupportPlan.objects.filter(school=student.school, semester=semester).count() + 1
+    plan = SupportPlan.objects.create(
+        student=student,
+        school=student.school,
+        semester=semester,
+        preparer=preparer,
+        status=status,
+        sequence=sequence,
+        code=plan_code(student.school, semester, sequence),
+        parent_application_date=timezone.localdate() if ready else None,
+        **fields,
+    )
+    return plan
+
+
+def add_risk(plan, factor_name="neattaisnoti kavējumi"):
+    return PlanRisk.objects.create(
+        plan=plan,
+        risk_factor=RiskFactor.objects.get(name=factor_name),
+        justification="14 neattaisnotas stundas oktobrī.",
+    )
+
+
+def add_consultation_measure(plan, *, responsible, risks, hours="6"):
+    measure = SupportMeasure.objects.create(
+        plan=plan,
+        measure_type=SupportMeasure.Type.CONSULTATION,
+        specialist_type=SpecialistType.objects.get(name="psihologs"),
+        responsible=responsible,
+        planned_hours=Decimal(hours),
+        start_date=plan.semester.start_date,
+        end_date=plan.semester.end_date,
+    )
+    measure.risks.set(risks)
+    return measure
+
+
+def ready_plan(*, student, preparer, responsible, status=PlanStatus.DRAFT, **fields):
+    plan = make_plan(student=student, preparer=preparer, status=status, **fields)
+    risk = add_risk(plan)
+    add_consultation_measure(plan, responsible=responsible, risks=[risk])
+    return plan

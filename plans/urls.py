@@ -1,0 +1,34 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("plans/", views.plan_list, name="plan_list"),
+    path("plans/queue/", views.plan_queue, name="plan_queue"),
+    path("students/<int:student_pk>/plans/new/", views.plan_create, name="plan_create"),
+    path("plans/<int:pk>/", views.plan_detail, name="plan_detail"),
+    path("plans/<int:pk>/edit/", views.plan_update, name="plan_update"),
+    path("plans/<int:pk>/rows/risk/", views.plan_row, {"kind": "risk"}, name="plan_risk_row"),
+    path(
+        "plans/<int:pk>/rows/measure/", views.plan_row, {"kind": "measure"}, name="plan_measure_row"
+    ),
+    path("plans/<int:pk>/submit/", views.plan_transition, {"action": "submit"}, name="plan_submit"),
+    path(
+        "plans/<int:pk>/approve/", views.plan_transition, {"action": "approve"}, name="plan_approve"
+    ),
+    path("plans/<int:pk>/revise/", views.plan_transition, {"action": "revise"}, name="plan_revise"),
+    path("plans/<int:pk>/resume/", views.plan_transition, {"action": "resume"}, name="plan_resume"),
+    path("plans/<int:pk>/return/", views.plan_return, name="plan_return"),
+    path("plans/<int:pk>/suspend/", views.plan_suspend, name="plan_suspend"),
+    path("plans/<int:pk>/delete/", views.plan_delete, name="plan_delete"),
+    path("plans/<int:pk>/evaluate/", views.plan_evaluate, name="plan_evaluate"),
+    path("consultations/", views.consultation_list, name="consultation_list"),
+    path(
+        "measures/<int:measure_pk>/consultations/new/",
+        views.consultation_create,
+        name="consultation_create",
+    ),
+    path("risk-factors/", views.risk_factor_list, name="risk_factor_list"),
+    path("risk-factors/new/", views.risk_factor_edit, name="risk_factor_create"),
+    path("risk-factors/<int:pk>/edit/", views.risk_factor_edit, name="risk_factor_update"),
+]

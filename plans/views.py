@@ -1,0 +1,581 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Sum
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from iap_portal import access
+from students.models import SCHOOL_ROLES, Role
+
+from . import services
+from .filters import PlanFilter
+from .forms import (
+    CommentForm,
+    ConsultationForm,
+    EvaluationForm,
+    MeasureFormSet,
+    PlanCreateForm,
+    PlanHeaderForm,
+    RiskFactorForm,
+    RiskFormSet,
+    SuspendForm,
+)
+from .models import (
+    PlanRisk,
+    PlanStatus,
+    RiskFactor,
+    RiskType,
+    SupportMeasure,
+    SupportPlan,
+)
+
+
+def _page(request, queryset):
+    paginator = Paginator(queryset, settings.IAP_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    page.elided = paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    return page
+
+
+def _show_errors(request, error):
+    for message in error.messages:
+        messages.error(request, message)
+
+
+# --- Lists ----------------------------------------------------------------------------------
+
+
+@login_required
+def plan_list(request):
+    access.require_roles(request.user, *SCHOOL_ROLES)
+    plans = (
+        access.visible_plans(request.user)
+        .select_related("student", "semester__school_year", "preparer")
+        .order_by("-semester__start_date", "student__last_name", "student__first_name", "pk")
+    )
+    year = access.current_school_year(request.user)
+    plan_filter = PlanFilter(
+        request.GET or None,
+        queryset=plans,
+        class_groups=access.visible_class_groups(request.user).filter(school_year=year),
+        preparers_of=plans,
+    )
+    qs = plans
+    if plan_filter.is_bound:
+        qs = plan_filter.qs if plan_filter.is_valid() else plans.none()
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "plans/plan_list.html",
+        {
+            "filter": plan_filter,
+            "page": _page(request, qs),
+            "query": query.urlencode(),
+            "is_filtered": any(v for k, v in request.GET.items() if k != "page"),
+        },
+    )
+
+
+@login_required
+def plan_queue(request):
+    access.require_roles(request.user, Role.COORDINATOR)
+    plans = (
+        SupportPlan.objects.filter(
+            school__in=access.managed_schools(request.user), status=PlanStatus.SUBMITTED
+        )
+        .select_related("student", "semester__school_year", "preparer", "school")
+        .annotate(
+            risk_count=Count("risks", distinct=True), measure_count=Count("measures", distinct=True)
+        )
+        .order_by("submitted_at", "pk")
+    )
+    return render(request, "plans/plan_queue.html", {"page": _page(request, plans)})
+
+
+# --- One plan -------------------------------------------------------------------------------
+
+
+def _measures_with_delivery(plan):
+    measures = list(
+        plan.measures.select_related("specialist_type", "responsible")
+        .prefetch_related("risks__risk_factor")
+        .annotate(delivered_minutes=Sum("consultations__minutes"))
+        .order_by("pk")
+    )
+    for measure in measures:
+        measure.delivered_hours = Decimal(measure.delivered_minutes or 0) / 60
+    return measures
+
+
+def _allowed_actions(user, plan, can_prepare, delivered=False):
+    """The status buttons this user sees on this plan."""
+    status = plan.status
+    actions = []
+    if can_prepare and status in {PlanStatus.DRAFT, PlanStatus.REVISION}:
+        actions.append("submit")
+    if status == PlanStatus.SUBMITTED and access.can_approve_plan(user, plan):
+        actions.append("approve")
+    if status == PlanStatus.SUBMITTED and access.can_manage_school(user, plan.school_id):
+        actions.append("return")
+    if can_prepare and status in {PlanStatus.APPROVED, PlanStatus.IN_PROGRESS}:
+        actions += ["revise", "suspend"]
+    if can_prepare and status == PlanStatus.SUSPENDED:
+        actions.append("resume")
+    if can_prepare and status in {PlanStatus.IN_PROGRESS, PlanStatus.SUSPENDED}:
+        actions.append("evaluate")
+    if can_prepare and not delivered and status not in {PlanStatus.EVALUATED, PlanStatus.INACTIVE}:
+        actions.append("delete")
+    return actions
+
+
+@login_required
+def plan_detail(request, pk):
+    plan = access.get_plan_or_404(request.user, pk)
+    measures = _measures_with_delivery(plan)
+    risks = list(plan.risks.select_related("risk_factor__risk_type"))
+    changes = plan.status_changes.select_related("by").order_by("-at", "-pk")
+    history = _history(plan)
+    consultations = list(_consultations(plan))
+    can_prepare = access.can_prepare_plan(request.user, plan.student)
+    actions = _allowed_actions(request.user, plan, can_prepare, delivered=bool(consultations))
+    return render(
+        request,
+        "plans/plan_detail.html",
+        {
+            "plan": plan,
+            "risks": risks,
+            "measures": measures,
+            "consultations": consultations,
+            "evaluation": getattr(plan, "evaluation", None)
+            if plan.status == PlanStatus.EVALUATED
+            else None,
+            "status_changes": changes,
+            "history": history,
+            "actions": actions,
+            "can_edit": can_prepare and not plan.is_locked,
+            "problems": services.submission_problems(plan)
+            if plan.status in {PlanStatus.DRAFT, PlanStatus.REVISION}
+            else [],
+        },
+    )
+
+
+def _consultations(plan):
+    from .models import Consultation
+
+    return (
+        Consultation.objects.filter(measure__plan=plan)
+        .select_related("measure__specialist_type", "provider")
+        .order_by("-date", "-pk")
+    )
+
+
+def _display_name(user):
+    if user is None:
+        return _("system")
+    return user.get_full_name() or user.username
+
+
+def _history(plan, limit=30):
+    """Who changed what and when: field changes of the plan, its risks and its measures."""
+    entries = []
+    for model_history, label in (
+        (plan.history.all(), _("plan")),
+        (PlanRisk.history.filter(plan_id=plan.pk), _("risk")),
+        (SupportMeasure.history.filter(plan_id=plan.pk), _("measure")),
+    ):
+        records = list(model_history.select_related("history_user").order_by("history_date")[:200])
+        previous = {}
+        for record in records:
+            before = previous.get(record.id)
+            changed = []
+            if before is not None:
+                # Compare plain fields only: the many-to-many history costs a query a record.
+                delta = record.diff_against(
+                    before, excluded_fields=[f.name for f in before._history_m2m_fields]
+                )
+                changed = [
+                    str(record.instance._meta.get_field(c.field).verbose_name)
+                    for c in delta.changes
+                    if c.field not in {"status", "updated_at"}
+                ]
+                if not changed:
+                    previous[record.id] = record
+                    continue
+            entries.append(
+                {
+                    "at": record.history_date,
+                    "user": _display_name(record.history_user),
+                    "what": label,
+                    "type": record.get_history_type_display(),
+                    "fields": changed,
+                }
+            )
+            previous[record.id] = record
+    entries.sort(key=lambda e: e["at"], reverse=True)
+    return entries[:limit]
+
+
+# --- Creating and editing -------------------------------------------------------------------
+
+
+@login_required
+def plan_create(request, student_pk):
+    student = access.get_student_or_404(request.user, student_pk)
+    if not access.can_prepare_plan(request.user, student):
+        raise PermissionDenied
+    form = PlanCreateForm(request.POST or None)
+    semester = form.fields["semester"].initial
+    previous = services.previous_plan(student, semester) if semester else None
+    if request.method == "POST" and form.is_valid():
+        semester = form.cleaned_data["semester"]
+        try:
+            if request.POST.get("copy_from"):
+                source = (
+                    access.visible_plans(request.user)
+                    .filter(pk=request.POST["copy_from"], student=student)
+                    .first()
+                )
+                if source is None:
+                    raise Http404
+                plan = services.copy_plan(source=source, semester=semester, by=request.user)
+                messages.success(
+                    request,
+                    _(
+                        "A draft was made from plan %(code)s: "
+                        "check the dates and the justifications."
+                    )
+                    % {"code": source.code},
+                )
+            else:
+                plan = services.create_plan(
+                    student=student,
+                    semester=semester,
+                    kind=form.cleaned_data["kind"],
+                    by=request.user,
+                )
+                messages.success(
+                    request, _("The draft plan %(code)s was created.") % {"code": plan.code}
+                )
+        except services.PlanActionError as error:
+            _show_errors(request, error)
+        else:
+            return redirect("plan_update", pk=plan.pk)
+    return render(
+        request,
+        "plans/plan_create.html",
+        {"form": form, "student": student, "previous": previous},
+    )
+
+
+def _edit_forms(request, plan):
+    data = request.POST if request.method == "POST" else None
+    header = PlanHeaderForm(data, instance=plan, prefix="plan")
+    risks = RiskFormSet(data, instance=plan, prefix="risks")
+    if data is not None and risks.is_valid():
+        factor_ids = risks.kept_factor_ids()
+    else:
+        factor_ids = {r.risk_factor_id for r in plan.risks.all()}
+        if data is not None:
+            # Offer the factors chosen on the page too, so a re-shown form keeps its links.
+            factor_ids |= {
+                int(v)
+                for k, v in data.items()
+                if k.startswith("risks-") and k.endswith("-risk_factor") and v.isdigit()
+            }
+    measures = MeasureFormSet(data, instance=plan, prefix="measures", risk_factor_ids=factor_ids)
+    return header, risks, measures
+
+
+@login_required
+def plan_update(request, pk):
+    plan = access.get_plan_or_404(request.user, pk)
+    if not access.can_prepare_plan(request.user, plan.student):
+        raise PermissionDenied
+    if plan.is_locked:
+        messages.error(request, _("This plan is locked: only its status may change."))
+        return redirect("plan_detail", pk=plan.pk)
+    header, risks, measures = _edit_forms(request, plan)
+    if request.method == "POST":
+        if header.is_valid() and risks.is_valid() and measures.is_valid():
+            try:
+                services.save_plan_content(
+                    plan=plan, by=request.user, form=header, risks=risks, measures=measures
+                )
+            except services.PlanActionError as error:
+                _show_errors(request, error)
+            else:
+                messages.success(request, _("The plan was saved."))
+                if "continue" in request.POST:
+                    return redirect("plan_update", pk=plan.pk)
+                return redirect("plan_detail", pk=plan.pk)
+        else:
+            messages.error(request, _("The plan was not saved: correct the fields marked below."))
+    return render(
+        request,
+        "plans/plan_form.html",
+        {"plan": plan, "header": header, "risks": risks, "measures": measures},
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def plan_row(request, pk, kind):
+    """One empty risk or measure row for the edit page (htmx), numbered after the others."""
+    plan = access.get_plan_or_404(request.user, pk)
+    if not access.can_prepare_plan(request.user, plan.student) or plan.is_locked:
+        raise PermissionDenied
+    _header, risks, measures = _edit_forms(request, plan)
+    formset = risks if kind == "risk" else measures
+    total_name = f"{formset.prefix}-TOTAL_FORMS"
+    try:
+        index = int(request.GET.get(total_name, ""))
+    except ValueError:
+        index = formset.total_form_count()
+    index = max(0, min(index, 29))
+    form = formset.empty_form
+    form.prefix = formset.add_prefix(index)
+    return render(
+        request,
+        f"plans/includes/{kind}_row.html",
+        {
+            "form": form,
+            "index": index,
+            "total_name": total_name,
+            "next_total": index + 1,
+            "oob": True,
+        },
+    )
+
+
+# --- Transitions ----------------------------------------------------------------------------
+
+SIMPLE_ACTIONS = {
+    "submit": (services.submit_plan, _("The plan was submitted for approval.")),
+    "approve": (services.approve_plan, _("The plan was approved.")),
+    "revise": (
+        services.revise_plan,
+        _("The plan is open for revision; submit it again when ready."),
+    ),
+    "resume": (services.resume_plan, _("The plan was resumed.")),
+}
+
+
+def _may_act(user, plan, action):
+    if action == "approve":
+        return access.can_manage_school(user, plan.school_id)
+    return access.can_prepare_plan(user, plan.student)
+
+
+@login_required
+@require_POST
+def plan_transition(request, pk, action):
+    plan = access.get_plan_or_404(request.user, pk)
+    if not _may_act(request.user, plan, action):
+        raise PermissionDenied
+    function, success = SIMPLE_ACTIONS[action]
+    try:
+        function(plan=plan, by=request.user)
+    except services.PlanActionError as error:
+        _show_errors(request, error)
+    else:
+        messages.success(request, success)
+    if action == "approve" and request.POST.get("next") == "queue":
+        return redirect("plan_queue")
+    return redirect("plan_detail", pk=plan.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_return(request, pk):
+    plan = access.get_plan_or_404(request.user, pk)
+    if not access.can_manage_school(request.user, plan.school_id):
+        raise PermissionDenied
+    return _comment_action(
+        request,
+        plan,
+        CommentForm,
+        lambda comment: services.return_plan(plan=plan, by=request.user, comment=comment),
+        title=_("Return the plan to the preparer"),
+        button=_("Return"),
+        success=_("The plan was returned to the preparer."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_suspend(request, pk):
+    plan = access.get_plan_or_404(request.user, pk)
+    if not access.can_prepare_plan(request.user, plan.student):
+        raise PermissionDenied
+    return _comment_action(
+        request,
+        plan,
+        SuspendForm,
+        lambda reason: services.suspend_plan(plan=plan, by=request.user, reason=reason),
+        title=_("Suspend the plan"),
+        button=_("Suspend"),
+        success=_("The plan was suspended."),
+        intro=_(
+            "Suspend the plan when the pupil has left the programme or is absent for long. "
+            "It can be resumed only within this semester."
+        ),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_delete(request, pk):
+    plan = access.get_plan_or_404(request.user, pk)
+    if not access.can_prepare_plan(request.user, plan.student):
+        raise PermissionDenied
+    if request.method == "POST":
+        try:
+            services.delete_plan(plan=plan, by=request.user)
+        except services.PlanActionError as error:
+            _show_errors(request, error)
+            return redirect("plan_detail", pk=plan.pk)
+        messages.success(
+            request, _("The plan %(code)s was deleted (made inactive).") % {"code": plan.code}
+        )
+        return redirect("student_detail", pk=plan.student_id)
+    return render(
+        request,
+        "plans/plan_confirm_delete.html",
+        {"plan": plan, "blocked": services.delivered_anything(plan)},
+    )
+
+
+def _comment_action(request, plan, form_class, act, *, title, button, success, intro=""):
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            act(form.cleaned_data["comment"])
+        except services.PlanActionError as error:
+            _show_errors(request, error)
+        else:
+            messages.success(request, success)
+        return redirect("plan_detail", pk=plan.pk)
+    return render(
+        request,
+        "plans/plan_comment_action.html",
+        {"plan": plan, "form": form, "title": title, "button": button, "intro": intro},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_evaluate(request, pk):
+    plan = access.get_plan_or_404(request.user, pk)
+    if not access.can_prepare_plan(request.user, plan.student):
+        raise PermissionDenied
+    if plan.status not in {PlanStatus.IN_PROGRESS, PlanStatus.SUSPENDED}:
+        messages.error(request, _("Only a plan in progress or suspended can be evaluated."))
+        return redirect("plan_detail", pk=plan.pk)
+    form = EvaluationForm(request.POST or None, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.evaluate_plan(
+                plan=plan,
+                by=request.user,
+                form=form,
+                risk_outcomes=form.risk_outcomes(),
+                measure_notes=form.measure_notes(),
+            )
+        except services.PlanActionError as error:
+            _show_errors(request, error)
+        else:
+            messages.success(request, _("The evaluation was saved; the plan is now locked."))
+        return redirect("plan_detail", pk=plan.pk)
+    return render(
+        request,
+        "plans/plan_evaluate.html",
+        {"plan": plan, "form": form, "measures": _measures_with_delivery(plan)},
+    )
+
+
+# --- Consultations --------------------------------------------------------------------------
+
+
+@login_required
+def consultation_list(request):
+    """ "My consultations": the measures assigned to me with planned and delivered hours."""
+    access.require_roles(request.user, *SCHOOL_ROLES)
+    measures = (
+        SupportMeasure.objects.filter(
+            responsible=request.user,
+            measure_type=SupportMeasure.Type.CONSULTATION,
+            plan__in=access.visible_plans(request.user),
+            plan__status__in=[PlanStatus.APPROVED, PlanStatus.IN_PROGRESS, PlanStatus.REVISION],
+        )
+        .select_related("plan__student", "plan__semester__school_year", "specialist_type")
+        .annotate(delivered_minutes=Sum("consultations__minutes"))
+        .order_by("plan__student__last_name", "plan__student__first_name", "pk")
+    )
+    page = _page(request, measures)
+    for measure in page.object_list:
+        measure.delivered_hours = Decimal(measure.delivered_minutes or 0) / 60
+    return render(request, "plans/consultation_list.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consultation_create(request, measure_pk):
+    measure = (
+        SupportMeasure.objects.filter(
+            pk=measure_pk,
+            plan__in=access.visible_plans(request.user),
+            measure_type=SupportMeasure.Type.CONSULTATION,
+        )
+        .select_related("plan__student", "plan__semester", "plan__school", "specialist_type")
+        .first()
+    )
+    if measure is None:
+        raise Http404
+    if not access.can_log_consultation(request.user, measure):
+        raise PermissionDenied
+    form = ConsultationForm(request.POST or None, measure=measure)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.log_consultation(measure=measure, by=request.user, form=form)
+        except services.PlanActionError as error:
+            _show_errors(request, error)
+        else:
+            messages.success(request, _("The consultation was logged."))
+            return redirect("consultation_list")
+    return render(request, "plans/consultation_form.html", {"form": form, "measure": measure})
+
+
+# --- Risk catalogue -------------------------------------------------------------------------
+
+
+@login_required
+def risk_factor_list(request):
+    access.require_roles(request.user, Role.COORDINATOR)
+    types = RiskType.objects.prefetch_related(
+        Prefetch("factors", queryset=RiskFactor.objects.order_by("-is_active", "name"))
+    )
+    return render(request, "plans/risk_factor_list.html", {"types": types})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def risk_factor_edit(request, pk=None):
+    access.require_roles(request.user, Role.COORDINATOR)
+    factor = RiskFactor() if pk is None else RiskFactor.objects.filter(pk=pk).first()
+    if factor is None:
+        raise Http404
+    form = RiskFactorForm(request.POST or None, instance=factor)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("The risk catalogue was saved."))
+        return redirect("risk_factor_list")
+    return render(request, "plans/risk_factor_form.html", {"form": form, "factor": factor})
