@@ -1,0 +1,123 @@
+"""Every transition × every role of the cast: who may, and that the refused leave no trace."""
+
+import pytest
+from django.utils import timezone
+
+from plans import services
+from plans.models import PlanStatus, PlanStatusChange, SupportPlan
+from plans.tests.factories import ready_plan
+
+ROLES = [
+    "class_teacher",
+    "other_teacher",
+    "specialist",
+    "social_pedagogue",
+    "coordinator",
+    "other_coordinator",
+    "municipality",
+    "agency",
+]
+PREPARERS = {"class_teacher", "social_pedagogue", "coordinator"}
+
+# action -> (status the plan is in, the call, who may, status afterwards)
+TRANSITIONS = {
+    "submit": (
+        PlanStatus.DRAFT,
+        lambda p, u: services.submit_plan(plan=p, by=u),
+        PREPARERS,
+        PlanStatus.SUBMITTED,
+    ),
+    "approve": (
+        PlanStatus.SUBMITTED,
+        lambda p, u: services.approve_plan(plan=p, by=u),
+        {"coordinator"},
+        PlanStatus.IN_PROGRESS,
+    ),
+    "return": (
+        PlanStatus.SUBMITTED,
+        lambda p, u: services.return_plan(plan=p, by=u, comment="Papildināt"),
+        {"coordinator"},
+        PlanStatus.DRAFT,
+    ),
+    "revise": (
+        PlanStatus.IN_PROGRESS,
+        lambda p, u: services.revise_plan(plan=p, by=u),
+        PREPARERS,
+        PlanStatus.REVISION,
+    ),
+    "suspend": (
+        PlanStatus.IN_PROGRESS,
+        lambda p, u: services.suspend_plan(plan=p, by=u, reason="Prombūtne"),
+        PREPARERS,
+        PlanStatus.SUSPENDED,
+    ),
+    "resume": (
+        PlanStatus.SUSPENDED,
+        lambda p, u: services.resume_plan(plan=p, by=u),
+        PREPARERS,
+        PlanStatus.IN_PROGRESS,
+    ),
+    "delete": (
+        PlanStatus.DRAFT,
+        lambda p, u: services.delete_plan(plan=p, by=u),
+        PREPARERS,
+        PlanStatus.INACTIVE,
+    ),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", sorted(TRANSITIONS))
+def test_each_transition_is_allowed_only_to_its_roles(cast, action, role):
+    start, call, allowed, end = TRANSITIONS[action]
+    plan = ready_plan(
+        student=cast.student,
+        preparer=cast.class_teacher,
+        responsible=cast.specialist,
+        status=start,
+        first_approved_at=(
+            timezone.now() if start in {PlanStatus.IN_PROGRESS, PlanStatus.SUSPENDED} else None
+        ),
+        status_before_suspension=PlanStatus.IN_PROGRESS if start == PlanStatus.SUSPENDED else "",
+    )
+    if role in allowed:
+        call(plan, cast.users[role])
+        assert SupportPlan.objects.get(pk=plan.pk).status == end
+        assert PlanStatusChange.objects.filter(plan=plan, to_status=end).count() == 1
+    else:
+        with pytest.raises(services.PlanActionError):
+            call(plan, cast.users[role])
+        assert SupportPlan.objects.get(pk=plan.pk).status == start
+        assert not PlanStatusChange.objects.filter(plan=plan).exists()
+
+
+# The statuses each transition starts from; from any other it is refused.
+VALID_FROM = {
+    "submit": {PlanStatus.DRAFT, PlanStatus.REVISION},
+    "approve": {PlanStatus.SUBMITTED},
+    "return": {PlanStatus.SUBMITTED},
+    "revise": {PlanStatus.APPROVED, PlanStatus.IN_PROGRESS},
+    "suspend": {PlanStatus.APPROVED, PlanStatus.IN_PROGRESS},
+    "resume": {PlanStatus.SUSPENDED},
+    "delete": set(PlanStatus) - {PlanStatus.EVALUATED, PlanStatus.INACTIVE},
+}
+WRONG_STATUS_CASES = [
+    (action, status)
+    for action in sorted(TRANSITIONS)
+    for status in PlanStatus
+    if status not in VALID_FROM[action]
+]
+
+
+@pytest.mark.parametrize(("action", "status"), WRONG_STATUS_CASES)
+def test_each_transition_is_refused_from_the_wrong_status(cast, action, status):
+    _start, call, _allowed, _end = TRANSITIONS[action]
+    plan = ready_plan(
+        student=cast.student,
+        preparer=cast.class_teacher,
+        responsible=cast.specialist,
+        status=status,
+    )
+    with pytest.raises(services.PlanActionError):
+        call(plan, cast.coordinator)
+    assert SupportPlan.objects.get(pk=plan.pk).status == status
