@@ -125,6 +125,13 @@ def build_cast():
     )
 
 
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    """Uploaded receipts go to a temporary private media root in tests."""
+    settings.MEDIA_ROOT = tmp_path / "private"
+    return settings.MEDIA_ROOT
+
+
 @pytest.fixture
 def login(client):
     """Log the test client in as a user and return it."""

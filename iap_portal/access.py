@@ -98,9 +98,7 @@ def visible_students(user):
     staff_schools = access.school_ids(*STAFF_ROLES)
     query = Student.objects.filter(school_id__in=staff_schools)
     if access.has_role(Role.CLASS_TEACHER):
-        taught = Student.objects.filter(
-            enrollments__class_group__in=taught_class_groups(user)
-        ).values("pk")
+        taught = _taught_student_ids(user)
         query = query | Student.objects.filter(pk__in=taught)
     if access.has_role(Role.SPECIALIST):
         query = query | Student.objects.filter(
@@ -117,6 +115,13 @@ def _assigned_measures(user):
         responsible=user,
         plan__school_id__in=get_access(user).school_ids(Role.SPECIALIST),
     ).exclude(plan__status=PlanStatus.INACTIVE)
+
+
+def _taught_student_ids(user):
+    """A subquery: the pupils enrolled in the classes this user teaches this year."""
+    return Student.objects.filter(enrollments__class_group__in=taught_class_groups(user)).values(
+        "pk"
+    )
 
 
 def taught_class_groups(user):
@@ -218,9 +223,7 @@ def visible_plans(user):
     staff_schools = access.school_ids(*STAFF_ROLES)
     query = SupportPlan.objects.filter(school_id__in=staff_schools)
     if access.has_role(Role.CLASS_TEACHER):
-        taught = Student.objects.filter(
-            enrollments__class_group__in=taught_class_groups(user)
-        ).values("pk")
+        taught = _taught_student_ids(user)
         query = query | SupportPlan.objects.filter(student_id__in=taught)
     if access.has_role(Role.SPECIALIST):
         query = query | SupportPlan.objects.filter(
@@ -261,3 +264,48 @@ def assigned_measures(user):
 
 def can_log_consultation(user, measure) -> bool:
     return measure.responsible_id == user.pk or can_manage_school(user, measure.plan.school_id)
+
+
+# --- Compensation claims --------------------------------------------------------------------
+
+
+def visible_claims(user):
+    """Claims of the pupils one may see, for the roles that handle money (not specialists)."""
+    from compensations.models import CompensationClaim
+
+    access = get_access(user)
+    query = CompensationClaim.objects.filter(school_id__in=access.school_ids(*STAFF_ROLES))
+    if access.has_role(Role.CLASS_TEACHER):
+        taught = _taught_student_ids(user)
+        query = query | CompensationClaim.objects.filter(plan__student_id__in=taught)
+    return query
+
+
+def get_claim_or_404(user, pk):
+    claim = (
+        visible_claims(user)
+        .filter(pk=pk)
+        .select_related(
+            "measure", "plan__student", "plan__semester__school_year", "school", "submitted_by"
+        )
+        .first()
+    )
+    if claim is None:
+        raise Http404
+    return claim
+
+
+def can_file_claim(user, plan) -> bool:
+    return can_prepare_plan(user, plan.student)
+
+
+def can_decide_claim(user, claim) -> bool:
+    """The school's social pedagogue decides, and never on a claim they submitted."""
+    return (
+        claim.school_id in get_access(user).school_ids(Role.SOCIAL_PEDAGOGUE)
+        and claim.submitted_by_id != user.pk
+    )
+
+
+def can_pay_claim(user, claim) -> bool:
+    return can_manage_school(user, claim.school_id)

@@ -13,4 +13,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("students.urls")),
     path("", include("plans.urls")),
+    path("", include("compensations.urls")),
 ]

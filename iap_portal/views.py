@@ -2,6 +2,8 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import render
 
+from compensations.models import ClaimStatus, CompensationClaim
+from compensations.views import recent_decisions
 from plans.models import PlanStatus, SupportMeasure, SupportPlan
 from students.models import SCHOOL_ROLES, ClassGroup, Enrollment, Role, School, Semester, Student
 
@@ -60,6 +62,16 @@ def home(request):
         context["queue_count"] = SupportPlan.objects.filter(
             school_id__in=user_access.coordinated_school_ids, status=PlanStatus.SUBMITTED
         ).count()
+        context["to_pay_count"] = CompensationClaim.objects.filter(
+            school_id__in=user_access.coordinated_school_ids, status=ClaimStatus.APPROVED
+        ).count()
+    if Role.SOCIAL_PEDAGOGUE in roles:
+        context["claims_to_decide"] = CompensationClaim.objects.filter(
+            school_id__in=user_access.school_ids(Role.SOCIAL_PEDAGOGUE),
+            status=ClaimStatus.SUBMITTED,
+        ).count()
+    if user_access.has_role(Role.CLASS_TEACHER, Role.SOCIAL_PEDAGOGUE, Role.COORDINATOR):
+        context["decisions"] = recent_decisions(request.user)
 
     staff_school_ids = user_access.school_ids(*access.STAFF_ROLES)
     if staff_school_ids:

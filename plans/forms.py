@@ -184,7 +184,7 @@ class SupportMeasureForm(forms.ModelForm):
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end:
             if end < start:
-                self.add_error("end_date", _("The period must end after it starts."))
+                self.add_error("end_date", _("The period cannot end before it starts."))
             elif start < semester.start_date or end > semester.end_date:
                 self.add_error(
                     "end_date",

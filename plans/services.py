@@ -6,6 +6,8 @@ give one transition, and the loser gets a clear message. The status change is re
 same transaction.
 """
 
+import contextlib
+
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -298,10 +300,15 @@ def resume_plan(*, plan, by):
 
 
 def delivered_anything(plan):
-    """Whether anything was delivered on the plan (then it cannot be deleted).
+    """Whether anything was delivered or paid on the plan (then it cannot be deleted)."""
+    from compensations.models import ClaimStatus, CompensationClaim
 
-    Compensation claims (their own issue) must add "an approved claim exists" here."""
-    return Consultation.objects.filter(measure__plan=plan).exists()
+    return (
+        Consultation.objects.filter(measure__plan=plan).exists()
+        or CompensationClaim.objects.filter(
+            plan=plan, status__in=[ClaimStatus.APPROVED, ClaimStatus.PAID]
+        ).exists()
+    )
 
 
 @transaction.atomic
@@ -344,6 +351,13 @@ def evaluate_plan(*, plan, by, form, risk_outcomes, measure_notes):
         measure.evaluation_note = measure_notes.get(measure.pk, "")
         measure.save(update_fields=["evaluation_note"])
     return plan
+
+
+def start_plan_if_due(*, plan, by):
+    """The first consultation or claim on an approved plan of a begun semester starts it."""
+    if plan.status == PlanStatus.APPROVED and semester_has_started(plan.semester):
+        with contextlib.suppress(StatusChanged):
+            _transition(plan, to=PlanStatus.IN_PROGRESS, by=by)
 
 
 @transaction.atomic
@@ -399,6 +413,5 @@ def log_consultation(*, measure, by, form):
     consultation.measure = measure
     consultation.provider = by
     consultation.save()
-    if plan.status == PlanStatus.APPROVED:
-        _transition(plan, to=PlanStatus.IN_PROGRESS, by=by)
+    start_plan_if_due(plan=plan, by=by)
     return consultation

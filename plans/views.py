@@ -1,10 +1,8 @@
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -12,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from iap_portal import access
+from iap_portal.pagination import paginate
 from students.models import SCHOOL_ROLES, Role
 
 from . import services
@@ -35,13 +34,6 @@ from .models import (
     SupportMeasure,
     SupportPlan,
 )
-
-
-def _page(request, queryset):
-    paginator = Paginator(queryset, settings.IAP_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    page.elided = paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
-    return page
 
 
 def _show_errors(request, error):
@@ -77,7 +69,7 @@ def plan_list(request):
         "plans/plan_list.html",
         {
             "filter": plan_filter,
-            "page": _page(request, qs),
+            "page": paginate(request, qs),
             "query": query.urlencode(),
             "is_filtered": any(v for k, v in request.GET.items() if k != "page"),
         },
@@ -97,7 +89,7 @@ def plan_queue(request):
         )
         .order_by("submitted_at", "pk")
     )
-    return render(request, "plans/plan_queue.html", {"page": _page(request, plans)})
+    return render(request, "plans/plan_queue.html", {"page": paginate(request, plans)})
 
 
 # --- One plan -------------------------------------------------------------------------------
@@ -110,8 +102,14 @@ def _measures_with_delivery(plan):
         .annotate(delivered_minutes=Sum("consultations__minutes"))
         .order_by("pk")
     )
+    from compensations.services import measure_sums
+
+    sums = measure_sums(
+        [m.pk for m in measures if m.measure_type == SupportMeasure.Type.COMPENSATION]
+    )
     for measure in measures:
         measure.delivered_hours = Decimal(measure.delivered_minutes or 0) / 60
+        measure.claim_sums = sums.get(measure.pk)
     return measures
 
 
@@ -161,6 +159,9 @@ def plan_detail(request, pk):
             "history": history,
             "actions": actions,
             "can_edit": can_prepare and not plan.is_locked,
+            "can_file_claims": can_prepare
+            and plan.first_approved_at is not None
+            and plan.status != PlanStatus.INACTIVE,
             "problems": services.submission_problems(plan)
             if plan.status in {PlanStatus.DRAFT, PlanStatus.REVISION}
             else [],
@@ -520,7 +521,7 @@ def consultation_list(request):
         .annotate(delivered_minutes=Sum("consultations__minutes"))
         .order_by("plan__student__last_name", "plan__student__first_name", "pk")
     )
-    page = _page(request, measures)
+    page = paginate(request, measures)
     for measure in page.object_list:
         measure.delivered_hours = Decimal(measure.delivered_minutes or 0) / 60
     return render(request, "plans/consultation_list.html", {"page": page})

@@ -1,8 +1,6 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from iap_portal import access
 from iap_portal.access import get_access
+from iap_portal.pagination import paginate
 
 from . import services
 from .filters import StudentFilter
@@ -36,13 +35,6 @@ from .models import (
 )
 
 IMPORT_SESSION_KEY = "students_import"
-
-
-def _page(request, queryset):
-    paginator = Paginator(queryset, settings.IAP_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    page.elided = paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
-    return page
 
 
 # --- Pupils ---------------------------------------------------------------------------------
@@ -74,7 +66,7 @@ def student_list(request):
     qs = student_filter.qs if student_filter.is_bound else students
     if student_filter.is_bound and not student_filter.is_valid():
         qs = students.none()
-    page = _page(request, qs)
+    page = paginate(request, qs)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -287,7 +279,7 @@ def staff_list(request):
         .select_related("user", "school", "specialist_type")
         .order_by("school__name", "user__last_name", "user__first_name", "role")
     )
-    return render(request, "students/staff_list.html", {"page": _page(request, memberships)})
+    return render(request, "students/staff_list.html", {"page": paginate(request, memberships)})
 
 
 @login_required

@@ -31,6 +31,7 @@ PLAN_VIEWERS = ["class_teacher", "social_pedagogue", "specialist"]
 LOCKED_403 = dict.fromkeys([*PLAN_PREPARERS, "specialist"], 403)
 VISIBLE_405 = dict.fromkeys(CAST_ROLES, 405)
 ACTION_GET = {**dict.fromkeys(CAST_ROLES, 405), "anonymous": LOGIN}
+CLAIM_HANDLERS = ["class_teacher", "other_teacher", "social_pedagogue", *COORDINATORS]
 
 # url name -> {method -> {role -> expected}}
 EXPECTED = {
@@ -104,6 +105,33 @@ EXPECTED = {
     "risk_factor_list": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
     "risk_factor_create": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
     "risk_factor_update": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
+    # Claims: a submitted transport claim of the cast's pupil, filed by alice. Specialists
+    # handle no money: they see no claims.
+    "claim_list": {m: only(CLAIM_HANDLERS, 403) for m in ("GET", "POST")},
+    "claim_queue": {m: only(["social_pedagogue"], 403) for m in ("GET", "POST")},
+    "claim_payments": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
+    "claim_create": {m: only(PLAN_PREPARERS, 404, specialist=403) for m in ("GET", "POST")},
+    "claim_detail": {m: only(PLAN_PREPARERS, 404) for m in ("GET", "POST")},
+    "claim_update": {m: only(PLAN_PREPARERS, 404) for m in ("GET", "POST")},
+    "claim_submit": {"GET": ACTION_GET, "POST": only(PLAN_PREPARERS, 404)},
+    "claim_approve": {
+        "GET": ACTION_GET,
+        "POST": only(["social_pedagogue"], 404, class_teacher=403, coordinator=403),
+    },
+    "claim_reject": {
+        m: only(["social_pedagogue"], 404, class_teacher=403, coordinator=403)
+        for m in ("GET", "POST")
+    },
+    "claim_return": {
+        m: only(["social_pedagogue"], 404, class_teacher=403, coordinator=403)
+        for m in ("GET", "POST")
+    },
+    "claim_pay": {
+        m: only(["coordinator"], 404, class_teacher=403, social_pedagogue=403)
+        for m in ("GET", "POST")
+    },
+    "receipt_view": {"GET": only(PLAN_PREPARERS, 404), "POST": ACTION_GET},
+    "receipt_delete": {"GET": ACTION_GET, "POST": only(PLAN_PREPARERS, 404)},
 }
 
 
@@ -139,11 +167,23 @@ def cast_plan(cast):
     )
 
 
+def cast_claim(cast):
+    from compensations.tests.factories import submitted_claim
+
+    return submitted_claim(plan=cast_plan(cast), by=cast.class_teacher)
+
+
 def url_for(name, cast):
     kwargs = {}
     if name == "plan_create":
         cast_plan(cast)  # so that the specialist sees the pupil
         kwargs = {"student_pk": cast.student.pk}
+    elif name in {"claim_create"}:
+        kwargs = {"measure_pk": cast_claim(cast).measure_id}
+    elif name.startswith("claim_") and name not in {"claim_list", "claim_queue", "claim_payments"}:
+        kwargs = {"pk": cast_claim(cast).pk}
+    elif name.startswith("receipt_"):
+        kwargs = {"public_id": cast_claim(cast).receipts.get().public_id}
     elif name.startswith("plan_") and name not in {"plan_list", "plan_queue"}:
         kwargs = {"pk": cast_plan(cast).pk}
     elif name == "consultation_create":

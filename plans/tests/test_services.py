@@ -296,7 +296,7 @@ def test_a_stale_copy_of_the_plan_loses_the_race(cast, draft):
     assert SupportPlan.objects.get(pk=draft.pk).status == PlanStatus.SUBMITTED
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_approvals_at_the_same_moment_give_one_transition(cast_tx):
     if connection.vendor != "postgresql":
         pytest.skip("real concurrency needs PostgreSQL; SQLite serialises writers")

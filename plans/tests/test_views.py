@@ -355,9 +355,10 @@ def _more_plans(cast, count):
 def test_teacher_home_query_count_is_fixed(cast, login, django_assert_num_queries, extra):
     _more_plans(cast, extra)
     client = login(cast.class_teacher)
-    # session, user, memberships, current year, current semester, classes, enrollments with
-    # pupils, their plans of the semester, session save (savepoint, update, release)
-    with django_assert_num_queries(11):
+    # session, user, memberships, current school year, current semester, classes, their
+    # enrollments with pupils, the pupils' plans of the semester, decisions on my claims,
+    # session save (savepoint, update, release)
+    with django_assert_num_queries(12):
         client.get(reverse("home"))
 
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum.lv import pvn
 
+from compensations.demo import create_demo_claims
 from plans.demo import create_demo_plans
 from students.calendar import current_start_year, last_weekday_on_or_before, semester_dates
 from students.models import (
@@ -168,6 +169,7 @@ class Command(BaseCommand):
             users = self.create_users(school)
             self.create_pupils(school, years, users, today)
             create_demo_plans(school=school, users=users, today=today)
+            create_demo_claims(school=school, users=users, today=today)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         self.stdout.write(
             "Demo logins (password 'demo'): "

@@ -1,0 +1,333 @@
+"""Filing, deciding and paying compensation claims.
+
+Status changes are conditional UPDATEs (``filter(pk=…, status=current).update(…)``), so two
+people deciding at the same moment produce one decision; the change is recorded with who and
+when in the same transaction.
+"""
+
+import calendar
+from datetime import date
+from decimal import Decimal
+
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q, Sum
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from iap_portal import access
+from plans.models import PlanStatus, SupportMeasure
+from plans.services import start_plan_if_due
+
+from .models import (
+    ClaimLine,
+    ClaimStatus,
+    ClaimStatusChange,
+    CompensationClaim,
+    Receipt,
+)
+from .receipts import check_receipts
+
+# Plans a claim may draw on: approved at least once and not deleted.
+CLAIMABLE_PLAN_STATUSES = {
+    PlanStatus.APPROVED,
+    PlanStatus.IN_PROGRESS,
+    PlanStatus.REVISION,
+    PlanStatus.SUSPENDED,
+    PlanStatus.EVALUATED,
+}
+
+
+class ClaimError(Exception):
+    def __init__(self, *messages):
+        super().__init__(*messages)
+        self.messages = list(messages)
+
+
+class ClaimChanged(ClaimError):
+    def __init__(self):
+        super().__init__(_("Someone else decided on this claim meanwhile. Look at it again."))
+
+
+def _decider_only():
+    return _("Claims are decided by the social pedagogue, never by the person who submitted them.")
+
+
+def _require(condition, message):
+    if not condition:
+        raise ClaimError(message)
+
+
+def month_end(month):
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def period_problems(*, measure, month, line_dates):
+    """Why this month or these line dates do not fit the plan's semester and the measure."""
+    problems = []
+    semester = measure.plan.semester
+    start = max(measure.start_date, semester.start_date)
+    end = min(measure.end_date, semester.end_date)
+    if month_end(month) < start or month > end:
+        problems.append(
+            _("The month must fall within the measure's period (%(start)s–%(end)s).")
+            % {"start": f"{start:%d.%m.%Y}", "end": f"{end:%d.%m.%Y}"}
+        )
+    for day in line_dates:
+        if not (month <= day <= month_end(month)):
+            problems.append(
+                _("The date %(date)s is not in the claim's month.") % {"date": f"{day:%d.%m.%Y}"}
+            )
+        elif not start <= day <= end:
+            problems.append(
+                _("The date %(date)s is outside the measure's period.")
+                % {"date": f"{day:%d.%m.%Y}"}
+            )
+    return problems
+
+
+def _transition(claim, *, to, by, comment="", **fields):
+    now = timezone.now()
+    updated = CompensationClaim.objects.filter(pk=claim.pk, status=claim.status).update(
+        status=to, updated_at=now, **fields
+    )
+    if updated != 1:
+        raise ClaimChanged
+    ClaimStatusChange.objects.create(
+        claim=claim, from_status=claim.status, to_status=to, by=by, at=now, comment=comment
+    )
+    claim.refresh_from_db()
+    return claim
+
+
+def _store_receipts(claim, checked, by):
+    for uploaded, kind in checked:
+        Receipt.objects.create(
+            claim=claim,
+            file=uploaded,
+            original_name=uploaded.name[:200],
+            content_type=kind,
+            size=uploaded.size,
+            uploaded_by=by,
+        )
+
+
+def _replace_lines(claim, lines):
+    claim.lines.all().delete()
+    ClaimLine.objects.bulk_create(ClaimLine(claim=claim, **line) for line in lines)
+    claim.total = sum((line["amount"] for line in lines), Decimal(0))
+    claim.save(update_fields=["total", "month", "updated_at"])
+
+
+def _next_sequence(school):
+    last = CompensationClaim.objects.filter(school=school).aggregate(last=Max("sequence"))["last"]
+    return (last or 0) + 1
+
+
+@transaction.atomic
+def create_claim(*, measure, by, month, lines, receipts):
+    plan = measure.plan
+    _require(
+        measure.measure_type == SupportMeasure.Type.COMPENSATION,
+        _("Claims are filed on compensation measures only."),
+    )
+    _require(access.can_file_claim(by, plan), _("You may not file claims for this pupil."))
+    _require(
+        plan.status in CLAIMABLE_PLAN_STATUSES,
+        _("The plan is not approved: claims can be filed once it is."),
+    )
+    problems = period_problems(
+        measure=measure, month=month, line_dates=[line["date"] for line in lines]
+    )
+    if problems:
+        raise ClaimError(*problems)
+    checked = check_receipts(receipts)
+    for _attempt in range(5):
+        sequence = _next_sequence(plan.school)
+        try:
+            with transaction.atomic():
+                claim = CompensationClaim.objects.create(
+                    measure=measure,
+                    plan=plan,
+                    school=plan.school,
+                    sequence=sequence,
+                    code=f"K-{plan.school_id}-{month.year}-{sequence:04d}",
+                    month=month,
+                    submitted_by=by,
+                )
+            break
+        except IntegrityError:
+            continue
+    else:
+        raise ClaimError(_("The claim could not be numbered; try again."))
+    _replace_lines(claim, lines)
+    _store_receipts(claim, checked, by)
+    return claim
+
+
+@transaction.atomic
+def update_claim(*, claim, by, month, lines, receipts):
+    _require(access.can_file_claim(by, claim.plan), _("You may not change this claim."))
+    locked = CompensationClaim.objects.select_for_update().get(pk=claim.pk)
+    _require(locked.is_editable, _("Only a claim being prepared or returned can be changed."))
+    problems = period_problems(
+        measure=claim.measure, month=month, line_dates=[line["date"] for line in lines]
+    )
+    if problems:
+        raise ClaimError(*problems)
+    checked = check_receipts(receipts, already=claim.receipts.count())
+    claim.month = month
+    _replace_lines(claim, lines)
+    _store_receipts(claim, checked, by)
+    return claim
+
+
+@transaction.atomic
+def delete_receipt(*, receipt, by):
+    claim = receipt.claim
+    _require(access.can_file_claim(by, claim.plan), _("You may not change this claim."))
+    _require(claim.is_editable, _("Only a claim being prepared or returned can be changed."))
+    stored = receipt.file.name
+    receipt.delete()
+    transaction.on_commit(lambda: receipt.file.storage.delete(stored))
+
+
+@transaction.atomic
+def submit_claim(*, claim, by):
+    _require(access.can_file_claim(by, claim.plan), _("You may not submit this claim."))
+    _require(claim.is_editable, _("Only a claim being prepared or returned can be submitted."))
+    problems = []
+    if not claim.lines.exists():
+        problems.append(_("Add at least one expense line."))
+    if not claim.receipts.exists():
+        problems.append(_("Attach at least one receipt."))
+    if problems:
+        raise ClaimError(*problems)
+    _transition(claim, to=ClaimStatus.SUBMITTED, by=by, submitted_at=timezone.now())
+    start_plan_if_due(plan=claim.plan, by=by)
+    return claim
+
+
+def measure_sums(measures):
+    """Claimed, approved and paid sums per measure id, in one query."""
+    rows = (
+        CompensationClaim.objects.filter(measure__in=measures)
+        .values("measure_id")
+        .annotate(
+            claimed=Sum(
+                "total",
+                filter=Q(
+                    status__in=[ClaimStatus.SUBMITTED, ClaimStatus.APPROVED, ClaimStatus.PAID]
+                ),
+            ),
+            approved=Sum("total", filter=Q(status__in=[ClaimStatus.APPROVED, ClaimStatus.PAID])),
+            paid=Sum("total", filter=Q(status=ClaimStatus.PAID)),
+        )
+    )
+    zero = Decimal("0.00")
+    return {
+        row["measure_id"]: {k: row[k] or zero for k in ("claimed", "approved", "paid")}
+        for row in rows
+    }
+
+
+def _notify(claim, subject):
+    user = claim.submitted_by
+    if not user.email:
+        return
+    body = render_to_string("compensations/email_decision.txt", {"claim": claim, "user": user})
+    transaction.on_commit(lambda: send_mail(subject, body, None, [user.email], fail_silently=True))
+
+
+@transaction.atomic
+def approve_claim(*, claim, by):
+    _require(claim.status == ClaimStatus.SUBMITTED, _("Only a submitted claim can be approved."))
+    _require(
+        access.can_decide_claim(by, claim),
+        _decider_only(),
+    )
+    # Lock the measure so two approvals on it cannot both slip under the planned amount.
+    measure = SupportMeasure.objects.select_for_update().get(pk=claim.measure_id)
+    approved = CompensationClaim.objects.filter(
+        measure=measure, status__in=[ClaimStatus.APPROVED, ClaimStatus.PAID]
+    ).exclude(pk=claim.pk).aggregate(total=Sum("total"))["total"] or Decimal(0)
+    over = approved + claim.total - (measure.planned_amount or Decimal(0))
+    if over > 0:
+        raise ClaimError(
+            _(
+                "Approving would exceed the planned amount of %(planned)s EUR by %(over)s EUR. "
+                "The plan must be revised first."
+            )
+            % {
+                "planned": number_format(measure.planned_amount, 2, force_grouping=True),
+                "over": number_format(over, 2, force_grouping=True),
+            }
+        )
+    _transition(claim, to=ClaimStatus.APPROVED, by=by, decided_by=by, decided_at=timezone.now())
+    _notify(claim, _("Claim %(code)s was approved") % {"code": claim.code})
+    return claim
+
+
+def _decide_with_comment(claim, by, comment, to, required_message):
+    _require(claim.status == ClaimStatus.SUBMITTED, _("Only a submitted claim can be decided on."))
+    _require(
+        access.can_decide_claim(by, claim),
+        _decider_only(),
+    )
+    comment = (comment or "").strip()
+    _require(comment, required_message)
+    return _transition(
+        claim,
+        to=to,
+        by=by,
+        comment=comment,
+        decided_by=by,
+        decided_at=timezone.now(),
+        decision_comment=comment,
+    )
+
+
+@transaction.atomic
+def reject_claim(*, claim, by, reason):
+    _decide_with_comment(
+        claim, by, reason, ClaimStatus.REJECTED, _("Give the reason for the rejection.")
+    )
+    _notify(claim, _("Claim %(code)s was rejected") % {"code": claim.code})
+    return claim
+
+
+@transaction.atomic
+def return_claim(*, claim, by, comment):
+    _decide_with_comment(claim, by, comment, ClaimStatus.RETURNED, _("Say what must be corrected."))
+    _notify(claim, _("Claim %(code)s was returned for correction") % {"code": claim.code})
+    return claim
+
+
+@transaction.atomic
+def pay_claims(*, claims, by, paid_on, reference):
+    """Mark approved claims paid; returns how many were, and the codes refused."""
+    _require(paid_on <= timezone.localdate(), _("The payment date cannot be in the future."))
+    paid, refused = 0, []
+    for claim in claims:
+        if not access.can_pay_claim(by, claim) or claim.status != ClaimStatus.APPROVED:
+            refused.append(claim.code)
+            continue
+        try:
+            _transition(
+                claim,
+                to=ClaimStatus.PAID,
+                by=by,
+                paid_on=paid_on,
+                payment_reference=reference,
+                paid_by=by,
+            )
+            paid += 1
+        except ClaimChanged:
+            refused.append(claim.code)
+    return paid, refused
+
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)

@@ -1,0 +1,468 @@
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch, Sum
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from iap_portal import access
+from iap_portal.pagination import paginate
+from plans.models import SupportMeasure
+from students.models import Enrollment, Role
+
+from . import services
+from .exports import csv_response, payment_rows, xlsx_response
+from .forms import (
+    ClaimFilterForm,
+    ClaimForm,
+    ClaimLineFormSet,
+    CommentForm,
+    PaymentForm,
+    ReasonForm,
+)
+from .models import ClaimStatus, Receipt
+
+CLAIM_ROLES = [Role.CLASS_TEACHER, Role.SOCIAL_PEDAGOGUE, Role.COORDINATOR]
+
+
+def _errors(request, error):
+    for message in getattr(error, "messages", [str(error)]):
+        messages.error(request, message)
+
+
+def _filtered_claims(request, claims, *, default_status=""):
+    year = access.current_school_year(request.user)
+    class_groups = access.visible_class_groups(request.user).filter(school_year=year)
+    data = request.GET.copy()
+    if default_status and "status" not in data:
+        data["status"] = default_status
+    form = ClaimFilterForm(data, class_groups=class_groups.order_by("grade", "letter"))
+    if form.is_valid():
+        f = form.cleaned_data
+        if f["status"]:
+            claims = claims.filter(status=f["status"])
+        if f["class_group"]:
+            claims = claims.filter(plan__student__enrollments__class_group_id=f["class_group"])
+        if f["category"]:
+            claims = claims.filter(measure__compensation_category=f["category"])
+        if f["month"]:
+            claims = claims.filter(month=f["month"].replace(day=1))
+        if f["min_amount"] is not None:
+            claims = claims.filter(total__gte=f["min_amount"])
+        if f["max_amount"] is not None:
+            claims = claims.filter(total__lte=f["max_amount"])
+    else:
+        claims = claims.none()
+    return form, claims
+
+
+def _with_current_class(claims, year):
+    return claims.select_related("plan__student", "measure").prefetch_related(
+        Prefetch(
+            "plan__student__enrollments",
+            queryset=Enrollment.objects.filter(school_year=year).select_related("class_group"),
+            to_attr="year_classes",
+        )
+    )
+
+
+def _claim_list(request, claims, template, *, default_status="", extra=None):
+    form, claims = _filtered_claims(request, claims, default_status=default_status)
+    totals = claims.aggregate(count=Count("pk"), total=Sum("total"))
+    year = access.current_school_year(request.user)
+    page = paginate(request, _with_current_class(claims, year).order_by("-month", "-pk"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "totals": totals, "query": query.urlencode()}
+    context.update(extra or {})
+    return render(request, template, context)
+
+
+@login_required
+def claim_list(request):
+    access.require_roles(request.user, *CLAIM_ROLES)
+    return _claim_list(
+        request, access.visible_claims(request.user), "compensations/claim_list.html"
+    )
+
+
+@login_required
+def claim_queue(request):
+    """The social pedagogue's queue: submitted claims of the school."""
+    access.require_roles(request.user, Role.SOCIAL_PEDAGOGUE)
+    claims = access.visible_claims(request.user).filter(
+        school_id__in=access.get_access(request.user).school_ids(Role.SOCIAL_PEDAGOGUE)
+    )
+    return _claim_list(
+        request,
+        claims,
+        "compensations/claim_queue.html",
+        default_status=ClaimStatus.SUBMITTED,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def claim_payments(request):
+    """The coordinator's list of approved claims: mark them paid, export the payment list."""
+    access.require_roles(request.user, Role.COORDINATOR)
+    claims = access.visible_claims(request.user).filter(
+        school__in=access.managed_schools(request.user)
+    )
+    if request.method == "POST":
+        form = PaymentForm(request.POST)
+        ids = [int(i) for i in request.POST.getlist("claims") if i.isdigit()]
+        if not ids:
+            messages.error(request, _("Choose the claims that were paid."))
+        elif form.is_valid():
+            chosen = list(claims.filter(pk__in=ids))
+            try:
+                paid, refused = services.pay_claims(
+                    claims=chosen,
+                    by=request.user,
+                    paid_on=form.cleaned_data["paid_on"],
+                    reference=form.cleaned_data["reference"],
+                )
+            except services.ClaimError as error:
+                _errors(request, error)
+            else:
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(count)d claim was marked as paid.",
+                        "%(count)d claims were marked as paid.",
+                        paid,
+                    )
+                    % {"count": paid},
+                )
+                if refused:
+                    messages.warning(
+                        request,
+                        _("Not approved (or changed meanwhile), so not marked paid: %(codes)s")
+                        % {"codes": ", ".join(refused)},
+                    )
+                return redirect("claim_payments")
+        else:
+            for field_errors in form.errors.values():
+                for message in field_errors:
+                    messages.error(request, message)
+    export = request.GET.get("format")
+    if export in {"csv", "xlsx"}:
+        _form, selected = _filtered_claims(request, claims, default_status=ClaimStatus.APPROVED)
+        year = access.current_school_year(request.user)
+        rows = payment_rows(_with_current_class(selected, year).order_by("month", "code"))
+        name = f"izmaksas-{timezone.localdate():%Y-%m-%d}"
+        if export == "csv":
+            return csv_response(rows, name)
+        return xlsx_response(rows, name, _("Payments"))
+    return _claim_list(
+        request,
+        claims,
+        "compensations/claim_payments.html",
+        default_status=ClaimStatus.APPROVED,
+        extra={"payment_form": PaymentForm()},
+    )
+
+
+# --- Filing ---------------------------------------------------------------------------------
+
+
+def _lines(formset):
+    return [
+        form.cleaned_data
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE")
+    ]
+
+
+def _claim_form(request, *, measure, claim=None):
+    if claim is not None:
+        initial_lines = [
+            {"date": line.date, "description": line.description, "amount": line.amount}
+            for line in claim.lines.all()
+        ]
+        form = ClaimForm(
+            request.POST or None, request.FILES or None, initial={"month": claim.month}
+        )
+        lines = ClaimLineFormSet(request.POST or None, initial=initial_lines, prefix="lines")
+    else:
+        form = ClaimForm(request.POST or None, request.FILES or None)
+        lines = ClaimLineFormSet(request.POST or None, prefix="lines")
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        args = {
+            "by": request.user,
+            "month": form.cleaned_data["month"],
+            "lines": _lines(lines),
+            "receipts": form.cleaned_data["receipts"],
+        }
+        saved = False
+        try:
+            if claim is None:
+                claim = services.create_claim(measure=measure, **args)
+            else:
+                services.update_claim(claim=claim, **args)
+            saved = True
+            if "submit" in request.POST:
+                services.submit_claim(claim=claim, by=request.user)
+                messages.success(
+                    request, _("The claim %(code)s was submitted.") % {"code": claim.code}
+                )
+            else:
+                messages.success(request, _("The claim %(code)s was saved.") % {"code": claim.code})
+        except ValidationError as error:
+            form.add_error("receipts", error)
+        except services.ClaimError as error:
+            if saved:
+                # Saved, but not submitted: show the claim with the reason.
+                _errors(request, error)
+                return redirect("claim_detail", pk=claim.pk)
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            return redirect("claim_detail", pk=claim.pk)
+    return render(
+        request,
+        "compensations/claim_form.html",
+        {"form": form, "lines": lines, "measure": measure, "claim": claim},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def claim_create(request, measure_pk):
+    measure = (
+        SupportMeasure.objects.filter(
+            pk=measure_pk,
+            plan__in=access.visible_plans(request.user),
+            measure_type=SupportMeasure.Type.COMPENSATION,
+        )
+        .select_related("plan__student", "plan__semester__school_year", "plan__school")
+        .first()
+    )
+    if measure is None:
+        raise Http404
+    if not access.can_file_claim(request.user, measure.plan):
+        raise PermissionDenied
+    return _claim_form(request, measure=measure)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def claim_update(request, pk):
+    claim = access.get_claim_or_404(request.user, pk)
+    if not access.can_file_claim(request.user, claim.plan):
+        raise PermissionDenied
+    if not claim.is_editable:
+        messages.error(request, _("Only a claim being prepared or returned can be changed."))
+        return redirect("claim_detail", pk=claim.pk)
+    return _claim_form(request, measure=claim.measure, claim=claim)
+
+
+# --- One claim ------------------------------------------------------------------------------
+
+
+@login_required
+def claim_detail(request, pk):
+    claim = access.get_claim_or_404(request.user, pk)
+    user = request.user
+    can_file = access.can_file_claim(user, claim.plan)
+    can_decide = claim.status == ClaimStatus.SUBMITTED and access.can_decide_claim(user, claim)
+    sums = services.measure_sums([claim.measure_id]).get(claim.measure_id, {})
+    return render(
+        request,
+        "compensations/claim_detail.html",
+        {
+            "claim": claim,
+            "lines": claim.lines.all(),
+            "receipts": claim.receipts.all(),
+            "changes": claim.status_changes.select_related("by"),
+            "can_edit": can_file and claim.is_editable,
+            "can_decide": can_decide,
+            "can_pay": claim.status == ClaimStatus.APPROVED and access.can_pay_claim(user, claim),
+            "sums": sums,
+        },
+    )
+
+
+@login_required
+@require_POST
+def claim_submit(request, pk):
+    claim = access.get_claim_or_404(request.user, pk)
+    if not access.can_file_claim(request.user, claim.plan):
+        raise PermissionDenied
+    try:
+        services.submit_claim(claim=claim, by=request.user)
+    except services.ClaimError as error:
+        _errors(request, error)
+    else:
+        messages.success(request, _("The claim %(code)s was submitted.") % {"code": claim.code})
+    return redirect("claim_detail", pk=claim.pk)
+
+
+def _require_decider(request, claim):
+    if claim.school_id not in access.get_access(request.user).school_ids(Role.SOCIAL_PEDAGOGUE):
+        raise PermissionDenied
+
+
+@login_required
+@require_POST
+def claim_approve(request, pk):
+    claim = access.get_claim_or_404(request.user, pk)
+    _require_decider(request, claim)
+    try:
+        services.approve_claim(claim=claim, by=request.user)
+    except services.ClaimError as error:
+        _errors(request, error)
+    else:
+        messages.success(request, _("The claim %(code)s was approved.") % {"code": claim.code})
+        if request.POST.get("next") == "queue":
+            return redirect("claim_queue")
+    return redirect("claim_detail", pk=claim.pk)
+
+
+def _decision_page(request, claim, form_class, act, *, title, button, success):
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            act(form.cleaned_data["comment"])
+        except services.ClaimError as error:
+            _errors(request, error)
+        else:
+            messages.success(request, success)
+        return redirect("claim_detail", pk=claim.pk)
+    return render(
+        request,
+        "compensations/claim_decision.html",
+        {"claim": claim, "form": form, "title": title, "button": button},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def claim_reject(request, pk):
+    claim = access.get_claim_or_404(request.user, pk)
+    _require_decider(request, claim)
+    return _decision_page(
+        request,
+        claim,
+        ReasonForm,
+        lambda reason: services.reject_claim(claim=claim, by=request.user, reason=reason),
+        title=_("Reject the claim"),
+        button=_("Reject"),
+        success=_("The claim was rejected."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def claim_return(request, pk):
+    claim = access.get_claim_or_404(request.user, pk)
+    _require_decider(request, claim)
+    return _decision_page(
+        request,
+        claim,
+        CommentForm,
+        lambda comment: services.return_claim(claim=claim, by=request.user, comment=comment),
+        title=_("Return the claim for correction"),
+        button=_("Return"),
+        success=_("The claim was returned for correction."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def claim_pay(request, pk):
+    claim = access.get_claim_or_404(request.user, pk)
+    if not access.can_pay_claim(request.user, claim):
+        raise PermissionDenied
+    form = PaymentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            paid, _refused = services.pay_claims(
+                claims=[claim],
+                by=request.user,
+                paid_on=form.cleaned_data["paid_on"],
+                reference=form.cleaned_data["reference"],
+            )
+        except services.ClaimError as error:
+            _errors(request, error)
+        else:
+            if paid:
+                messages.success(request, _("The claim was marked as paid."))
+            else:
+                messages.error(request, _("Only an approved claim can be marked as paid."))
+        return redirect("claim_detail", pk=claim.pk)
+    return render(request, "compensations/claim_pay.html", {"claim": claim, "form": form})
+
+
+# --- Receipts -------------------------------------------------------------------------------
+
+
+def _get_receipt_or_404(user, public_id):
+    receipt = (
+        Receipt.objects.filter(public_id=public_id, claim__in=access.visible_claims(user))
+        .select_related("claim__plan")
+        .first()
+    )
+    if receipt is None:
+        raise Http404
+    return receipt
+
+
+@login_required
+@require_http_methods(["GET"])
+def receipt_view(request, public_id):
+    receipt = _get_receipt_or_404(request.user, public_id)
+    try:
+        handle = receipt.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(
+        handle,
+        content_type=receipt.content_type,
+        as_attachment=request.GET.get("download") == "1",
+        filename=receipt.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def receipt_delete(request, public_id):
+    receipt = _get_receipt_or_404(request.user, public_id)
+    claim = receipt.claim
+    if not access.can_file_claim(request.user, claim.plan):
+        raise PermissionDenied
+    try:
+        services.delete_receipt(receipt=receipt, by=request.user)
+    except services.ClaimError as error:
+        _errors(request, error)
+    else:
+        messages.success(request, _("The receipt was removed."))
+    return redirect("claim_detail", pk=claim.pk)
+
+
+# --- For other pages ------------------------------------------------------------------------
+
+
+def recent_decisions(user, days=30):
+    """Decisions on claims this user submitted, for their home page."""
+    since = timezone.now() - timedelta(days=days)
+    return (
+        access.visible_claims(user)
+        .filter(
+            submitted_by=user,
+            decided_at__gte=since,
+            status__in=[ClaimStatus.APPROVED, ClaimStatus.REJECTED, ClaimStatus.RETURNED],
+        )
+        .select_related("plan__student")
+        .order_by("-decided_at")[:10]
+    )
