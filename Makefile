@@ -29,7 +29,10 @@ setup: sysdeps $(STAMP) messages
 run: setup
 	$(PY) manage.py load_demo
 	@echo "Open http://$(HOST):$(PORT)/ — log in as audzinataja, koordinators, socpedagogs, psihologs, pasvaldiba or ikvd (password: demo)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@# The task worker (PDF bundles) runs beside the web server and stops with it.
+	@$(PY) manage.py db_worker --interval 1 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## make test: the whole test suite (SQLite; DATABASE_URL=postgres://… for PostgreSQL)
 test: sysdeps $(STAMP) messages

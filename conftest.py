@@ -43,6 +43,8 @@ def pytest_configure(config):
 
     # Hashing the cast's passwords with PBKDF2 costs seconds per test; MD5 is fine in tests.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Background tasks run at once, in the test's own thread and transaction.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 @dataclass
@@ -76,7 +78,24 @@ def cast_tx(transactional_db):
     return build_cast()
 
 
+def ensure_seed_data():
+    """The rows the data migrations create; a transactional test's flush may have removed
+    them, so tests that need them put them back (idempotently)."""
+    import importlib
+
+    from django.apps import apps
+
+    for module in (
+        "students.migrations.0002_specialist_types",
+        "plans.migrations.0002_risk_catalogue",
+    ):
+        migration = importlib.import_module(module)
+        function = getattr(migration, "create_types", None) or migration.create_catalogue
+        function(apps, None)
+
+
 def build_cast():
+    ensure_seed_data()
     year = SchoolYearFactory(start_year=current_start_year())
     last_year = SchoolYearFactory(start_year=current_start_year() - 1)
     school = SchoolFactory(name="Preiļu 1.pamatskola")

@@ -12,12 +12,13 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from iap_portal import access
+from iap_portal.exports import export_response
 from iap_portal.pagination import paginate
 from plans.models import SupportMeasure
 from students.models import Enrollment, Role
 
 from . import services
-from .exports import csv_response, payment_rows, xlsx_response
+from .exports import payment_rows
 from .forms import (
     ClaimFilterForm,
     ClaimForm,
@@ -74,8 +75,16 @@ def _with_current_class(claims, year):
 
 def _claim_list(request, claims, template, *, default_status="", extra=None):
     form, claims = _filtered_claims(request, claims, default_status=default_status)
-    totals = claims.aggregate(count=Count("pk"), total=Sum("total"))
     year = access.current_school_year(request.user)
+    export = export_response(
+        request,
+        lambda: payment_rows(_with_current_class(claims, year).order_by("month", "code")),
+        filename="pieteikumi",
+        title=_("Compensation claims"),
+    )
+    if export:
+        return export
+    totals = claims.aggregate(count=Count("pk"), total=Sum("total"))
     page = paginate(request, _with_current_class(claims, year).order_by("-month", "-pk"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -152,15 +161,6 @@ def claim_payments(request):
             for field_errors in form.errors.values():
                 for message in field_errors:
                     messages.error(request, message)
-    export = request.GET.get("format")
-    if export in {"csv", "xlsx"}:
-        _form, selected = _filtered_claims(request, claims, default_status=ClaimStatus.APPROVED)
-        year = access.current_school_year(request.user)
-        rows = payment_rows(_with_current_class(selected, year).order_by("month", "code"))
-        name = f"izmaksas-{timezone.localdate():%Y-%m-%d}"
-        if export == "csv":
-            return csv_response(rows, name)
-        return xlsx_response(rows, name, _("Payments"))
     return _claim_list(
         request,
         claims,

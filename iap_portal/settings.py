@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "iap_portal",
     "students",
     "plans",
@@ -225,6 +227,16 @@ if PRODUCTION:
     if env_bool("IAP_BEHIND_TLS_PROXY"):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# --- Background tasks -----------------------------------------------------------------------
+# PDF bundles run on a queue kept in the database; `manage.py db_worker` runs the jobs (any
+# number of workers, on any machine that reaches the database). `make run` starts one.
+TASKS = {
+    "default": {
+        "BACKEND": env("IAP_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
 
 # --- Application ----------------------------------------------------------------------------
 # The programme's name and funding source change between programmes (PuMPuRS, then

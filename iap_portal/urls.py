@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("students.urls")),
     path("", include("plans.urls")),
     path("", include("compensations.urls")),
+    path("", include("reports.urls")),
 ]

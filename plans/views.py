@@ -6,10 +6,12 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from iap_portal import access
+from iap_portal.exports import export_response
 from iap_portal.pagination import paginate
 from students.models import SCHOOL_ROLES, Role
 
@@ -41,6 +43,30 @@ def _show_errors(request, error):
         messages.error(request, message)
 
 
+def plan_rows(plans):
+    yield [
+        _("Plan code"),
+        _("Pupil"),
+        _("Semester"),
+        _("Kind"),
+        _("Status"),
+        _("Preparer"),
+        _("Submitted"),
+        _("Approved"),
+    ]
+    for plan in plans:
+        yield [
+            plan.code,
+            f"{plan.student.last_name} {plan.student.first_name}",
+            str(plan.semester),
+            plan.get_kind_display(),
+            plan.get_status_display(),
+            plan.preparer.get_full_name() or plan.preparer.username,
+            timezone.localtime(plan.submitted_at).date() if plan.submitted_at else None,
+            timezone.localtime(plan.first_approved_at).date() if plan.first_approved_at else None,
+        ]
+
+
 # --- Lists ----------------------------------------------------------------------------------
 
 
@@ -62,6 +88,9 @@ def plan_list(request):
     qs = plans
     if plan_filter.is_bound:
         qs = plan_filter.qs if plan_filter.is_valid() else plans.none()
+    export = export_response(request, lambda: plan_rows(qs), filename="plani", title=_("Plans"))
+    if export:
+        return export
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -1,1 +1,50 @@
-"""Models arrive with their issue; the app is registered so migrations start here."""
+"""Semester bundles of plan PDFs, built on the task queue."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from compensations.models import private_storage
+from students.models import School, Semester
+
+
+class PlanBundle(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting in the queue")
+        RUNNING = "running", pgettext_lazy("bundle", "Being prepared")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    semester = models.ForeignKey(Semester, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    pdf = models.FileField(storage=private_storage, blank=True, max_length=200)
+    zip = models.FileField(storage=private_storage, blank=True, max_length=200)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("plan bundle")
+        verbose_name_plural = _("plan bundles")
+
+    def __str__(self):
+        return f"{self.school} {self.semester}"
+
+    @property
+    def percent(self):
+        return int(100 * self.done / self.total) if self.total else (100 if self.is_finished else 0)
+
+    @property
+    def is_finished(self):
+        return self.status in {self.Status.DONE, self.Status.FAILED}

@@ -6,6 +6,7 @@
 #   libpangoft2-1.0-0  WeasyPrint
 #   libharfbuzz-subset0  faster PDFs (font subsetting)
 #   fonts-dejavu-core  a font with Latvian letters for PDFs
+#   chromium           the browser the end-to-end tests drive (Playwright, no download)
 set -u
 
 missing=()
@@ -15,6 +16,7 @@ have_lib 'libpango-1.0.so' || missing+=(libpango-1.0-0)
 have_lib 'libpangoft2-1.0.so' || missing+=(libpangoft2-1.0-0)
 have_lib 'libharfbuzz-subset.so' || missing+=(libharfbuzz-subset0)
 [ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

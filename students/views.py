@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from iap_portal import access
 from iap_portal.access import get_access
+from iap_portal.exports import export_response
 from iap_portal.pagination import paginate
 
 from . import services
@@ -35,6 +36,27 @@ from .models import (
 )
 
 IMPORT_SESSION_KEY = "students_import"
+
+
+def student_rows(students):
+    yield [
+        _("Surname"),
+        _("Name"),
+        _("Class"),
+        _("Personal identity code"),
+        _("Birth date"),
+        _("Status"),
+    ]
+    for student in students:
+        classes = student.current_enrollments
+        yield [
+            student.last_name,
+            student.first_name,
+            classes[0].class_group.label if classes else "",
+            student.masked_personas_kods,
+            student.birth_date,
+            student.get_status_display(),
+        ]
 
 
 # --- Pupils ---------------------------------------------------------------------------------
@@ -66,6 +88,11 @@ def student_list(request):
     qs = student_filter.qs if student_filter.is_bound else students
     if student_filter.is_bound and not student_filter.is_valid():
         qs = students.none()
+    export = export_response(
+        request, lambda: student_rows(qs), filename="izglitojamie", title=_("Pupils")
+    )
+    if export:
+        return export
     page = paginate(request, qs)
     query = request.GET.copy()
     query.pop("page", None)

@@ -354,7 +354,7 @@ def test_coordinator_marks_a_selection_paid_and_exports_the_list(cast, plan, log
 
 
 def test_csv_cells_cannot_smuggle_formulas():
-    from compensations.exports import safe_cell
+    from iap_portal.exports import safe_cell
 
     assert safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert safe_cell("-2+3") == "'-2+3"

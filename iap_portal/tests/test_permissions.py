@@ -132,6 +132,18 @@ EXPECTED = {
     },
     "receipt_view": {"GET": only(PLAN_PREPARERS, 404), "POST": ACTION_GET},
     "receipt_delete": {"GET": ACTION_GET, "POST": only(PLAN_PREPARERS, 404)},
+    # Reports: aggregates for the school's staff above the class, and for the levels above.
+    "participation_report": {
+        "GET": only([*COORDINATORS, "social_pedagogue", "municipality", "agency"], 403),
+        "POST": ACTION_GET,
+    },
+    "plan_pdf": {"GET": only([*PLAN_PREPARERS, "specialist"], 404), "POST": ACTION_GET},
+    "bundle_list": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
+    "bundle_detail": {"GET": only(["coordinator"], 403, other_coordinator=404), "POST": ACTION_GET},
+    "bundle_download": {
+        "GET": only(["coordinator"], 403, other_coordinator=404),
+        "POST": ACTION_GET,
+    },
 }
 
 
@@ -167,6 +179,19 @@ def cast_plan(cast):
     )
 
 
+def cast_bundle(cast):
+    from reports.models import PlanBundle
+    from reports.tasks import build_bundle
+    from students.models import Semester
+
+    cast_plan(cast)
+    bundle = PlanBundle.objects.create(
+        school=cast.school, semester=Semester.objects.current(), requested_by=cast.coordinator
+    )
+    build_bundle.enqueue(bundle_id=str(bundle.public_id))  # runs at once in tests
+    return bundle
+
+
 def cast_claim(cast):
     from compensations.tests.factories import submitted_claim
 
@@ -184,6 +209,10 @@ def url_for(name, cast):
         kwargs = {"pk": cast_claim(cast).pk}
     elif name.startswith("receipt_"):
         kwargs = {"public_id": cast_claim(cast).receipts.get().public_id}
+    elif name == "bundle_download":
+        kwargs = {"public_id": cast_bundle(cast).public_id, "kind": "pdf"}
+    elif name == "bundle_detail":
+        kwargs = {"public_id": cast_bundle(cast).public_id}
     elif name.startswith("plan_") and name not in {"plan_list", "plan_queue"}:
         kwargs = {"pk": cast_plan(cast).pk}
     elif name == "consultation_create":

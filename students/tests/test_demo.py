@@ -1,43 +1,64 @@
+"""The demo data, loaded twice in all (it takes seconds): once to check it, once more for
+idempotency."""
+
+import csv
+import io
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from students.models import ClassGroup, Enrollment, Membership, Role, School, Student
+from compensations.models import ClaimStatus, CompensationClaim
+from plans.models import PlanStatus, SupportPlan
+from students.models import (
+    ClassGroup,
+    Enrollment,
+    Membership,
+    Role,
+    School,
+    SchoolYear,
+    Semester,
+    Student,
+)
+from students.personas_kods import normalise_personas_kods
 
 User = get_user_model()
+
+PUBLISHED = [
+    ["2017/2018", "I", "10"],
+    ["2017/2018", "II", "11"],
+    ["2018/2019", "I", "13"],
+    ["2018/2019", "II", "19"],
+    ["2019/2020", "I", "17"],
+    ["2019/2020", "II", "23"],
+    ["2020/2021", "I", "20"],
+    ["2020/2021", "II", "16"],
+]
 
 
 @pytest.fixture
 def demo(db):
-    call_command("load_demo", stdout=None)
+    call_command("load_demo", stdout=io.StringIO())
 
 
 def counts():
-    return tuple(
-        model.objects.count()
-        for model in (School, ClassGroup, Student, Enrollment, Membership, User)
-    )
+    models = (School, ClassGroup, Student, Enrollment, Membership, User, SupportPlan)
+    return tuple(model.objects.count() for model in models) + (CompensationClaim.objects.count(),)
 
 
-def test_it_creates_the_demo_school_and_users(demo):
+def test_the_demo_school_is_complete(demo, client):
     school = School.objects.get(name="Preiļu 1.pamatskola")
     assert school.municipality.name == "Preiļu novads"
     active = Student.objects.filter(school=school, status=Student.Status.ACTIVE).count()
     assert 100 <= active <= 140
     grades = set(ClassGroup.objects.filter(school=school).values_list("grade", flat=True))
     assert grades == {5, 6, 7, 8, 9}
+    demo_users = ["koordinators", "audzinataja", "socpedagogs", "psihologs", "pasvaldiba", "ikvd"]
     roles = dict(
-        Membership.objects.filter(
-            user__username__in=[
-                "koordinators",
-                "audzinataja",
-                "socpedagogs",
-                "psihologs",
-                "pasvaldiba",
-                "ikvd",
-            ]
-        ).values_list("user__username", "role")
+        Membership.objects.filter(user__username__in=demo_users).values_list(
+            "user__username", "role"
+        )
     )
     assert roles == {
         "koordinators": Role.COORDINATOR,
@@ -48,33 +69,44 @@ def test_it_creates_the_demo_school_and_users(demo):
         "ikvd": Role.AGENCY,
     }
     for code in Student.objects.exclude(personas_kods="").values_list("personas_kods", flat=True):
-        from students.personas_kods import normalise_personas_kods
-
         assert normalise_personas_kods(code) == code
 
-
-def test_it_covers_every_school_year_since_2017(demo):
-    from students.models import SchoolYear
-
     years = list(SchoolYear.objects.order_by("start_year").values_list("start_year", flat=True))
-    assert years[0] == 2017
-    assert years[-1] == SchoolYear.objects.current().start_year
+    assert years[0] == 2017 and years[-1] == SchoolYear.objects.current().start_year
     assert all(y.semesters.count() == 2 for y in SchoolYear.objects.all())
+
+    # The current semester has plans in every status but "evaluated"; claims in every status.
+    current = Semester.objects.current()
+    statuses = set(SupportPlan.objects.filter(semester=current).values_list("status", flat=True))
+    assert statuses >= {
+        PlanStatus.DRAFT,
+        PlanStatus.SUBMITTED,
+        PlanStatus.IN_PROGRESS,
+        PlanStatus.REVISION,
+        PlanStatus.SUSPENDED,
+        PlanStatus.INACTIVE,
+    }
+    assert set(CompensationClaim.objects.values_list("status", flat=True)) == set(ClaimStatus)
+
+    # audzinataja logs in with the demo password and sees her class.
+    response = client.post(reverse("login"), {"username": "audzinataja", "password": "demo"})
+    assert response.status_code == 302
+    my_classes = list(client.get(reverse("home")).context["my_classes"])
+    assert [g.label for g in my_classes] == ["7.a"]
+    assert len(my_classes[0].enrollments.all()) >= 20
+
+    # The participation report gives the school's published figures, computed from the plans.
+    client.force_login(User.objects.get(username="koordinators"))
+    response = client.get(reverse("participation_report"), {"format": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Mācību gads", "Semestris", "Izglītojamie"]
+    assert rows[1:9] == PUBLISHED
 
 
 def test_running_it_twice_changes_nothing(demo):
     before = counts()
-    call_command("load_demo", stdout=None)
+    call_command("load_demo", stdout=io.StringIO())
     assert counts() == before
-
-
-def test_audzinataja_logs_in_with_the_demo_password_and_sees_her_class(demo, client):
-    response = client.post(reverse("login"), {"username": "audzinataja", "password": "demo"})
-    assert response.status_code == 302
-    home = client.get(reverse("home"))
-    my_classes = list(home.context["my_classes"])
-    assert [g.label for g in my_classes] == ["7.a"]
-    assert len(my_classes[0].enrollments.all()) >= 20
 
 
 def test_it_refuses_to_run_in_production(db, settings):

@@ -1,0 +1,45 @@
+from axe_playwright_python.sync_playwright import Axe
+
+PASSWORD = "a long demo password"
+_axe = Axe()
+
+
+def log_in(page, base_url, username):
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(f"{base_url}/")
+
+
+def log_out(page, base_url):
+    page.context.clear_cookies()
+
+
+def check_accessibility(page):
+    """No serious or critical axe-core violation on the page."""
+    results = _axe.run(page)
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
+    assert not bad, f"{page.url}: " + "; ".join(bad)
+
+
+def check_phone_width(page, shots, name):
+    """At 390 px wide the page needs no horizontal scrolling."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        shots(page, f"{name}-phone")
+        assert width <= 390, f"{page.url} is {width}px wide on a phone"
+    finally:
+        page.set_viewport_size(size)
+
+
+def check_page(page, shots, name):
+    shots(page, name)
+    check_accessibility(page)
+    check_phone_width(page, shots, name)

@@ -1,0 +1,259 @@
+"""Whole journeys of the people the product exists for, in a real browser."""
+
+import io
+import re
+
+import pytest
+from django.utils import timezone
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from compensations.models import ClaimStatus, CompensationClaim
+from compensations.tests.factories import png_bytes, transport_measure
+from conftest import build_cast
+from plans.models import Consultation, PlanStatus, RiskFactor, SupportPlan
+from plans.tests.factories import ready_plan
+from students.models import SpecialistType
+
+from .helpers import PASSWORD, check_page, log_in, log_out
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture
+def people():
+    cast = build_cast()
+    for user in cast.users.values():
+        user.set_password(PASSWORD)
+        user.first_name, user.last_name = user.username.title(), "Test"
+        user.save()
+    return cast
+
+
+def today():
+    return timezone.localdate()
+
+
+def factor(name):
+    return str(RiskFactor.objects.get(name=name).pk)
+
+
+def test_class_teacher_draws_up_and_submits_a_plan(live_server, page, shots, people):
+    base = live_server.url
+    log_in(page, base, "class_teacher")
+    check_page(page, shots, "home")
+    assert "Elza" in page.locator("main").inner_text()
+
+    page.locator(f"main a[href='/students/{people.student.pk}/plans/new/']").first.click()
+    check_page(page, shots, "new-plan")
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/plans/\d+/edit/$"))
+    plan = SupportPlan.objects.get(student=people.student)
+
+    page.fill("#id_plan-parent_application_date", today().isoformat())
+    page.fill("#id_plan-goals", "Apmeklēt skolu katru dienu")
+    page.select_option("#id_risks-0-risk_factor", factor("neattaisnoti kavējumi"))
+    page.select_option("#id_risks-0-level", "high")
+    page.fill("#id_risks-0-justification", "18 neattaisnotas stundas oktobrī")
+    page.locator("button[hx-get$='/rows/risk/']").click()
+    page.wait_for_selector("#id_risks-1-risk_factor")
+    page.select_option(
+        "#id_risks-1-risk_factor", factor("attālums līdz skolai un transporta izmaksas")
+    )
+    page.fill("#id_risks-1-justification", "Dzīvo 25 km no skolas")
+    check_page(page, shots, "risks")
+    page.locator("button[name=continue]").click()
+    page.wait_for_selector("input[name='measures-0-risk_factors']")
+
+    # A consultation, first without its hours, and a transport compensation (added by htmx).
+    page.select_option("#id_measures-0-measure_type", "consultation")
+    page.select_option(
+        "#id_measures-0-specialist_type", str(SpecialistType.objects.get(name="psihologs").pk)
+    )
+    page.select_option("#id_measures-0-responsible", str(people.specialist.pk))
+    page.check(f"input[name='measures-0-risk_factors'][value='{factor('neattaisnoti kavējumi')}']")
+    page.locator("button[hx-get$='/rows/measure/']").click()
+    page.wait_for_selector("#id_measures-1-measure_type")
+    page.select_option("#id_measures-1-measure_type", "compensation")
+    page.select_option("#id_measures-1-compensation_category", "transport_tickets")
+    page.select_option("#id_measures-1-responsible", str(people.social_pedagogue.pk))
+    page.fill("#id_measures-1-planned_amount", "120.50")
+    page.check(
+        "input[name='measures-1-risk_factors']"
+        f"[value='{factor('attālums līdz skolai un transporta izmaksas')}']"
+    )
+    page.locator("button[name=continue]").click()
+    error = page.locator("#id_measures-0-planned_hours.is-invalid")
+    error.wait_for()
+    check_page(page, shots, "validation-error")
+    assert plan.measures.count() == 0
+
+    page.fill("#id_measures-0-planned_hours", "6")
+    page.locator("main form button[type=submit]:not([name])").click()
+    page.wait_for_url(f"{base}/plans/{plan.pk}/")
+    assert plan.measures.count() == 2
+    page.locator(f"form[action='/plans/{plan.pk}/submit/'] button").click()
+    page.wait_for_url(f"{base}/plans/{plan.pk}/")
+    check_page(page, shots, "submitted")
+    assert "Saskaņošanā" in page.locator("h1").inner_text()
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.SUBMITTED
+
+
+def test_approval_claim_decision_and_payment(live_server, page, shots, people, tmp_path):
+    base = live_server.url
+    plan = ready_plan(
+        student=people.student,
+        preparer=people.class_teacher,
+        responsible=people.specialist,
+        status=PlanStatus.SUBMITTED,
+        submitted_at=timezone.now(),
+    )
+    measure = transport_measure(plan, planned="100.00", responsible=people.social_pedagogue)
+
+    log_in(page, base, "coordinator")
+    page.goto(f"{base}/plans/queue/")
+    check_page(page, shots, "approval-queue")
+    page.locator(f"main a[href='/plans/{plan.pk}/']").first.click()
+    page.wait_for_url(f"{base}/plans/{plan.pk}/")
+    check_page(page, shots, "plan-to-approve")
+    page.locator(f"form[action='/plans/{plan.pk}/approve/'] button").click()
+    page.wait_for_url(f"{base}/plans/{plan.pk}/")
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.IN_PROGRESS
+    log_out(page, base)
+
+    receipt = tmp_path / "biļete.png"
+    receipt.write_bytes(png_bytes())
+    log_in(page, base, "class_teacher")
+    page.goto(f"{base}/plans/{plan.pk}/")
+    page.locator(f"a[href='/measures/{measure.pk}/claims/new/']").click()
+    page.fill("#id_month", today().strftime("%Y-%m"))
+    page.fill("#id_lines-0-date", today().isoformat())
+    page.fill("#id_lines-0-description", "Autobusa biļetes")
+    page.fill("#id_lines-0-amount", "24.60")
+    page.set_input_files("#id_receipts", str(receipt))
+    check_page(page, shots, "claim-form")
+    page.locator("button[name=submit]").click()
+    page.wait_for_url(re.compile(r"/claims/\d+/$"))
+    claim = CompensationClaim.objects.get()
+    assert claim.status == ClaimStatus.SUBMITTED
+    log_out(page, base)
+
+    log_in(page, base, "social_pedagogue")
+    page.goto(f"{base}/claims/queue/")
+    check_page(page, shots, "claim-queue")
+    page.locator(f"main a[href='/claims/{claim.pk}/']").click()
+    image = page.locator("img.receipt-preview")
+    image.wait_for()
+    assert page.evaluate("el => el.naturalWidth", image.element_handle()) > 0
+    check_page(page, shots, "claim-with-receipt")
+    page.locator(f"form[action='/claims/{claim.pk}/approve/'] button").click()
+    page.wait_for_url(f"{base}/claims/{claim.pk}/")
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.APPROVED
+    log_out(page, base)
+
+    log_in(page, base, "coordinator")
+    page.goto(f"{base}/claims/payments/")
+    check_page(page, shots, "payments")
+    page.check(f"#claim-{claim.pk}")
+    page.fill("#id_reference", "MK-2026-11")
+    page.locator("#pay-form button[type=submit]").click()
+    page.wait_for_url(f"{base}/claims/payments/")
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.PAID and claim.payment_reference == "MK-2026-11"
+
+
+def tab_to(page, selector, limit=80):
+    """Move the keyboard focus with Tab until it reaches the element."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_specialist_logs_a_consultation_with_the_keyboard_alone(live_server, page, shots, people):
+    base = live_server.url
+    plan = ready_plan(
+        student=people.student,
+        preparer=people.class_teacher,
+        responsible=people.specialist,
+        status=PlanStatus.IN_PROGRESS,
+        first_approved_at=timezone.now(),
+    )
+    measure = plan.measures.get()
+    page.goto(f"{base}/accounts/login/")
+    tab_to(page, "#id_username")
+    page.keyboard.type("specialist")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/")
+    tab_to(page, "a[href='/consultations/']")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/consultations/")
+    check_page(page, shots, "my-consultations")
+    tab_to(page, f"a[href='/measures/{measure.pk}/consultations/new/']")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/consultations/new/$"))
+    tab_to(page, "#id_minutes")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("45")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Mācību motivācija")
+    check_page(page, shots, "consultation-form")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/consultations/")
+    assert Consultation.objects.get().minutes == 45
+
+    page.goto(f"{base}/plans/{plan.pk}/")
+    check_page(page, shots, "plan-with-delivery")
+    assert "0,8 h" in page.locator("main").inner_text()  # 45 minutes of 6 planned hours
+
+
+def test_coordinator_downloads_the_report_and_a_plan_pdf(live_server, page, shots, people):
+    base = live_server.url
+    plan = ready_plan(
+        student=people.student,
+        preparer=people.class_teacher,
+        responsible=people.specialist,
+        status=PlanStatus.IN_PROGRESS,
+        first_approved_at=timezone.now(),
+    )
+    log_in(page, base, "coordinator")
+    page.goto(f"{base}/reports/participation/")
+    check_page(page, shots, "report")
+    with page.expect_download() as download:
+        page.locator("a[href*='format=xlsx']").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    with open(download.value.path(), "rb") as handle:
+        workbook = load_workbook(io.BytesIO(handle.read()))
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    assert rows[0] == ("Mācību gads", "I semestris", "II semestris")
+    assert 1 in rows[1]
+
+    page.goto(f"{base}/plans/{plan.pk}/")
+    check_page(page, shots, "plan")
+    pdf_url = page.locator(f"a[href='/plans/{plan.pk}/pdf/']").get_attribute("href")
+    response = page.request.get(base + pdf_url)
+    assert response.headers["content-type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(response.body())).pages[0].extract_text()
+    assert plan.code in text and "Elza Bērziņa" in text
+
+
+def test_switching_the_language_changes_the_interface(live_server, page, shots, people):
+    base = live_server.url
+    page.goto(f"{base}/accounts/login/")
+    check_page(page, shots, "login")
+    log_in(page, base, "coordinator")
+    nav = page.locator("#main-nav")
+    assert "Izglītojamie" in nav.inner_text()
+    page.locator("button[name=language][value=en]").click()
+    page.wait_for_load_state()
+    assert "Pupils" in page.locator("#main-nav").inner_text()
+    check_page(page, shots, "english")
+    page.locator("button[name=language][value=lv]").click()
+    page.wait_for_load_state()
+    assert "Izglītojamie" in page.locator("#main-nav").inner_text()

@@ -1,0 +1,54 @@
+"""The data of plan documents (one plan, or a semester bundle) in a fixed number of queries."""
+
+from decimal import Decimal
+
+from django.db.models import F, FilteredRelation, Prefetch, Q, Sum
+
+from compensations.services import measure_sums
+from plans.models import PlanRisk, SupportMeasure
+
+
+def plan_documents(plans):
+    """Plans (a queryset) with risks, measures, delivered hours, claim sums, evaluation and
+    the pupil's class in the plan's school year."""
+    plans = list(
+        plans.select_related(
+            "student",
+            "school",
+            "semester__school_year",
+            "preparer",
+            "approved_by",
+            "evaluation__evaluated_by",
+        )
+        .annotate(
+            year_class=FilteredRelation(
+                "student__enrollments",
+                condition=Q(student__enrollments__school_year_id=F("semester__school_year_id")),
+            ),
+            class_grade=F("year_class__class_group__grade"),
+            class_letter=F("year_class__class_group__letter"),
+        )
+        .prefetch_related(
+            Prefetch("risks", queryset=PlanRisk.objects.select_related("risk_factor__risk_type")),
+            Prefetch(
+                "measures",
+                queryset=SupportMeasure.objects.select_related("specialist_type", "responsible")
+                .prefetch_related("risks__risk_factor")
+                .annotate(delivered_minutes=Sum("consultations__minutes"))
+                .order_by("pk"),
+            ),
+        )
+    )
+    compensation_ids = [
+        m.pk
+        for plan in plans
+        for m in plan.measures.all()
+        if m.measure_type == SupportMeasure.Type.COMPENSATION
+    ]
+    sums = measure_sums(compensation_ids) if compensation_ids else {}
+    for plan in plans:
+        plan.class_label = f"{plan.class_grade}.{plan.class_letter}" if plan.class_grade else ""
+        for measure in plan.measures.all():
+            measure.delivered_hours = Decimal(measure.delivered_minutes or 0) / 60
+            measure.claim_sums = sums.get(measure.pk, {})
+    return plans

@@ -1,0 +1,78 @@
+"""Background work: the semester bundle of plan PDFs (one PDF, and a ZIP of single PDFs)."""
+
+import io
+import logging
+import tempfile
+import zipfile
+
+from django.core.files import File
+from django.utils import timezone
+from django_tasks import task
+from pypdf import PdfWriter
+
+from plans.models import SupportPlan
+from reports import participation
+
+from .documents import plan_documents
+from .models import PlanBundle
+from .pdf import render_pdf
+
+logger = logging.getLogger(__name__)
+
+
+def bundle_plans(bundle):
+    """The counted plans of the bundle's semester and school, in a stable order."""
+    return (
+        participation.counted_plans([bundle.school_id])
+        .filter(semester=bundle.semester)
+        .order_by("student__last_name", "student__first_name", "pk")
+    )
+
+
+@task()
+def build_bundle(bundle_id: str):
+    bundle = PlanBundle.objects.select_related("requested_by", "school").get(public_id=bundle_id)
+    updated = PlanBundle.objects.filter(pk=bundle.pk, status=PlanBundle.Status.PENDING).update(
+        status=PlanBundle.Status.RUNNING
+    )
+    if not updated:
+        return  # another worker has it
+    try:
+        ids = list(bundle_plans(bundle).values_list("pk", flat=True))
+        PlanBundle.objects.filter(pk=bundle.pk).update(total=len(ids))
+        who = bundle.requested_by.get_full_name() or bundle.requested_by.username
+        writer = PdfWriter()
+        with tempfile.TemporaryFile() as zipped:
+            with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
+                # Plan by plan, so memory stays flat and progress can be shown.
+                for number, plan in enumerate(
+                    plan_documents(SupportPlan.objects.filter(pk__in=ids)), start=1
+                ):
+                    pdf = render_pdf(
+                        "reports/plans_pdf.html",
+                        {
+                            "plans": [plan],
+                            "generated_by": who,
+                            "generated_at": timezone.localtime(),
+                        },
+                    )
+                    archive.writestr(f"{plan.code.replace('/', '-')}.pdf", pdf)
+                    writer.append(io.BytesIO(pdf))
+                    PlanBundle.objects.filter(pk=bundle.pk).update(done=number)
+            zipped.seek(0)
+            bundle.refresh_from_db()
+            name = f"bundles/{bundle.public_id}"
+            bundle.zip.save(f"{name}.zip", File(zipped), save=False)
+        merged = io.BytesIO()
+        writer.write(merged)
+        merged.seek(0)
+        bundle.pdf.save(f"{name}.pdf", File(merged), save=False)
+        bundle.status = PlanBundle.Status.DONE
+        bundle.finished_at = timezone.now()
+        bundle.save(update_fields=["zip", "pdf", "status", "finished_at"])
+    except Exception as exc:  # the page must say it failed rather than spin forever
+        logger.exception("Plan bundle %s failed", bundle_id)
+        PlanBundle.objects.filter(pk=bundle.pk).update(
+            status=PlanBundle.Status.FAILED, error=str(exc)[:500], finished_at=timezone.now()
+        )
+        raise

@@ -1,0 +1,307 @@
+import csv
+import io
+import zipfile
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from compensations import services as claim_services
+from compensations.tests.factories import submitted_claim, transport_measure
+from plans.models import Consultation, PlanEvaluation, PlanStatus, SupportPlan
+from plans.tests.factories import add_risk, make_plan, ready_plan
+from reports import participation
+from reports.models import PlanBundle
+from reports.pdf import StaticOnlyFetcher
+from students.models import School, Semester, Student
+from students.tests.factories import ClassGroupFactory, StudentFactory, enrol
+
+
+def counted(cast, student, *, status=PlanStatus.IN_PROGRESS, semester=None, **fields):
+    return ready_plan(
+        student=student,
+        preparer=cast.class_teacher,
+        responsible=cast.specialist,
+        status=status,
+        first_approved_at=timezone.now(),
+        semester=semester or Semester.objects.current(),
+        **fields,
+    )
+
+
+def pupils(cast, n, *, gender="F", class_group=None, school=None):
+    made = []
+    for _ in range(n):
+        student = StudentFactory(school=school or cast.school, gender=gender)
+        enrol(student, class_group or cast.class_group)
+        made.append(student)
+    return made
+
+
+def csv_rows(response):
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+
+
+def pdf_text(content):
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+# --- Who counts -----------------------------------------------------------------------------
+
+
+def test_a_pupil_counts_once_when_a_plan_was_approved_and_not_deleted(cast):
+    semester = Semester.objects.current()
+    counted(cast, cast.student)
+    counted(cast, cast.student, kind="holiday")  # a second plan: still one pupil
+    make_plan(student=cast.other_student, preparer=cast.class_teacher)  # never approved
+    deleted = StudentFactory(school=cast.school)
+    counted(cast, deleted, status=PlanStatus.INACTIVE)
+    revised = StudentFactory(school=cast.school)
+    counted(cast, revised, status=PlanStatus.REVISION)  # approved once: counts
+    table = participation.participation_by_semester(School.objects.filter(pk=cast.school.pk))
+    year = f"{semester.school_year.start_year}/{semester.school_year.start_year + 1}"
+    column = 1 if semester.number == 1 else 2
+    assert [(row[0], row[column].value) for row in table.rows] == [(year, 2)]
+
+
+# --- Breakdowns on hand-made data -------------------------------------------------------------
+
+
+def test_breakdowns_have_the_known_answers(cast):
+    semester = Semester.objects.current()
+    girls = pupils(cast, 2, gender="F")
+    boys = pupils(cast, 1, gender="M", class_group=cast.other_class)
+    plans = [counted(cast, s) for s in girls + boys]
+    # An economic risk for one girl, and a transport compensation with claims.
+    add_risk(plans[0], "attālums līdz skolai un transporta izmaksas")
+    measure = transport_measure(plans[0], planned="100.00")
+    approved = submitted_claim(
+        plan=plans[0], by=cast.class_teacher, amount="40.00", measure=measure
+    )
+    claim_services.approve_claim(claim=approved, by=cast.social_pedagogue)
+    submitted_claim(plan=plans[0], by=cast.class_teacher, amount="15.00", measure=measure)
+    # 90 minutes delivered on one consultation measure.
+    Consultation.objects.create(
+        measure=plans[1].measures.get(measure_type="consultation"),
+        date=timezone.localdate(),
+        minutes=90,
+        topic="T",
+        provider=cast.specialist,
+    )
+    PlanEvaluation.objects.create(
+        plan=plans[2], narrative="x", overall_outcome="promoted", evaluated_by=cast.class_teacher
+    )
+    tables = participation.semester_breakdowns(School.objects.filter(pk=cast.school.pk), semester)
+
+    def rows(index):
+        return [
+            [c.value if isinstance(c, participation.Cell) else c for c in row]
+            for row in tables[index].rows
+        ]
+
+    # Tables: grade, gender, risk type, measures, money, outcomes.
+    assert rows(0) == [["7.", 2], ["8.", 1]]
+    assert {str(r[0]): r[1] for r in rows(1)} == {"sieviete": 2, "vīrietis": 1}
+    assert {r[0][:2]: r[1] for r in rows(2)} == {"1.": 3, "2.": 1}
+    measures = rows(3)
+    consultation = next(r for r in measures if r[1] == "psihologs")
+    assert consultation[2] == 3 and consultation[3] == Decimal("18.0")
+    assert consultation[4] == Decimal("1.5")
+    money = rows(4)
+    assert money == [
+        [money[0][0], Decimal("100.00"), Decimal("55.00"), Decimal("40.00"), Decimal("0.00")]
+    ]
+    outcomes = rows(5)
+    assert [r[1] for r in outcomes] == [1]
+
+
+# --- Scope and privacy ----------------------------------------------------------------------
+
+
+def test_the_agency_sees_no_names_and_small_counts_are_hidden(cast, login):
+    counted(cast, cast.student)
+    counted(cast, cast.other_student)
+    for student in pupils(
+        cast,
+        3,
+        school=cast.other_school,
+        class_group=ClassGroupFactory(school=cast.other_school, school_year=cast.year),
+    ):
+        counted(cast, student)
+    response = login(cast.agency).get(reverse("participation_report"))
+    content = response.content.decode()
+    assert response.status_code == 200
+    for name in ("Elza", "Bērziņa", "Kārlis", "Ozols", cast.student.last_name):
+        assert name not in content
+    assert "&lt;3" in content  # school A's 2 pupils
+    per_school = next(t for t in response.context["tables"] if len(t.columns) == 3)
+    cells = {row[1]: str(row[2]) for row in per_school.rows}
+    assert cells == {cast.school.name: "<3", cast.other_school.name: "3"}
+    # The national total is 5, which is not small.
+    assert "5" in [str(c) for row in response.context["main"].rows for c in row[1:]]
+
+
+def test_a_municipality_sees_only_its_schools(cast, login):
+    counted(cast, cast.student)
+    other = pupils(
+        cast,
+        1,
+        school=cast.other_school,
+        class_group=ClassGroupFactory(school=cast.other_school, school_year=cast.year),
+    )
+    counted(cast, other[0])
+    response = login(cast.municipality).get(reverse("participation_report"))
+    per_school = next(t for t in response.context["tables"] if len(t.columns) == 3)
+    assert [row[1] for row in per_school.rows] == [cast.school.name]
+
+
+def test_a_coordinator_reports_on_their_own_school_only(cast, login):
+    counted(cast, cast.student)
+    response = login(cast.coordinator).get(
+        reverse("participation_report"), {"scope": "all", "format": "csv"}
+    )
+    rows = csv_rows(response)
+    assert rows[0] == ["Mācību gads", "Semestris", "Izglītojamie"]
+    assert sum(int(r[2]) for r in rows[1:]) == 1
+
+
+# --- Formats --------------------------------------------------------------------------------
+
+
+def test_the_report_formats_parse_back(cast, login):
+    counted(cast, cast.student)
+    client = login(cast.coordinator)
+    xlsx = client.get(reverse("participation_report"), {"format": "xlsx"})
+    workbook = load_workbook(io.BytesIO(xlsx.content))
+    first = list(workbook.worksheets[0].iter_rows(values_only=True))
+    assert first[0] == ("Mācību gads", "I semestris", "II semestris")
+    assert 1 in first[1]  # a number, not text
+    assert len(workbook.worksheets) == 7  # the table and six breakdowns
+    pdf = client.get(reverse("participation_report"), {"format": "pdf"})
+    text = pdf_text(pdf.content)
+    assert cast.school.name in text and "Dalība" in text
+    assert cast.coordinator.get_full_name() in text
+
+
+def test_the_plan_pdf_has_the_pupil_the_code_and_page_numbers(cast, login):
+    plan = counted(cast, cast.student, goals="<b>bold</b> <img src='file:///etc/passwd'>")
+    response = login(cast.class_teacher).get(reverse("plan_pdf", args=[plan.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content)
+    assert plan.code in text and "Elza Bērziņa" in text
+    assert "1 / 1" in text
+    assert "<b>bold</b>" in text  # HTML in a plan prints as text
+
+
+def test_the_plan_pdf_follows_the_users_language(cast, login):
+    plan = counted(cast, cast.student)
+    client = login(cast.class_teacher)
+    client.cookies["django_language"] = "en"
+    text = pdf_text(client.get(reverse("plan_pdf", args=[plan.pk])).content)
+    assert "Individual support plan" in text
+
+
+def test_the_pdf_fetcher_refuses_anything_but_static_files():
+    fetcher = StaticOnlyFetcher()
+    for url in ("file:///etc/passwd", "http://example.com/x.png", "https://127.0.0.1/"):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+
+
+# --- Queries --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [1, 12])
+def test_the_report_takes_a_fixed_number_of_queries(cast, login, django_assert_num_queries, size):
+    for student in pupils(cast, size):
+        plan = counted(cast, student)
+        transport_measure(plan)
+    client = login(cast.agency)
+    # session, user, memberships, municipalities, semesters, participation table, per school,
+    # per municipality, grade, gender, risk type, delivered minutes, measures, planned money,
+    # claims, outcomes, session save (savepoint, update, release) — 18 at any size
+    with django_assert_num_queries(18):
+        client.get(reverse("participation_report"))
+
+
+# --- Bundles --------------------------------------------------------------------------------
+
+
+def test_a_semester_bundle_is_one_pdf_and_a_zip(cast, login, django_capture_on_commit_callbacks):
+    first = counted(cast, cast.student)
+    second = counted(cast, cast.other_student)
+    client = login(cast.coordinator)
+    semester = Semester.objects.current()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("bundle_list"), {"semester": semester.pk})
+    bundle = PlanBundle.objects.get()
+    assert response["Location"] == reverse("bundle_detail", args=[bundle.public_id])
+    bundle.refresh_from_db()
+    assert (bundle.status, bundle.total, bundle.done) == ("done", 2, 2)
+    page = client.get(reverse("bundle_detail", args=[bundle.public_id]), HTTP_HX_REQUEST="true")
+    assert b"hx-trigger" not in page.content  # finished: the page stops polling
+    pdf = client.get(reverse("bundle_download", args=[bundle.public_id, "pdf"]))
+    text = pdf_text(b"".join(pdf.streaming_content))
+    assert first.code in text and second.code in text
+    archive = client.get(reverse("bundle_download", args=[bundle.public_id, "zip"]))
+    names = zipfile.ZipFile(io.BytesIO(b"".join(archive.streaming_content))).namelist()
+    assert sorted(names) == sorted(f"{p.code.replace('/', '-')}.pdf" for p in (first, second))
+
+
+def test_a_pending_bundle_page_keeps_polling(cast, login):
+    bundle = PlanBundle.objects.create(
+        school=cast.school, semester=Semester.objects.current(), requested_by=cast.coordinator
+    )
+    page = login(cast.coordinator).get(reverse("bundle_detail", args=[bundle.public_id]))
+    assert b'hx-trigger="every 2s"' in page.content
+    assert (
+        login(cast.coordinator)
+        .get(reverse("bundle_download", args=[bundle.public_id, "pdf"]))
+        .status_code
+        == 404
+    )
+
+
+# --- List exports ---------------------------------------------------------------------------
+
+
+def test_the_lists_export_what_the_filters_show(cast, login):
+    counted(cast, cast.student)
+    cast.other_student.last_name = '=HYPERLINK("http://x")'
+    cast.other_student.save()
+    client = login(cast.coordinator)
+    rows = csv_rows(client.get(reverse("student_list"), {"format": "csv"}))
+    names = [r[0] for r in rows[1:]]
+    assert "Bērziņa" in names and '\'=HYPERLINK("http://x")' in names
+    rows = csv_rows(
+        client.get(reverse("student_list"), {"class_group": cast.class_group.pk, "format": "csv"})
+    )
+    assert [r[0] for r in rows[1:]] == ["Bērziņa"]
+    plans = csv_rows(client.get(reverse("plan_list"), {"format": "csv"}))
+    assert len(plans) == 2 and plans[1][1] == "Bērziņa Elza"
+    sheet = load_workbook(
+        io.BytesIO(client.get(reverse("plan_list"), {"format": "xlsx"}).content)
+    ).active
+    assert sheet.max_row == 2
+
+
+def test_pupils_export_masks_the_code(cast, login):
+    cast.student.personas_kods = "32867300679"
+    cast.student.save()
+    content = login(cast.coordinator).get(reverse("student_list"), {"format": "csv"}).content
+    assert b"328673-*****" in content and b"32867300679" not in content
+
+
+def test_plans_of_other_semesters_do_not_leak_into_the_counts(cast):
+    from students.tests.factories import SchoolYearFactory
+
+    old = SchoolYearFactory(start_year=cast.year.start_year - 1).semesters.get(number=1)
+    counted(cast, cast.student, semester=old)
+    current = Semester.objects.current()
+    tables = participation.semester_breakdowns(School.objects.filter(pk=cast.school.pk), current)
+    assert all(not t.rows for t in tables)
+    assert Student.objects.count() >= 2
+    assert SupportPlan.objects.count() == 1

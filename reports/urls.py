@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("reports/participation/", views.participation_report, name="participation_report"),
+    path("plans/<int:pk>/pdf/", views.plan_pdf, name="plan_pdf"),
+]
+
+urlpatterns += [
+    path("reports/bundles/", views.bundle_list, name="bundle_list"),
+    path("reports/bundles/<uuid:public_id>/", views.bundle_detail, name="bundle_detail"),
+    path(
+        "reports/bundles/<uuid:public_id>/download/<str:kind>/",
+        views.bundle_download,
+        name="bundle_download",
+    ),
+]

@@ -1,0 +1,217 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from iap_portal import access
+from iap_portal.access import STAFF_ROLES
+from iap_portal.exports import csv_response, xlsx_response
+from iap_portal.pagination import paginate
+from plans.models import SupportPlan
+from students.models import Municipality, Role, School, Semester
+
+from . import participation
+from .documents import plan_documents
+from .forms import BundleForm
+from .models import PlanBundle
+from .pdf import render_pdf
+from .tasks import build_bundle
+
+
+def _display_name(user):
+    return user.get_full_name() or user.username
+
+
+# --- Plan PDF -------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET"])
+def plan_pdf(request, pk):
+    plan = access.get_plan_or_404(request.user, pk)
+    plans = plan_documents(SupportPlan.objects.filter(pk=plan.pk))
+    pdf = render_pdf(
+        "reports/plans_pdf.html",
+        {
+            "plans": plans,
+            "generated_by": _display_name(request.user),
+            "generated_at": timezone.localtime(),
+        },
+        request=request,
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{plan.code.replace("/", "-")}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- Participation report -------------------------------------------------------------------
+
+
+def report_scopes(user):
+    """The scopes this user may report on: [(key, label, schools queryset, aggregate?)]."""
+    user_access = access.get_access(user)
+    scopes = []
+    for school in School.objects.filter(pk__in=user_access.school_ids(*STAFF_ROLES)).order_by(
+        "name"
+    ):
+        scopes.append(
+            (f"school-{school.pk}", school.name, School.objects.filter(pk=school.pk), False)
+        )
+    municipality_ids = [
+        m.municipality_id for m in user_access.memberships if m.role == Role.MUNICIPALITY
+    ]
+    for municipality in Municipality.objects.filter(pk__in=municipality_ids).order_by("name"):
+        scopes.append(
+            (
+                f"municipality-{municipality.pk}",
+                municipality.name,
+                School.objects.filter(municipality=municipality),
+                True,
+            )
+        )
+    if user_access.has_role(Role.AGENCY):
+        scopes.append(("all", _("All schools"), School.objects.all(), True))
+    return scopes
+
+
+def _semester_choice(request):
+    semesters = list(Semester.objects.select_related("school_year").order_by("-start_date"))
+    wanted = request.GET.get("semester", "")
+    chosen = next((s for s in semesters if str(s.pk) == wanted), None)
+    if chosen is None:
+        today = timezone.localdate()
+        chosen = next((s for s in semesters if s.start_date <= today), None) or (
+            semesters[0] if semesters else None
+        )
+    return semesters, chosen
+
+
+@login_required
+@require_http_methods(["GET"])
+def participation_report(request):
+    scopes = report_scopes(request.user)
+    if not scopes:
+        raise PermissionDenied
+    wanted = request.GET.get("scope")
+    key, label, schools, aggregate = next((s for s in scopes if s[0] == wanted), scopes[0])
+    semesters, semester = _semester_choice(request)
+
+    main = participation.participation_by_semester(schools, suppress=aggregate)
+    tables = []
+    if semester is not None:
+        if aggregate:
+            per_school, per_municipality = participation.participation_by_school(
+                schools, semester, suppress=True
+            )
+            if key == "all":
+                tables.append(per_municipality)
+            tables.append(per_school)
+        tables += participation.semester_breakdowns(schools, semester, suppress=aggregate)
+
+    export = request.GET.get("format")
+    filename = f"daliba-{timezone.localdate():%Y-%m-%d}"
+    if export == "csv":
+        header = [_("School year"), _("Semester"), _("Pupils")]
+        rows = [header]
+        for year, first, second in main.rows:
+            rows.append([year, "I", first.export()])
+            rows.append([year, "II", second.export()])
+        return csv_response(rows, filename)
+    if export == "xlsx":
+        return xlsx_response([(t.title, list(t.export_rows())) for t in [main, *tables]], filename)
+    context = {
+        "scopes": scopes,
+        "scope_key": key,
+        "scope_label": label,
+        "aggregate": aggregate,
+        "semesters": semesters,
+        "semester": semester,
+        "main": main,
+        "tables": tables,
+        "generated_by": _display_name(request.user),
+        "generated_at": timezone.localtime(),
+    }
+    if export == "pdf":
+        pdf = render_pdf("reports/participation_pdf.html", context, request=request)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
+        return response
+    query = request.GET.copy()
+    query.pop("format", None)
+    context["query"] = query.urlencode()
+    return render(request, "reports/participation.html", context)
+
+
+# --- Semester bundles -----------------------------------------------------------------------
+
+
+def _bundles(user):
+    return PlanBundle.objects.filter(school__in=access.managed_schools(user)).select_related(
+        "school", "semester__school_year", "requested_by"
+    )
+
+
+def _get_bundle_or_404(user, public_id):
+    bundle = _bundles(user).filter(public_id=public_id).first()
+    if bundle is None:
+        raise Http404
+    return bundle
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bundle_list(request):
+    access.require_roles(request.user, Role.COORDINATOR)
+    schools = access.managed_schools(request.user)
+    form = BundleForm(request.POST or None, schools=schools)
+    if request.method == "POST" and form.is_valid():
+        bundle = PlanBundle.objects.create(
+            school=form.cleaned_data["school"],
+            semester=form.cleaned_data["semester"],
+            requested_by=request.user,
+        )
+        transaction.on_commit(lambda: build_bundle.enqueue(bundle_id=str(bundle.public_id)))
+        messages.success(request, _("The bundle is being prepared."))
+        return redirect("bundle_detail", public_id=bundle.public_id)
+    bundles = paginate(request, _bundles(request.user))
+    return render(request, "reports/bundle_list.html", {"form": form, "page": bundles})
+
+
+@login_required
+@require_http_methods(["GET"])
+def bundle_detail(request, public_id):
+    access.require_roles(request.user, Role.COORDINATOR)
+    bundle = _get_bundle_or_404(request.user, public_id)
+    template = (
+        "reports/includes/bundle_progress.html"
+        if request.headers.get("HX-Request")
+        else "reports/bundle_detail.html"
+    )
+    return render(request, template, {"bundle": bundle})
+
+
+@login_required
+@require_http_methods(["GET"])
+def bundle_download(request, public_id, kind):
+    access.require_roles(request.user, Role.COORDINATOR)
+    bundle = _get_bundle_or_404(request.user, public_id)
+    if kind not in {"pdf", "zip"}:
+        raise Http404
+    stored = bundle.pdf if kind == "pdf" else bundle.zip
+    if bundle.status != PlanBundle.Status.DONE or not stored:
+        raise Http404
+    name = f"IAP-{bundle.semester}".replace("/", "-").replace(" ", "-")
+    response = FileResponse(
+        stored.open("rb"),
+        as_attachment=True,
+        filename=f"{name}.{kind}",
+        content_type="application/pdf" if kind == "pdf" else "application/zip",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
