@@ -18,6 +18,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from iap_portal import access
+from iap_portal.actions import ActionRefused
 from plans.models import PlanStatus, SupportMeasure
 from plans.services import start_plan_if_due
 
@@ -40,10 +41,8 @@ CLAIMABLE_PLAN_STATUSES = {
 }
 
 
-class ClaimError(Exception):
-    def __init__(self, *messages):
-        super().__init__(*messages)
-        self.messages = list(messages)
+class ClaimError(ActionRefused):
+    """A claim write or decision that is refused."""
 
 
 class ClaimChanged(ClaimError):

@@ -6,12 +6,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Sum
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from iap_portal import access
+from iap_portal.actions import comment_action, show_refusal
 from iap_portal.exports import export_response
 from iap_portal.pagination import paginate
 from plans.models import SupportMeasure
@@ -30,11 +32,6 @@ from .forms import (
 from .models import ClaimStatus, Receipt
 
 CLAIM_ROLES = [Role.CLASS_TEACHER, Role.SOCIAL_PEDAGOGUE, Role.COORDINATOR]
-
-
-def _errors(request, error):
-    for message in getattr(error, "messages", [str(error)]):
-        messages.error(request, message)
 
 
 def _filtered_claims(request, claims, *, default_status=""):
@@ -139,7 +136,7 @@ def claim_payments(request):
                     reference=form.cleaned_data["reference"],
                 )
             except services.ClaimError as error:
-                _errors(request, error)
+                show_refusal(request, error)
             else:
                 messages.success(
                     request,
@@ -220,7 +217,7 @@ def _claim_form(request, *, measure, claim=None):
         except services.ClaimError as error:
             if saved:
                 # Saved, but not submitted: show the claim with the reason.
-                _errors(request, error)
+                show_refusal(request, error)
                 return redirect("claim_detail", pk=claim.pk)
             for message in error.messages:
                 form.add_error(None, message)
@@ -299,7 +296,7 @@ def claim_submit(request, pk):
     try:
         services.submit_claim(claim=claim, by=request.user)
     except services.ClaimError as error:
-        _errors(request, error)
+        show_refusal(request, error)
     else:
         messages.success(request, _("The claim %(code)s was submitted.") % {"code": claim.code})
     return redirect("claim_detail", pk=claim.pk)
@@ -318,7 +315,7 @@ def claim_approve(request, pk):
     try:
         services.approve_claim(claim=claim, by=request.user)
     except services.ClaimError as error:
-        _errors(request, error)
+        show_refusal(request, error)
     else:
         messages.success(request, _("The claim %(code)s was approved.") % {"code": claim.code})
         if request.POST.get("next") == "queue":
@@ -327,19 +324,14 @@ def claim_approve(request, pk):
 
 
 def _decision_page(request, claim, form_class, act, *, title, button, success):
-    form = form_class(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            act(form.cleaned_data["comment"])
-        except services.ClaimError as error:
-            _errors(request, error)
-        else:
-            messages.success(request, success)
-        return redirect("claim_detail", pk=claim.pk)
-    return render(
+    return comment_action(
         request,
-        "compensations/claim_decision.html",
-        {"claim": claim, "form": form, "title": title, "button": button},
+        form_class,
+        act,
+        template="compensations/claim_decision.html",
+        context={"claim": claim, "title": title, "button": button},
+        success=success,
+        done_url=reverse("claim_detail", args=[claim.pk]),
     )
 
 
@@ -391,7 +383,7 @@ def claim_pay(request, pk):
                 reference=form.cleaned_data["reference"],
             )
         except services.ClaimError as error:
-            _errors(request, error)
+            show_refusal(request, error)
         else:
             if paid:
                 messages.success(request, _("The claim was marked as paid."))
@@ -444,7 +436,7 @@ def receipt_delete(request, public_id):
     try:
         services.delete_receipt(receipt=receipt, by=request.user)
     except services.ClaimError as error:
-        _errors(request, error)
+        show_refusal(request, error)
     else:
         messages.success(request, _("The receipt was removed."))
     return redirect("claim_detail", pk=claim.pk)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from iap_portal import access
+from iap_portal.actions import ActionRefused
 
 from .models import (
     Consultation,
@@ -25,12 +26,8 @@ from .models import (
 )
 
 
-class PlanActionError(Exception):
-    """A transition or write that is refused; the messages are for the user."""
-
-    def __init__(self, *messages):
-        super().__init__(*messages)
-        self.messages = list(messages)
+class PlanActionError(ActionRefused):
+    """A plan transition or write that is refused."""
 
 
 class StatusChanged(PlanActionError):

@@ -6,11 +6,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from iap_portal import access
+from iap_portal.actions import comment_action, show_refusal
 from iap_portal.exports import export_response
 from iap_portal.pagination import paginate
 from students.models import SCHOOL_ROLES, Role
@@ -36,11 +38,6 @@ from .models import (
     SupportMeasure,
     SupportPlan,
 )
-
-
-def _show_errors(request, error):
-    for message in error.messages:
-        messages.error(request, message)
 
 
 def plan_rows(plans):
@@ -296,7 +293,7 @@ def plan_create(request, student_pk):
                     request, _("The draft plan %(code)s was created.") % {"code": plan.code}
                 )
         except services.PlanActionError as error:
-            _show_errors(request, error)
+            show_refusal(request, error)
         else:
             return redirect("plan_update", pk=plan.pk)
     return render(
@@ -341,7 +338,7 @@ def plan_update(request, pk):
                     plan=plan, by=request.user, form=header, risks=risks, measures=measures
                 )
             except services.PlanActionError as error:
-                _show_errors(request, error)
+                show_refusal(request, error)
             else:
                 messages.success(request, _("The plan was saved."))
                 if "continue" in request.POST:
@@ -415,7 +412,7 @@ def plan_transition(request, pk, action):
     try:
         function(plan=plan, by=request.user)
     except services.PlanActionError as error:
-        _show_errors(request, error)
+        show_refusal(request, error)
     else:
         messages.success(request, success)
     if action == "approve" and request.POST.get("next") == "queue":
@@ -471,7 +468,7 @@ def plan_delete(request, pk):
         try:
             services.delete_plan(plan=plan, by=request.user)
         except services.PlanActionError as error:
-            _show_errors(request, error)
+            show_refusal(request, error)
             return redirect("plan_detail", pk=plan.pk)
         messages.success(
             request, _("The plan %(code)s was deleted (made inactive).") % {"code": plan.code}
@@ -485,19 +482,14 @@ def plan_delete(request, pk):
 
 
 def _comment_action(request, plan, form_class, act, *, title, button, success, intro=""):
-    form = form_class(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            act(form.cleaned_data["comment"])
-        except services.PlanActionError as error:
-            _show_errors(request, error)
-        else:
-            messages.success(request, success)
-        return redirect("plan_detail", pk=plan.pk)
-    return render(
+    return comment_action(
         request,
-        "plans/plan_comment_action.html",
-        {"plan": plan, "form": form, "title": title, "button": button, "intro": intro},
+        form_class,
+        act,
+        template="plans/plan_comment_action.html",
+        context={"plan": plan, "title": title, "button": button, "intro": intro},
+        success=success,
+        done_url=reverse("plan_detail", args=[plan.pk]),
     )
 
 
@@ -521,7 +513,7 @@ def plan_evaluate(request, pk):
                 measure_notes=form.measure_notes(),
             )
         except services.PlanActionError as error:
-            _show_errors(request, error)
+            show_refusal(request, error)
         else:
             messages.success(request, _("The evaluation was saved; the plan is now locked."))
         return redirect("plan_detail", pk=plan.pk)
@@ -577,7 +569,7 @@ def consultation_create(request, measure_pk):
         try:
             services.log_consultation(measure=measure, by=request.user, form=form)
         except services.PlanActionError as error:
-            _show_errors(request, error)
+            show_refusal(request, error)
         else:
             messages.success(request, _("The consultation was logged."))
             return redirect("consultation_list")

@@ -62,7 +62,8 @@ def test_class_teacher_draws_up_and_submits_a_plan(live_server, page, shots, peo
     )
     page.fill("#id_risks-1-justification", "Dzīvo 25 km no skolas")
     check_page(page, shots, "risks")
-    page.locator("button[name=continue]").click()
+    with page.expect_navigation():
+        page.locator("button[name=continue]").click()
     page.wait_for_selector("input[name='measures-0-risk_factors']")
 
     # A consultation, first without its hours, and a transport compensation (added by htmx).
@@ -82,7 +83,8 @@ def test_class_teacher_draws_up_and_submits_a_plan(live_server, page, shots, peo
         "input[name='measures-1-risk_factors']"
         f"[value='{factor('attālums līdz skolai un transporta izmaksas')}']"
     )
-    page.locator("button[name=continue]").click()
+    with page.expect_navigation():
+        page.locator("button[name=continue]").click()
     error = page.locator("#id_measures-0-planned_hours.is-invalid")
     error.wait_for()
     check_page(page, shots, "validation-error")
@@ -92,8 +94,8 @@ def test_class_teacher_draws_up_and_submits_a_plan(live_server, page, shots, peo
     page.locator("main form button[type=submit]:not([name])").click()
     page.wait_for_url(f"{base}/plans/{plan.pk}/")
     assert plan.measures.count() == 2
-    page.locator(f"form[action='/plans/{plan.pk}/submit/'] button").click()
-    page.wait_for_url(f"{base}/plans/{plan.pk}/")
+    with page.expect_navigation():
+        page.locator(f"form[action='/plans/{plan.pk}/submit/'] button").click()
     check_page(page, shots, "submitted")
     assert "Saskaņošanā" in page.locator("h1").inner_text()
     plan.refresh_from_db()
@@ -117,8 +119,8 @@ def test_approval_claim_decision_and_payment(live_server, page, shots, people, t
     page.locator(f"main a[href='/plans/{plan.pk}/']").first.click()
     page.wait_for_url(f"{base}/plans/{plan.pk}/")
     check_page(page, shots, "plan-to-approve")
-    page.locator(f"form[action='/plans/{plan.pk}/approve/'] button").click()
-    page.wait_for_url(f"{base}/plans/{plan.pk}/")
+    with page.expect_navigation():
+        page.locator(f"form[action='/plans/{plan.pk}/approve/'] button").click()
     plan.refresh_from_db()
     assert plan.status == PlanStatus.IN_PROGRESS
     log_out(page, base)
@@ -148,8 +150,8 @@ def test_approval_claim_decision_and_payment(live_server, page, shots, people, t
     image.wait_for()
     assert page.evaluate("el => el.naturalWidth", image.element_handle()) > 0
     check_page(page, shots, "claim-with-receipt")
-    page.locator(f"form[action='/claims/{claim.pk}/approve/'] button").click()
-    page.wait_for_url(f"{base}/claims/{claim.pk}/")
+    with page.expect_navigation():
+        page.locator(f"form[action='/claims/{claim.pk}/approve/'] button").click()
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.APPROVED
     log_out(page, base)
@@ -159,8 +161,8 @@ def test_approval_claim_decision_and_payment(live_server, page, shots, people, t
     check_page(page, shots, "payments")
     page.check(f"#claim-{claim.pk}")
     page.fill("#id_reference", "MK-2026-11")
-    page.locator("#pay-form button[type=submit]").click()
-    page.wait_for_url(f"{base}/claims/payments/")
+    with page.expect_navigation():
+        page.locator("#pay-form button[type=submit]").click()
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.PAID and claim.payment_reference == "MK-2026-11"
 
@@ -250,10 +252,10 @@ def test_switching_the_language_changes_the_interface(live_server, page, shots, 
     log_in(page, base, "coordinator")
     nav = page.locator("#main-nav")
     assert "Izglītojamie" in nav.inner_text()
-    page.locator("button[name=language][value=en]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("button[name=language][value=en]").click()
     assert "Pupils" in page.locator("#main-nav").inner_text()
     check_page(page, shots, "english")
-    page.locator("button[name=language][value=lv]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("button[name=language][value=lv]").click()
     assert "Izglītojamie" in page.locator("#main-nav").inner_text()
