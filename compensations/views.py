@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from iap_portal import access
 from iap_portal.actions import comment_action, show_refusal
-from iap_portal.exports import export_response
+from iap_portal.exports import ExportSpec, export_response, register_export
 from iap_portal.pagination import paginate
 from plans.models import SupportMeasure
 from students.models import Enrollment, Role
@@ -34,10 +34,10 @@ from .models import ClaimStatus, Receipt
 CLAIM_ROLES = [Role.CLASS_TEACHER, Role.SOCIAL_PEDAGOGUE, Role.COORDINATOR]
 
 
-def _filtered_claims(request, claims, *, default_status=""):
-    year = access.current_school_year(request.user)
-    class_groups = access.visible_class_groups(request.user).filter(school_year=year)
-    data = request.GET.copy()
+def _filtered_claims(user, params, claims, *, default_status=""):
+    year = access.current_school_year(user)
+    class_groups = access.visible_class_groups(user).filter(school_year=year)
+    data = params.copy()
     if default_status and "status" not in data:
         data["status"] = default_status
     form = ClaimFilterForm(data, class_groups=class_groups.order_by("grade", "letter"))
@@ -70,17 +70,51 @@ def _with_current_class(claims, year):
     )
 
 
-def _claim_list(request, claims, template, *, default_status="", extra=None):
-    form, claims = _filtered_claims(request, claims, default_status=default_status)
-    year = access.current_school_year(request.user)
-    export = export_response(
-        request,
-        lambda: payment_rows(_with_current_class(claims, year).order_by("month", "code")),
-        filename="pieteikumi",
-        title=_("Compensation claims"),
-    )
+# The three claim lists: their base rows and the status they show unless asked otherwise.
+CLAIM_LISTS = {
+    "claims": (lambda user: access.visible_claims(user), ""),
+    "claim_queue": (
+        lambda user: access.visible_claims(user).filter(
+            school_id__in=access.get_access(user).school_ids(Role.SOCIAL_PEDAGOGUE)
+        ),
+        ClaimStatus.SUBMITTED,
+    ),
+    "payments": (
+        lambda user: access.visible_claims(user).filter(school__in=access.managed_schools(user)),
+        ClaimStatus.APPROVED,
+    ),
+}
+
+
+def claims_query(kind, user, params):
+    base, default_status = CLAIM_LISTS[kind]
+    return _filtered_claims(user, params, base(user), default_status=default_status)
+
+
+def _claims_export(kind):
+    def export(user, params):
+        _form, claims = claims_query(kind, user, params)
+        year = access.current_school_year(user)
+        return ExportSpec(
+            queryset=claims,
+            rows=lambda: payment_rows(_with_current_class(claims, year).order_by("month", "code")),
+            filename="pieteikumi" if kind != "payments" else "izmaksas",
+            title=_("Compensation claims"),
+        )
+
+    return export
+
+
+for _kind in CLAIM_LISTS:
+    register_export(_kind)(_claims_export(_kind))
+
+
+def _claim_list(request, kind, template, *, extra=None):
+    export = export_response(request, kind)
     if export:
         return export
+    form, claims = claims_query(kind, request.user, request.GET)
+    year = access.current_school_year(request.user)
     totals = claims.aggregate(count=Count("pk"), total=Sum("total"))
     page = paginate(request, _with_current_class(claims, year).order_by("-month", "-pk"))
     query = request.GET.copy()
@@ -93,24 +127,14 @@ def _claim_list(request, claims, template, *, default_status="", extra=None):
 @login_required
 def claim_list(request):
     access.require_roles(request.user, *CLAIM_ROLES)
-    return _claim_list(
-        request, access.visible_claims(request.user), "compensations/claim_list.html"
-    )
+    return _claim_list(request, "claims", "compensations/claim_list.html")
 
 
 @login_required
 def claim_queue(request):
     """The social pedagogue's queue: submitted claims of the school."""
     access.require_roles(request.user, Role.SOCIAL_PEDAGOGUE)
-    claims = access.visible_claims(request.user).filter(
-        school_id__in=access.get_access(request.user).school_ids(Role.SOCIAL_PEDAGOGUE)
-    )
-    return _claim_list(
-        request,
-        claims,
-        "compensations/claim_queue.html",
-        default_status=ClaimStatus.SUBMITTED,
-    )
+    return _claim_list(request, "claim_queue", "compensations/claim_queue.html")
 
 
 @login_required
@@ -118,9 +142,7 @@ def claim_queue(request):
 def claim_payments(request):
     """The coordinator's list of approved claims: mark them paid, export the payment list."""
     access.require_roles(request.user, Role.COORDINATOR)
-    claims = access.visible_claims(request.user).filter(
-        school__in=access.managed_schools(request.user)
-    )
+    claims = CLAIM_LISTS["payments"][0](request.user)
     if request.method == "POST":
         form = PaymentForm(request.POST)
         ids = [int(i) for i in request.POST.getlist("claims") if i.isdigit()]
@@ -160,9 +182,8 @@ def claim_payments(request):
                     messages.error(request, message)
     return _claim_list(
         request,
-        claims,
+        "payments",
         "compensations/claim_payments.html",
-        default_status=ClaimStatus.APPROVED,
         extra={"payment_form": PaymentForm()},
     )
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from iap_portal import access
 from iap_portal.actions import comment_action, show_refusal
-from iap_portal.exports import export_response
+from iap_portal.exports import ExportSpec, export_response, register_export
 from iap_portal.pagination import paginate
 from students.models import SCHOOL_ROLES, Role
 
@@ -67,27 +67,38 @@ def plan_rows(plans):
 # --- Lists ----------------------------------------------------------------------------------
 
 
-@login_required
-def plan_list(request):
-    access.require_roles(request.user, *SCHOOL_ROLES)
+def plans_query(user, params):
     plans = (
-        access.visible_plans(request.user)
+        access.visible_plans(user)
         .select_related("student", "semester__school_year", "preparer")
         .order_by("-semester__start_date", "student__last_name", "student__first_name", "pk")
     )
-    year = access.current_school_year(request.user)
+    year = access.current_school_year(user)
     plan_filter = PlanFilter(
-        request.GET or None,
+        params or None,
         queryset=plans,
-        class_groups=access.visible_class_groups(request.user).filter(school_year=year),
+        class_groups=access.visible_class_groups(user).filter(school_year=year),
         preparers_of=plans,
     )
     qs = plans
     if plan_filter.is_bound:
         qs = plan_filter.qs if plan_filter.is_valid() else plans.none()
-    export = export_response(request, lambda: plan_rows(qs), filename="plani", title=_("Plans"))
+    return plan_filter, qs
+
+
+@register_export("plans")
+def plans_export(user, params):
+    _filter, qs = plans_query(user, params)
+    return ExportSpec(queryset=qs, rows=lambda: plan_rows(qs), filename="plani", title=_("Plans"))
+
+
+@login_required
+def plan_list(request):
+    access.require_roles(request.user, *SCHOOL_ROLES)
+    export = export_response(request, "plans")
     if export:
         return export
+    plan_filter, qs = plans_query(request.user, request.GET)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -48,3 +48,40 @@ class PlanBundle(models.Model):
     @property
     def is_finished(self):
         return self.status in {self.Status.DONE, self.Status.FAILED}
+
+
+class ExportJob(models.Model):
+    """A large list export, built on the task queue for the user who asked for it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting in the queue")
+        RUNNING = "running", pgettext_lazy("bundle", "Being prepared")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=20)
+    format = models.CharField(max_length=4)
+    params = models.TextField(blank=True)  # the list's filters, as a query string
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    rows = models.PositiveIntegerField(default=0)
+    file = models.FileField(storage=private_storage, blank=True, max_length=200)
+    filename = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+
+    def __str__(self):
+        return f"{self.kind}.{self.format}"
+
+    @property
+    def is_finished(self):
+        return self.status in {self.Status.DONE, self.Status.FAILED}

@@ -16,3 +16,8 @@ urlpatterns += [
         name="bundle_download",
     ),
 ]
+
+urlpatterns += [
+    path("exports/<uuid:public_id>/", views.export_detail, name="export_detail"),
+    path("exports/<uuid:public_id>/download/", views.export_download, name="export_download"),
+]

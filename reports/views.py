@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from iap_portal import access
 from iap_portal.access import STAFF_ROLES
-from iap_portal.exports import csv_response, xlsx_response
+from iap_portal.exports import XLSX_TYPE, csv_response, xlsx_response
 from iap_portal.pagination import paginate
 from plans.models import SupportPlan
 from students.models import Municipality, Role, School, Semester
@@ -18,7 +18,7 @@ from students.models import Municipality, Role, School, Semester
 from . import participation
 from .documents import plan_documents
 from .forms import BundleForm
-from .models import PlanBundle
+from .models import ExportJob, PlanBundle
 from .pdf import render_pdf
 from .tasks import build_bundle
 
@@ -212,6 +212,44 @@ def bundle_download(request, public_id, kind):
         as_attachment=True,
         filename=f"{name}.{kind}",
         content_type="application/pdf" if kind == "pdf" else "application/zip",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- Queued exports -------------------------------------------------------------------------
+
+
+def _get_export_or_404(user, public_id):
+    job = ExportJob.objects.filter(public_id=public_id, requested_by=user).first()
+    if job is None:
+        raise Http404
+    return job
+
+
+@login_required
+@require_http_methods(["GET"])
+def export_detail(request, public_id):
+    job = _get_export_or_404(request.user, public_id)
+    template = (
+        "reports/includes/export_progress.html"
+        if request.headers.get("HX-Request")
+        else "reports/export_detail.html"
+    )
+    return render(request, template, {"job": job})
+
+
+@login_required
+@require_http_methods(["GET"])
+def export_download(request, public_id):
+    job = _get_export_or_404(request.user, public_id)
+    if job.status != ExportJob.Status.DONE or not job.file:
+        raise Http404
+    response = FileResponse(
+        job.file.open("rb"),
+        as_attachment=True,
+        filename=job.filename,
+        content_type="text/csv; charset=utf-8" if job.format == "csv" else XLSX_TYPE,
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from iap_portal import access
 from iap_portal.access import get_access
-from iap_portal.exports import export_response
+from iap_portal.exports import ExportSpec, export_response, register_export
 from iap_portal.pagination import paginate
 
 from . import services
@@ -62,13 +62,12 @@ def student_rows(students):
 # --- Pupils ---------------------------------------------------------------------------------
 
 
-@login_required
-def student_list(request):
-    access.require_roles(request.user, *SCHOOL_ROLES)
-    year = access.current_school_year(request.user)
-    class_groups = access.visible_class_groups(request.user).filter(school_year=year)
+def pupils_query(user, params):
+    """The pupils this user sees, with this year's class, filtered by the request's filters."""
+    year = access.current_school_year(user)
+    class_groups = access.visible_class_groups(user).filter(school_year=year)
     students = (
-        access.visible_students(request.user)
+        access.visible_students(user)
         .select_related("school")
         .prefetch_related(
             Prefetch(
@@ -80,7 +79,7 @@ def student_list(request):
         .order_by("last_name", "first_name", "pk")
     )
     student_filter = StudentFilter(
-        request.GET or None,
+        params or None,
         queryset=students,
         class_groups=class_groups.order_by("grade", "letter"),
         school_year=year,
@@ -88,11 +87,24 @@ def student_list(request):
     qs = student_filter.qs if student_filter.is_bound else students
     if student_filter.is_bound and not student_filter.is_valid():
         qs = students.none()
-    export = export_response(
-        request, lambda: student_rows(qs), filename="izglitojamie", title=_("Pupils")
+    return student_filter, qs, year
+
+
+@register_export("pupils")
+def pupils_export(user, params):
+    _filter, qs, _year = pupils_query(user, params)
+    return ExportSpec(
+        queryset=qs, rows=lambda: student_rows(qs), filename="izglitojamie", title=_("Pupils")
     )
+
+
+@login_required
+def student_list(request):
+    access.require_roles(request.user, *SCHOOL_ROLES)
+    export = export_response(request, "pupils")
     if export:
         return export
+    student_filter, qs, year = pupils_query(request.user, request.GET)
     page = paginate(request, qs)
     query = request.GET.copy()
     query.pop("page", None)

@@ -139,6 +139,9 @@ EXPECTED = {
     },
     "plan_pdf": {"GET": only([*PLAN_PREPARERS, "specialist"], 404), "POST": ACTION_GET},
     "bundle_list": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
+    # A queued export belongs to the user who asked for it (the coordinator here).
+    "export_detail": {"GET": only(["coordinator"], 404), "POST": ACTION_GET},
+    "export_download": {"GET": only(["coordinator"], 404), "POST": ACTION_GET},
     "bundle_detail": {"GET": only(["coordinator"], 403, other_coordinator=404), "POST": ACTION_GET},
     "bundle_download": {
         "GET": only(["coordinator"], 403, other_coordinator=404),
@@ -179,6 +182,15 @@ def cast_plan(cast):
     )
 
 
+def cast_export(cast):
+    from reports.models import ExportJob
+    from reports.tasks import build_export
+
+    job = ExportJob.objects.create(requested_by=cast.coordinator, kind="pupils", format="csv")
+    build_export.enqueue(job_id=str(job.public_id))  # runs at once in tests
+    return job
+
+
 def cast_bundle(cast):
     from reports.models import PlanBundle
     from reports.tasks import build_bundle
@@ -209,6 +221,8 @@ def url_for(name, cast):
         kwargs = {"pk": cast_claim(cast).pk}
     elif name.startswith("receipt_"):
         kwargs = {"public_id": cast_claim(cast).receipts.get().public_id}
+    elif name in {"export_detail", "export_download"}:
+        kwargs = {"public_id": cast_export(cast).public_id}
     elif name == "bundle_download":
         kwargs = {"public_id": cast_bundle(cast).public_id, "kind": "pdf"}
     elif name == "bundle_detail":

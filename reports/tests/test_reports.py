@@ -305,3 +305,35 @@ def test_plans_of_other_semesters_do_not_leak_into_the_counts(cast):
     assert all(not t.rows for t in tables)
     assert Student.objects.count() >= 2
     assert SupportPlan.objects.count() == 1
+
+
+# --- Large exports on the queue -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_large_export_is_built_on_the_queue_for_its_requester(
+    cast, login, settings, django_capture_on_commit_callbacks, fmt
+):
+    settings.IAP_INLINE_EXPORT_ROWS = 1
+    client = login(cast.coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(reverse("student_list"), {"format": fmt, "q": ""})
+    from reports.models import ExportJob
+
+    job = ExportJob.objects.get()
+    assert response["Location"] == reverse("export_detail", args=[job.public_id])
+    job.refresh_from_db()
+    assert (job.status, job.rows, job.kind) == ("done", 2, "pupils")
+    page = client.get(reverse("export_detail", args=[job.public_id]))
+    assert reverse("export_download", args=[job.public_id]).encode() in page.content
+    download = client.get(reverse("export_download", args=[job.public_id]))
+    content = b"".join(download.streaming_content)
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+        assert [r[0] for r in rows[1:]] == ["Bērziņa", "Ozols"]
+    else:
+        sheet = load_workbook(io.BytesIO(content)).active
+        assert [c.value for c in sheet["A"]][1:] == ["Bērziņa", "Ozols"]
+    # Nobody else can see or fetch it.
+    other = login(cast.social_pedagogue)
+    assert other.get(reverse("export_download", args=[job.public_id])).status_code == 404

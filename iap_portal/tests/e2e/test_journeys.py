@@ -138,6 +138,7 @@ def test_approval_claim_decision_and_payment(live_server, page, shots, people, t
     check_page(page, shots, "claim-form")
     page.locator("button[name=submit]").click()
     page.wait_for_url(re.compile(r"/claims/\d+/$"))
+    check_page(page, shots, "claim-submitted")
     claim = CompensationClaim.objects.get()
     assert claim.status == ClaimStatus.SUBMITTED
     log_out(page, base)
