@@ -18,6 +18,7 @@ from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from students.models import (
     AGGREGATE_ROLES,
@@ -309,3 +310,57 @@ def can_decide_claim(user, claim) -> bool:
 
 def can_pay_claim(user, claim) -> bool:
     return can_manage_school(user, claim.school_id)
+
+
+# --- Transparency ---------------------------------------------------------------------------
+
+
+def who_can_see(student):
+    """Everyone with access to this pupil's record, and the rule that gives it (the same rules
+    as ``visible_students``, read the other way round)."""
+    from django.contrib.auth import get_user_model
+
+    from plans.models import PlanStatus, SupportMeasure
+
+    User = get_user_model()
+    rows = []
+    staff = (
+        Membership.objects.filter(school_id=student.school_id, role__in=STAFF_ROLES)
+        .select_related("user")
+        .order_by("role", "user__last_name")
+    )
+    for membership in staff:
+        rows.append((membership.user, membership.get_role_display(), _("the whole school")))
+    year = SchoolYear.objects.current()
+    teachers = User.objects.filter(
+        taught_class_groups__enrollments__student=student,
+        taught_class_groups__school_year=year,
+        memberships__school_id=student.school_id,
+        memberships__role=Role.CLASS_TEACHER,
+    ).distinct()
+    for teacher in teachers:
+        rows.append((teacher, Role.CLASS_TEACHER.label, _("the pupil's class this school year")))
+    specialists = (
+        SupportMeasure.objects.filter(
+            plan__student=student,
+            responsible__memberships__school_id=student.school_id,
+            responsible__memberships__role=Role.SPECIALIST,
+        )
+        .exclude(plan__status=PlanStatus.INACTIVE)
+        .select_related("responsible", "plan")
+        .order_by("responsible_id", "plan__code")
+    )
+    seen = set()
+    for measure in specialists:
+        if measure.responsible_id in seen:
+            continue
+        seen.add(measure.responsible_id)
+        rows.append(
+            (
+                measure.responsible,
+                Role.SPECIALIST.label,
+                _("a support measure of plan %(code)s is assigned to them")
+                % {"code": measure.plan.code},
+            )
+        )
+    return rows

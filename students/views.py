@@ -141,6 +141,9 @@ def student_detail(request, pk):
             .select_related("semester__school_year")
             .order_by("-semester__start_date", "kind"),
             "can_prepare_plan": access.can_prepare_plan(request.user, student),
+            "access_list": access.who_can_see(student)
+            if access.get_access(request.user).school_ids(*access.STAFF_ROLES)
+            else None,
         },
     )
 

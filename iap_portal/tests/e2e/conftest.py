@@ -51,3 +51,20 @@ def shots(request):
         page.screenshot(path=folder / f"{counter['n']:02d}-{name}.png", full_page=True)
 
     return take
+
+
+@pytest.fixture(autouse=True)
+def no_policy_violations(page):
+    """Fail a journey if the browser blocked anything under the Content-Security-Policy."""
+    blocked = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text)
+            if "Content Security Policy" in message.text
+            or "Content-Security-Policy" in message.text
+            else None
+        ),
+    )
+    yield
+    assert not blocked, blocked

@@ -1,0 +1,32 @@
+from django.urls import reverse
+from django.utils import timezone
+
+from conftest import CAST_ROLES
+from iap_portal import access
+from plans.models import PlanStatus
+from plans.tests.factories import ready_plan
+
+
+def test_who_can_see_agrees_with_the_access_policy(cast):
+    ready_plan(
+        student=cast.student,
+        preparer=cast.class_teacher,
+        responsible=cast.specialist,
+        status=PlanStatus.IN_PROGRESS,
+        first_approved_at=timezone.now(),
+    )
+    listed = {person.username for person, _role, _why in access.who_can_see(cast.student)}
+    for role in CAST_ROLES:
+        user = cast.users[role]
+        sees = access.visible_students(user).filter(pk=cast.student.pk).exists()
+        assert (role in listed) == sees, role
+    assert listed == {"coordinator", "social_pedagogue", "class_teacher", "specialist"}
+
+
+def test_the_pupil_page_shows_the_panel_to_school_staff_only(cast, login):
+    url = reverse("student_detail", args=[cast.student.pk])
+    assert (
+        "Kas var redzēt šo izglītojamo un kāpēc"
+        in login(cast.coordinator).get(url).content.decode()
+    )
+    assert login(cast.class_teacher).get(url).context["access_list"] is None
