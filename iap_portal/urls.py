@@ -4,6 +4,8 @@ from django.views.i18n import set_language
 
 from . import views
 
+handler500 = "iap_portal.views.server_error"
+
 admin.site.site_header = "IAP portāls — administrēšana"
 
 urlpatterns = [

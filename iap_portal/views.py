@@ -104,3 +104,19 @@ def home(request):
             .order_by("municipality__name", "name")
         )
     return render(request, "home.html", context)
+
+
+def server_error(request):
+    """A database that cannot be reached is a friendly 503 ("try again"), not a 500.
+
+    Nothing is lost: what could not be saved was not saved, and the browser keeps the form."""
+    import sys
+
+    from django.db import InterfaceError, OperationalError
+    from django.views.defaults import server_error as default_server_error
+
+    from .middleware import unavailable_response
+
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        return unavailable_response()
+    return default_server_error(request)

@@ -1,0 +1,30 @@
+from django.db import OperationalError
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.urls import reverse
+
+
+def test_an_unreachable_database_gives_a_friendly_503(cast, client, monkeypatch):
+    client.force_login(cast.coordinator)
+    client.raise_request_exception = False
+
+    def refuse(self):
+        raise OperationalError("could not connect to server")
+
+    with monkeypatch.context() as patch:
+        # Every query fails, from the session lookup on: as when PostgreSQL is down.
+        patch.setattr(BaseDatabaseWrapper, "ensure_connection", refuse)
+        patch.setattr(BaseDatabaseWrapper, "cursor", lambda self: refuse(self))
+        response = client.get(reverse("student_list"))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert "Pakalpojums īslaicīgi nav pieejams" in response.content.decode()
+    # When the database is back, work resumes.
+    assert client.get(reverse("student_list")).status_code == 200
+
+
+def test_the_503_page_needs_no_database(monkeypatch):
+    from iap_portal.middleware import unavailable_response
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", lambda self: 1 / 0)
+    response = unavailable_response()
+    assert response.status_code == 503
