@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from iap_portal import access
+from iap_portal import access, audit
 from iap_portal.actions import comment_action, show_refusal
 from iap_portal.exports import ExportSpec, export_response, register_export
+from iap_portal.models import AuditEvent
 from iap_portal.pagination import paginate
 from plans.models import SupportMeasure
 from students.models import Enrollment, Role
@@ -420,7 +421,7 @@ def claim_pay(request, pk):
 def _get_receipt_or_404(user, public_id):
     receipt = (
         Receipt.objects.filter(public_id=public_id, claim__in=access.visible_claims(user))
-        .select_related("claim__plan")
+        .select_related("claim__plan", "claim__school")
         .first()
     )
     if receipt is None:
@@ -432,6 +433,13 @@ def _get_receipt_or_404(user, public_id):
 @require_http_methods(["GET"])
 def receipt_view(request, public_id):
     receipt = _get_receipt_or_404(request.user, public_id)
+    audit.record(
+        request,
+        AuditEvent.Action.FILE,
+        school=receipt.claim.school,
+        obj=receipt,
+        detail=receipt.claim.code,
+    )
     try:
         handle = receipt.file.open("rb")
     except FileNotFoundError:

@@ -130,6 +130,10 @@ def export_response(request, kind):
     if fmt not in FORMATS:
         return None
     spec = EXPORTS[kind](request.user, request.GET)
+    from .audit import record
+    from .models import AuditEvent
+
+    record(request, AuditEvent.Action.EXPORT, detail=f"{kind}.{fmt} {request.GET.urlencode()}")
     if spec.queryset.count() > settings.IAP_INLINE_EXPORT_ROWS:
         from reports.models import ExportJob
         from reports.tasks import build_export

@@ -5,7 +5,16 @@ from django.shortcuts import render
 from compensations.models import ClaimStatus, CompensationClaim
 from compensations.views import recent_decisions
 from plans.models import PlanStatus, SupportMeasure, SupportPlan
-from students.models import SCHOOL_ROLES, ClassGroup, Enrollment, Role, School, Semester, Student
+from students.models import (
+    SCHOOL_ROLES,
+    ClassGroup,
+    Enrollment,
+    Membership,
+    Role,
+    School,
+    Semester,
+    Student,
+)
 
 from . import access
 
@@ -120,3 +129,27 @@ def server_error(request):
     if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
         return unavailable_response()
     return default_server_error(request)
+
+
+@login_required
+def audit_log(request):
+    """The school's audit log, for its coordinators (read-only; nobody can edit it)."""
+    from .models import AuditEvent
+    from .pagination import paginate
+
+    access.require_roles(request.user, Role.COORDINATOR)
+    schools = access.get_access(request.user).coordinated_school_ids
+    members = Membership.objects.filter(school_id__in=schools).values("user_id")
+    events = AuditEvent.objects.filter(
+        Q(school_id__in=schools)
+        | Q(school__isnull=True, user_id__in=members)
+        | Q(action=AuditEvent.Action.LOGIN_FAILED, username__in=members.values("user__username"))
+    ).select_related("user", "school")
+    action = request.GET.get("action", "")
+    if action in AuditEvent.Action.values:
+        events = events.filter(action=action)
+    return render(
+        request,
+        "audit_log.html",
+        {"page": paginate(request, events), "actions": AuditEvent.Action.choices, "action": action},
+    )

@@ -8,9 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from iap_portal import access
+from iap_portal import access, audit
 from iap_portal.access import STAFF_ROLES
 from iap_portal.exports import XLSX_TYPE, csv_response, xlsx_response
+from iap_portal.models import AuditEvent
 from iap_portal.pagination import paginate
 from plans.models import SupportPlan
 from students.models import Municipality, Role, School, Semester
@@ -34,6 +35,7 @@ def _display_name(user):
 @require_http_methods(["GET"])
 def plan_pdf(request, pk):
     plan = access.get_plan_or_404(request.user, pk)
+    audit.record(request, AuditEvent.Action.PDF, school=plan.school, obj=plan)
     plans = plan_documents(SupportPlan.objects.filter(pk=plan.pk))
     pdf = render_pdf(
         "reports/plans_pdf.html",
@@ -204,6 +206,7 @@ def bundle_download(request, public_id, kind):
     if kind not in {"pdf", "zip"}:
         raise Http404
     stored = bundle.pdf if kind == "pdf" else bundle.zip
+    audit.record(request, AuditEvent.Action.FILE, school=bundle.school, obj=bundle, detail=kind)
     if bundle.status != PlanBundle.Status.DONE or not stored:
         raise Http404
     name = f"IAP-{bundle.semester}".replace("/", "-").replace(" ", "-")
@@ -245,6 +248,7 @@ def export_download(request, public_id):
     job = _get_export_or_404(request.user, public_id)
     if job.status != ExportJob.Status.DONE or not job.file:
         raise Http404
+    audit.record(request, AuditEvent.Action.FILE, obj=job, detail=job.filename)
     response = FileResponse(
         job.file.open("rb"),
         as_attachment=True,

@@ -8,9 +8,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from iap_portal import access
+from iap_portal import access, audit
 from iap_portal.access import get_access
 from iap_portal.exports import ExportSpec, export_response, register_export
+from iap_portal.models import AuditEvent
 from iap_portal.pagination import paginate
 
 from . import services
@@ -125,6 +126,7 @@ def student_list(request):
 @login_required
 def student_detail(request, pk):
     student = access.get_student_or_404(request.user, pk)
+    audit.record(request, AuditEvent.Action.VIEW_PUPIL, school=student.school, obj=student)
     enrollments = student.enrollments.select_related("class_group", "school_year").order_by(
         "-school_year__start_year"
     )

@@ -1,0 +1,86 @@
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from iap_portal.models import AuditEvent
+from plans import services as plan_services
+from plans.models import PlanStatus
+from plans.tests.factories import ready_plan
+
+
+def actions():
+    return list(AuditEvent.objects.order_by("pk").values_list("action", "username"))
+
+
+def test_sign_ins_and_failures_are_logged_with_the_address(cast, client):
+    cast.class_teacher.set_password("a long demo password")
+    cast.class_teacher.save()
+    client.post(
+        reverse("login"), {"username": "class_teacher", "password": "wrong"}, REMOTE_ADDR="10.1.2.3"
+    )
+    client.post(
+        reverse("login"),
+        {"username": "class_teacher", "password": "a long demo password"},
+        REMOTE_ADDR="10.1.2.3",
+    )
+    client.post(reverse("logout"))
+    assert actions() == [
+        ("login_failed", "class_teacher"),
+        ("login", "class_teacher"),
+        ("logout", "class_teacher"),
+    ]
+    assert AuditEvent.objects.order_by("pk").first().ip == "10.1.2.3"
+
+
+def test_viewing_exporting_and_downloading_personal_data_is_logged(cast, login):
+    plan = ready_plan(
+        student=cast.student,
+        preparer=cast.class_teacher,
+        responsible=cast.specialist,
+        status=PlanStatus.IN_PROGRESS,
+        first_approved_at=timezone.now(),
+    )
+    client = login(cast.coordinator)
+    client.get(reverse("student_detail", args=[cast.student.pk]))
+    client.get(reverse("student_list"), {"format": "csv"})
+    client.get(reverse("plan_pdf", args=[plan.pk]))
+    events = list(AuditEvent.objects.exclude(action="login").order_by("pk"))
+    assert [e.action for e in events] == ["view_pupil", "export", "pdf"]
+    assert events[0].object_id == str(cast.student.pk) and events[0].school == cast.school
+    assert events[1].detail.startswith("pupils.csv")
+    assert events[2].object_id == str(plan.pk)
+
+
+def test_status_changes_are_logged_in_the_same_transaction(cast):
+    plan = ready_plan(
+        student=cast.student, preparer=cast.class_teacher, responsible=cast.specialist
+    )
+    plan_services.submit_plan(plan=plan, by=cast.class_teacher)
+    event = AuditEvent.objects.get(action="status")
+    assert event.user == cast.class_teacher and event.school == cast.school
+    assert "draft → submitted" in event.detail
+
+
+def test_the_log_is_append_only(cast):
+    event = AuditEvent.objects.create(action="login", username="x")
+    event.detail = "changed"
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.filter(pk=event.pk).update(detail="x")
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.all().delete()
+
+
+def test_coordinators_read_their_own_schools_log_only(cast, login):
+    login(cast.coordinator).get(reverse("student_detail", args=[cast.student.pk]))
+    AuditEvent.objects.create(action="view_pupil", username="someone", school=cast.other_school)
+    page = login(cast.coordinator).get(reverse("audit_log"))
+    schools = {e.school_id for e in page.context["page"].object_list if e.school_id}
+    assert schools == {cast.school.pk}
+    other = login(cast.other_coordinator).get(reverse("audit_log"))
+    assert {e.school_id for e in other.context["page"].object_list if e.school_id} == {
+        cast.other_school.pk
+    }
