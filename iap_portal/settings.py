@@ -266,6 +266,8 @@ IAP_PROGRAMME_CODE = env("IAP_PROGRAMME_CODE", "8.3.4.0/16/I/001")
 IAP_IMPORT_MAX_BYTES = 2 * 1024 * 1024
 IAP_IMPORT_MAX_ROWS = 5000
 IAP_PAGE_SIZE = 25
+# Pupils who left more than this many years ago are anonymised (manage.py anonymise_pupils).
+IAP_RETENTION_YEARS = int(env("IAP_RETENTION_YEARS", "5"))
 # History of changes is recorded always, except while a backup is restored (the backup holds
 # the history already): IAP_HISTORY_ENABLED=0 python manage.py loaddata backup.json
 SIMPLE_HISTORY_ENABLED = env_bool("IAP_HISTORY_ENABLED", True)

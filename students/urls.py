@@ -9,6 +9,7 @@ urlpatterns = [
     path("students/import/confirm/", views.student_import_confirm, name="student_import_confirm"),
     path("students/<int:pk>/", views.student_detail, name="student_detail"),
     path("students/<int:pk>/edit/", views.student_update, name="student_update"),
+    path("students/<int:pk>/data/", views.student_data_export, name="student_data_export"),
     path("classes/", views.class_list, name="class_list"),
     path("classes/new/", views.class_create, name="class_create"),
     path("classes/<int:pk>/edit/", views.class_update, name="class_update"),

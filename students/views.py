@@ -437,3 +437,27 @@ def calendar_update(request, pk):
         )
         return redirect("calendar")
     return render(request, "students/calendar_form.html", {"form": form, "year": year})
+
+
+@login_required
+@require_http_methods(["GET"])
+def student_data_export(request, pk):
+    """Everything held about the pupil, as one ZIP (a data-subject request); coordinators."""
+    from django.http import HttpResponse
+
+    from .subject_export import pupil_archive
+
+    student = access.get_student_or_404(request.user, pk, for_edit=True)
+    audit.record(
+        request,
+        AuditEvent.Action.EXPORT,
+        school=student.school,
+        obj=student,
+        detail="pupil archive",
+    )
+    content = pupil_archive(
+        student, generated_by=request.user.get_full_name() or request.user.username
+    )
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="izglitojamais-{student.pk}.zip"'
+    return response

@@ -57,6 +57,10 @@ EXPECTED = {
     "student_detail": {
         m: only(["class_teacher", "social_pedagogue", "coordinator"], 404) for m in ("GET", "POST")
     },
+    "student_data_export": {
+        "GET": only(["coordinator"], 404, class_teacher=403, social_pedagogue=403),
+        "POST": {**dict.fromkeys(CAST_ROLES, 405), "anonymous": LOGIN},
+    },
     "student_update": {
         m: only(["coordinator"], 404, class_teacher=403, social_pedagogue=403)
         for m in ("GET", "POST")
@@ -236,7 +240,7 @@ def url_for(name, cast):
         from plans.models import RiskFactor
 
         kwargs = {"pk": RiskFactor.objects.first().pk}
-    elif name in {"student_detail", "student_update"}:
+    elif name in {"student_detail", "student_update", "student_data_export"}:
         kwargs = {"pk": cast.student.pk}
     elif name == "class_update":
         kwargs = {"pk": cast.class_group.pk}

@@ -1,0 +1,65 @@
+import io
+from datetime import date
+
+from django.core.management import call_command
+from django.utils import timezone
+
+from plans.models import PlanRisk, PlanStatus, SupportPlan
+from plans.tests.factories import ready_plan
+from reports import participation
+from students.models import School, Semester, Student
+from students.tests.factories import SchoolYearFactory
+
+
+def report(school):
+    schools = School.objects.filter(pk=school.pk)
+    main = participation.participation_by_semester(schools)
+    rows = [[str(c) for c in row] for row in main.rows]
+    semester = Semester.objects.get(school_year__start_year=2019, number=1)
+    for table in participation.semester_breakdowns(schools, semester):
+        rows += [[str(c) for c in row] for row in table.rows]
+    return rows
+
+
+def test_pupils_who_left_long_ago_are_anonymised_and_the_figures_stay(cast):
+    semester = SchoolYearFactory(start_year=2019).semesters.get(number=1)
+    cast.student.personas_kods = "32867300679"
+    cast.student.status = Student.Status.LEFT
+    cast.student.left_on = date(2020, 6, 1)
+    cast.student.save()
+    plan = ready_plan(
+        student=cast.student,
+        preparer=cast.class_teacher,
+        responsible=cast.specialist,
+        status=PlanStatus.EVALUATED,
+        semester=semester,
+        first_approved_at=timezone.now(),
+        goals="Ģimenes situācija: tēvs ārzemēs",
+    )
+    recent = ready_plan(
+        student=cast.other_student,
+        preparer=cast.class_teacher,
+        responsible=cast.specialist,
+        status=PlanStatus.EVALUATED,
+        semester=semester,
+        first_approved_at=timezone.now(),
+    )
+    before = report(cast.school)
+
+    out = io.StringIO()
+    call_command("anonymise_pupils", "--dry-run", stdout=out)
+    assert "1 pupil(s) would be anonymised" in out.getvalue()
+    assert Student.objects.get(pk=cast.student.pk).last_name == "Bērziņa"
+
+    call_command("anonymise_pupils", stdout=io.StringIO())
+    student = Student.objects.get(pk=cast.student.pk)
+    assert (student.first_name, student.last_name, student.personas_kods) == ("—", "—", "")
+    assert not student.guardians.exists()
+    assert not Student.history.filter(id=student.pk, last_name="Bērziņa").exists()
+    plan.refresh_from_db()
+    assert plan.goals == "" and PlanRisk.objects.get(plan=plan).justification == "—"
+    assert not SupportPlan.history.filter(id=plan.pk, goals__contains="tēvs").exists()
+    # The pupil still learning is untouched, and every figure is the same.
+    assert Student.objects.get(pk=cast.other_student.pk).last_name == "Ozols"
+    assert recent.risks.get().justification != "—"
+    assert report(cast.school) == before
