@@ -103,8 +103,10 @@ class StudentForm(SchoolChoiceMixin, forms.ModelForm):
     def _post_clean(self):
         super()._post_clean()
         # The model's clean() has normalised the code; cross-check it with the birth date.
+        if "personas_kods" in self.errors:
+            return
         code_date = birth_date_from_personas_kods(self.instance.personas_kods)
-        if code_date and "personas_kods" not in self.errors:
+        if code_date:
             if self.instance.birth_date is None:
                 self.instance.birth_date = code_date
             elif self.instance.birth_date != code_date:

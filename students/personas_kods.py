@@ -55,9 +55,9 @@ def mask_personas_kods(value: str) -> str:
 
 def birth_date_from_personas_kods(value: str):
     """The birth date an old-format code carries, or None for the new ``32…`` format."""
-    if not value or value.startswith("32"):
+    if not value or len(value) != 11 or not value.isdigit() or value.startswith("32"):
         return None
     try:
         return pvn.get_birth_date(value)
-    except StdnumError:
+    except (StdnumError, ValueError):
         return None
