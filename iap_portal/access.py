@@ -14,6 +14,7 @@ allowed is a 403.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
@@ -109,13 +110,30 @@ def visible_students(user):
 
 
 def _assigned_measures(user):
-    """Measures of live plans assigned to this user in schools where they are a specialist."""
-    from plans.models import PlanStatus, SupportMeasure
+    """Measures assigned to this user as a specialist that are still running: on a plan that is
+    neither deleted nor evaluated, and not ended more than the grace period ago (to log the last
+    consultations). After that the specialist no longer sees the pupil."""
+    from plans.models import SupportMeasure
 
-    return SupportMeasure.objects.filter(
-        responsible=user,
-        plan__school_id__in=get_access(user).school_ids(Role.SPECIALIST),
-    ).exclude(plan__status=PlanStatus.INACTIVE)
+    return running_measures(
+        SupportMeasure.objects.filter(
+            responsible=user,
+            plan__school_id__in=get_access(user).school_ids(Role.SPECIALIST),
+        )
+    )
+
+
+def running_measures(measures):
+    """The measures that still give their specialist access (see ``_assigned_measures``)."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from plans.models import PlanStatus
+
+    since = timezone.localdate() - timedelta(days=settings.IAP_SPECIALIST_GRACE_DAYS)
+    return measures.filter(end_date__gte=since).exclude(
+        plan__status__in=[PlanStatus.INACTIVE, PlanStatus.EVALUATED]
+    )
 
 
 def _taught_student_ids(user):
@@ -320,7 +338,7 @@ def who_can_see(student):
     as ``visible_students``, read the other way round)."""
     from django.contrib.auth import get_user_model
 
-    from plans.models import PlanStatus, SupportMeasure
+    from plans.models import SupportMeasure
 
     User = get_user_model()
     rows = []
@@ -341,12 +359,13 @@ def who_can_see(student):
     for teacher in teachers:
         rows.append((teacher, Role.CLASS_TEACHER.label, _("the pupil's class this school year")))
     specialists = (
-        SupportMeasure.objects.filter(
-            plan__student=student,
-            responsible__memberships__school_id=student.school_id,
-            responsible__memberships__role=Role.SPECIALIST,
+        running_measures(
+            SupportMeasure.objects.filter(
+                plan__student=student,
+                responsible__memberships__school_id=student.school_id,
+                responsible__memberships__role=Role.SPECIALIST,
+            )
         )
-        .exclude(plan__status=PlanStatus.INACTIVE)
         .select_related("responsible", "plan")
         .order_by("responsible_id", "plan__code")
     )

@@ -266,6 +266,8 @@ IAP_PROGRAMME_CODE = env("IAP_PROGRAMME_CODE", "8.3.4.0/16/I/001")
 IAP_IMPORT_MAX_BYTES = 2 * 1024 * 1024
 IAP_IMPORT_MAX_ROWS = 5000
 IAP_PAGE_SIZE = 25
+# A specialist keeps seeing a pupil this many days after their measure ended.
+IAP_SPECIALIST_GRACE_DAYS = int(env("IAP_SPECIALIST_GRACE_DAYS", "14"))
 # Pupils who left more than this many years ago are anonymised (manage.py anonymise_pupils).
 IAP_RETENTION_YEARS = int(env("IAP_RETENTION_YEARS", "5"))
 # History of changes is recorded always, except while a backup is restored (the backup holds
