@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from students.models import Role, SpecialistType
+from students.seed import ensure_seed_data
 from students.tests.factories import (
     ClassGroupFactory,
     MembershipFactory,
@@ -76,22 +77,6 @@ def cast(db):
 def cast_tx(transactional_db):
     """The cast in a database whose transactions really commit (for concurrency tests)."""
     return build_cast()
-
-
-def ensure_seed_data():
-    """The rows the data migrations create; a transactional test's flush may have removed
-    them, so tests that need them put them back (idempotently)."""
-    import importlib
-
-    from django.apps import apps
-
-    for module in (
-        "students.migrations.0002_specialist_types",
-        "plans.migrations.0002_risk_catalogue",
-    ):
-        migration = importlib.import_module(module)
-        function = getattr(migration, "create_types", None) or migration.create_catalogue
-        function(apps, None)
 
 
 def build_cast():

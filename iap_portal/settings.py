@@ -160,6 +160,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = int(env("IAP_PROXY_COUNT", "0")) or None
 
+# Sessions live in the database with their user, so "log out everywhere" can end them all.
+SESSION_ENGINE = "iap_portal.sessions"
 # Sessions end after 30 idle minutes: each request pushes the expiry forward.
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True

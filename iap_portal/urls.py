@@ -11,6 +11,7 @@ admin.site.site_header = "IAP portāls — administrēšana"
 urlpatterns = [
     path("", views.home, name="home"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("accounts/logout-everywhere/", views.logout_everywhere, name="logout_everywhere"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

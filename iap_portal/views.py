@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
 
 from compensations.models import ClaimStatus, CompensationClaim
 from compensations.views import recent_decisions
@@ -153,3 +154,23 @@ def audit_log(request):
         "audit_log.html",
         {"page": paginate(request, events), "actions": AuditEvent.Action.choices, "action": action},
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def logout_everywhere(request):
+    """End every session of this user, on every device (after a lost phone, say)."""
+    from django.contrib import messages
+    from django.contrib.auth import logout
+    from django.shortcuts import redirect
+    from django.utils.translation import gettext as _
+
+    from .sessions import end_all_sessions
+
+    if request.method == "POST":
+        user = request.user
+        logout(request)
+        end_all_sessions(user)
+        messages.success(request, _("You were logged out on every device."))
+        return redirect("login")
+    return render(request, "registration/logout_everywhere.html")

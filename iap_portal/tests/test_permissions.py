@@ -37,6 +37,7 @@ CLAIM_HANDLERS = ["class_teacher", "other_teacher", "social_pedagogue", *COORDIN
 EXPECTED = {
     "home": {"GET": only(CAST_ROLES, 403), "POST": only(CAST_ROLES, 403)},
     "audit_log": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
+    "logout_everywhere": {"GET": only(CAST_ROLES, 403), "POST": dict.fromkeys(ROLES, LOGIN)},
     "login": {"GET": PUBLIC, "POST": PUBLIC},
     "logout": {"GET": dict.fromkeys(ROLES, 405), "POST": dict.fromkeys(ROLES, LOGIN)},
     "password_change": {"GET": only(CAST_ROLES, 403), "POST": only(CAST_ROLES, 403)},

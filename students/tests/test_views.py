@@ -2,11 +2,11 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.sessions.models import Session
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from iap_portal.sessions import UserSession as Session
 from students.models import ClassGroup, Membership, Role, SpecialistType, Student
 from students.tests.factories import ClassGroupFactory, StudentFactory, enrol
 
@@ -377,6 +377,26 @@ def test_login_page_is_latvian_by_default_and_english_on_request(client):
     assert "Pieslēgties" in client.get(reverse("login")).content.decode()
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert "Log in" in client.get(reverse("login")).content.decode()
+
+
+def test_logging_out_everywhere_ends_every_session_of_the_user(cast, client):
+    from django.test import Client
+
+    cast.class_teacher.set_password("a long demo password")
+    cast.class_teacher.save()
+    phone, laptop = Client(), Client()
+    for device in (phone, laptop):
+        device.post(
+            reverse("login"), {"username": "class_teacher", "password": "a long demo password"}
+        )
+        assert device.get(reverse("home")).status_code == 200
+    other = Client()
+    other.force_login(cast.coordinator)
+    assert laptop.get(reverse("logout_everywhere")).status_code == 200
+    laptop.post(reverse("logout_everywhere"))
+    assert phone.get(reverse("home")).status_code == 302
+    assert laptop.get(reverse("home")).status_code == 302
+    assert other.get(reverse("home")).status_code == 200  # other users stay logged in
 
 
 def test_an_english_browser_still_gets_latvian_until_the_user_switches(client):

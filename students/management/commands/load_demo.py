@@ -30,6 +30,7 @@ from students.models import (
     SpecialistType,
     Student,
 )
+from students.seed import ensure_seed_data
 
 FIRST_YEAR = 2017
 GRADES = range(5, 10)
@@ -164,6 +165,7 @@ class Command(BaseCommand):
             raise CommandError("load_demo refuses to run with IAP_ENV=production.")
         today = timezone.localdate()
         with transaction.atomic():
+            ensure_seed_data()
             school = self.create_school()
             years = self.create_calendar(current_start_year(today))
             users = self.create_users(school)

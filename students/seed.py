@@ -1,0 +1,18 @@
+"""The reference rows the data migrations create (specialist types, the risk catalogue).
+
+``ensure_seed_data`` puts them back idempotently where a database lost them (a flushed test
+database, a restore that skipped them)."""
+
+import importlib
+
+SEED_MIGRATIONS = (
+    ("students.migrations.0002_specialist_types", "create_types"),
+    ("plans.migrations.0002_risk_catalogue", "create_catalogue"),
+)
+
+
+def ensure_seed_data():
+    from django.apps import apps
+
+    for module, function in SEED_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)
