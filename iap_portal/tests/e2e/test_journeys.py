@@ -149,7 +149,10 @@ def test_approval_claim_decision_and_payment(live_server, page, shots, people, t
     page.locator(f"main a[href='/claims/{claim.pk}/']").click()
     image = page.locator("img.receipt-preview")
     image.wait_for()
-    assert page.evaluate("el => el.naturalWidth", image.element_handle()) > 0
+    # The receipt is served by the permission-checked view and shows as an image.
+    page.wait_for_function(
+        "el => el.complete && el.naturalWidth > 0", arg=image.element_handle(), timeout=10_000
+    )
     check_page(page, shots, "claim-with-receipt")
     with page.expect_navigation():
         page.locator(f"form[action='/claims/{claim.pk}/approve/'] button").click()
