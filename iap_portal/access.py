@@ -179,8 +179,9 @@ def can_edit_student(user, student) -> bool:
     return can_manage_school(user, student.school_id)
 
 
-def get_student_or_404(user, pk, *, for_edit=False):
-    student = visible_students(user).filter(pk=pk).select_related("school").first()
+def get_student_or_404(user, pk=None, *, public_id=None, for_edit=False):
+    lookup = {"pk": pk} if public_id is None else {"public_id": public_id}
+    student = visible_students(user).filter(**lookup).select_related("school").first()
     if student is None:
         raise Http404
     if for_edit and not can_edit_student(user, student):

@@ -1,5 +1,6 @@
 """Individual support plans (IAP): risks, measures, consultations and the evaluation."""
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -111,6 +112,8 @@ class SupportPlan(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.REGULAR)
     sequence = models.PositiveIntegerField(editable=False)
     code = models.CharField(_("plan code"), max_length=40, unique=True, editable=False)
+    # The id in the PDF's address: random, so one plan's address says nothing of another's.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     preparer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

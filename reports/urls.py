@@ -4,7 +4,7 @@ from . import views
 
 urlpatterns = [
     path("reports/participation/", views.participation_report, name="participation_report"),
-    path("plans/<int:pk>/pdf/", views.plan_pdf, name="plan_pdf"),
+    path("plans/<uuid:public_id>/pdf/", views.plan_pdf, name="plan_pdf"),
 ]
 
 urlpatterns += [

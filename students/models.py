@@ -1,5 +1,7 @@
 """Schools, the national calendar, classes, pupils and staff roles."""
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -211,6 +213,8 @@ class Student(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
     left_on = models.DateField(_("date left"), null=True, blank=True)
+    # The id in the address of the pupil's data archive: random, not guessable.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

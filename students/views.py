@@ -441,13 +441,13 @@ def calendar_update(request, pk):
 
 @login_required
 @require_http_methods(["GET"])
-def student_data_export(request, pk):
+def student_data_export(request, public_id):
     """Everything held about the pupil, as one ZIP (a data-subject request); coordinators."""
     from django.http import HttpResponse
 
     from .subject_export import pupil_archive
 
-    student = access.get_student_or_404(request.user, pk, for_edit=True)
+    student = access.get_student_or_404(request.user, public_id=public_id, for_edit=True)
     audit.record(
         request,
         AuditEvent.Action.EXPORT,

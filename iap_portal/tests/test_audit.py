@@ -43,7 +43,7 @@ def test_viewing_exporting_and_downloading_personal_data_is_logged(cast, login):
     client = login(cast.coordinator)
     client.get(reverse("student_detail", args=[cast.student.pk]))
     client.get(reverse("student_list"), {"format": "csv"})
-    client.get(reverse("plan_pdf", args=[plan.pk]))
+    client.get(reverse("plan_pdf", args=[plan.public_id]))
     events = list(AuditEvent.objects.exclude(action="login").order_by("pk"))
     assert [e.action for e in events] == ["view_pupil", "export", "pdf"]
     assert events[0].object_id == str(cast.student.pk) and events[0].school == cast.school

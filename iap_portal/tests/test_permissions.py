@@ -233,6 +233,8 @@ def url_for(name, cast):
         kwargs = {"public_id": cast_bundle(cast).public_id, "kind": "pdf"}
     elif name == "bundle_detail":
         kwargs = {"public_id": cast_bundle(cast).public_id}
+    elif name == "plan_pdf":
+        kwargs = {"public_id": cast_plan(cast).public_id}
     elif name.startswith("plan_") and name not in {"plan_list", "plan_queue"}:
         kwargs = {"pk": cast_plan(cast).pk}
     elif name == "consultation_create":
@@ -241,7 +243,9 @@ def url_for(name, cast):
         from plans.models import RiskFactor
 
         kwargs = {"pk": RiskFactor.objects.first().pk}
-    elif name in {"student_detail", "student_update", "student_data_export"}:
+    elif name == "student_data_export":
+        kwargs = {"public_id": cast.student.public_id}
+    elif name in {"student_detail", "student_update"}:
         kwargs = {"pk": cast.student.pk}
     elif name == "class_update":
         kwargs = {"pk": cast.class_group.pk}

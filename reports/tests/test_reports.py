@@ -188,7 +188,7 @@ def test_the_report_formats_parse_back(cast, login):
 
 def test_the_plan_pdf_has_the_pupil_the_code_and_page_numbers(cast, login):
     plan = counted(cast, cast.student, goals="<b>bold</b> <img src='file:///etc/passwd'>")
-    response = login(cast.class_teacher).get(reverse("plan_pdf", args=[plan.pk]))
+    response = login(cast.class_teacher).get(reverse("plan_pdf", args=[plan.public_id]))
     assert response["Content-Type"] == "application/pdf"
     text = pdf_text(response.content)
     assert plan.code in text and "Elza Bērziņa" in text
@@ -200,7 +200,7 @@ def test_the_plan_pdf_follows_the_users_language(cast, login):
     plan = counted(cast, cast.student)
     client = login(cast.class_teacher)
     client.cookies["django_language"] = "en"
-    text = pdf_text(client.get(reverse("plan_pdf", args=[plan.pk])).content)
+    text = pdf_text(client.get(reverse("plan_pdf", args=[plan.public_id])).content)
     assert "Individual support plan" in text
 
 

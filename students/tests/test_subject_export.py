@@ -22,7 +22,9 @@ def test_the_archive_holds_everything_about_the_pupil(cast, login):
     )
     transport_measure(plan)
     claim = submitted_claim(plan=plan, by=cast.class_teacher)
-    response = login(cast.coordinator).get(reverse("student_data_export", args=[cast.student.pk]))
+    response = login(cast.coordinator).get(
+        reverse("student_data_export", args=[cast.student.public_id])
+    )
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     names = archive.namelist()
     record = json.loads(archive.read("pupil.json"))

@@ -242,7 +242,7 @@ def test_coordinator_downloads_the_report_and_a_plan_pdf(live_server, page, shot
 
     page.goto(f"{base}/plans/{plan.pk}/")
     check_page(page, shots, "plan")
-    pdf_url = page.locator(f"a[href='/plans/{plan.pk}/pdf/']").get_attribute("href")
+    pdf_url = page.locator(f"a[href='/plans/{plan.public_id}/pdf/']").get_attribute("href")
     response = page.request.get(base + pdf_url)
     assert response.headers["content-type"] == "application/pdf"
     text = PdfReader(io.BytesIO(response.body())).pages[0].extract_text()
