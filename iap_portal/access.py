@@ -266,10 +266,11 @@ def can_approve_plan(user, plan) -> bool:
     return plan.preparer_id != user.pk or plan.school.allow_self_approval
 
 
-def get_plan_or_404(user, pk):
+def get_plan_or_404(user, pk=None, *, public_id=None):
+    lookup = {"pk": pk} if public_id is None else {"public_id": public_id}
     plan = (
         visible_plans(user)
-        .filter(pk=pk)
+        .filter(**lookup)
         .select_related("student", "school", "semester__school_year", "preparer", "approved_by")
         .first()
     )

@@ -12,15 +12,3 @@ class LatvianByDefaultMiddleware:
     def __call__(self, request):
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
-
-
-def unavailable_response():
-    from pathlib import Path
-
-    from django.conf import settings
-    from django.http import HttpResponse
-
-    page = Path(settings.BASE_DIR, "templates", "503.html").read_text(encoding="utf-8")
-    response = HttpResponse(page, status=503)
-    response["Retry-After"] = "30"
-    return response

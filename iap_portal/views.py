@@ -125,8 +125,6 @@ def server_error(request):
     from django.db import InterfaceError, OperationalError
     from django.views.defaults import server_error as default_server_error
 
-    from .middleware import unavailable_response
-
     if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
         return unavailable_response()
     return default_server_error(request)
@@ -174,3 +172,15 @@ def logout_everywhere(request):
         messages.success(request, _("You were logged out on every device."))
         return redirect("login")
     return render(request, "registration/logout_everywhere.html")
+
+
+def unavailable_response():
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.http import HttpResponse
+
+    page = Path(settings.BASE_DIR, "templates", "503.html").read_text(encoding="utf-8")
+    response = HttpResponse(page, status=503)
+    response["Retry-After"] = "30"
+    return response

@@ -34,14 +34,7 @@ def _display_name(user):
 @login_required
 @require_http_methods(["GET"])
 def plan_pdf(request, public_id):
-    plan = (
-        access.visible_plans(request.user)
-        .filter(public_id=public_id)
-        .select_related("school")
-        .first()
-    )
-    if plan is None:
-        raise Http404
+    plan = access.get_plan_or_404(request.user, public_id=public_id)
     audit.record(request, AuditEvent.Action.PDF, school=plan.school, obj=plan)
     plans = plan_documents(SupportPlan.objects.filter(pk=plan.pk))
     pdf = render_pdf(

@@ -23,21 +23,13 @@ from compensations.tests.factories import (
     this_month,
     transport_measure,
 )
+from conftest import CAST_ROLES
 from plans import services as plan_services
 from plans.models import PlanStatus
 from plans.tests.factories import ready_plan
 from students.tests.factories import StudentFactory, enrol
 
-ROLES = [
-    "class_teacher",
-    "other_teacher",
-    "specialist",
-    "social_pedagogue",
-    "coordinator",
-    "other_coordinator",
-    "municipality",
-    "agency",
-]
+ROLES = CAST_ROLES
 
 
 @pytest.fixture

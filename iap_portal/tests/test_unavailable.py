@@ -23,7 +23,7 @@ def test_an_unreachable_database_gives_a_friendly_503(cast, client, monkeypatch)
 
 
 def test_the_503_page_needs_no_database(monkeypatch):
-    from iap_portal.middleware import unavailable_response
+    from iap_portal.views import unavailable_response
 
     monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", lambda self: 1 / 0)
     response = unavailable_response()

@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from conftest import CAST_ROLES
 from plans import services
 from plans.models import (
     Consultation,
@@ -14,16 +15,7 @@ from plans.models import (
 )
 from plans.tests.factories import add_consultation_measure, add_risk, make_plan, ready_plan
 
-ALL_ROLES = [
-    "class_teacher",
-    "other_teacher",
-    "specialist",
-    "social_pedagogue",
-    "coordinator",
-    "other_coordinator",
-    "municipality",
-    "agency",
-]
+ALL_ROLES = CAST_ROLES
 PREPARERS = {"class_teacher", "social_pedagogue", "coordinator"}
 
 

@@ -3,20 +3,12 @@
 import pytest
 from django.utils import timezone
 
+from conftest import CAST_ROLES
 from plans import services
 from plans.models import PlanStatus, PlanStatusChange, SupportPlan
 from plans.tests.factories import ready_plan
 
-ROLES = [
-    "class_teacher",
-    "other_teacher",
-    "specialist",
-    "social_pedagogue",
-    "coordinator",
-    "other_coordinator",
-    "municipality",
-    "agency",
-]
+ROLES = CAST_ROLES
 PREPARERS = {"class_teacher", "social_pedagogue", "coordinator"}
 
 # action -> (status the plan is in, the call, who may, status afterwards)
