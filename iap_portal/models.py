@@ -23,6 +23,9 @@ class AuditEvent(models.Model):
         PDF = "pdf", _("downloaded a PDF")
         FILE = "file", _("downloaded a file")
         STATUS = "status", _("changed a status")
+        TWO_FACTOR = "two_factor", _("confirmed the second factor")
+        TWO_FACTOR_FAILED = "two_factor_failed", _("entered a wrong second-factor code")
+        TWO_FACTOR_CHANGE = "two_factor_change", _("changed two-factor sign-in")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(

@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "iap_portal",
     "students",
     "plans",
@@ -80,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "iap_portal.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -159,6 +164,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = int(env("IAP_PROXY_COUNT", "0")) or None
+
+# Two-factor sign-in (TOTP with backup codes). Required in production for the roles that see
+# many pupils' data or decide money (iap_portal.two_factor.REQUIRED_ROLES); optional for others.
+IAP_TWO_FACTOR_REQUIRED = env_bool("IAP_TWO_FACTOR_REQUIRED", PRODUCTION)
+OTP_TOTP_ISSUER = "IAP portāls"
+IAP_BACKUP_CODE_COUNT = 10
 
 # Sessions live in the database with their user, so "log out everywhere" can end them all.
 SESSION_ENGINE = "iap_portal.sessions"

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -318,9 +318,16 @@ def class_update(request, pk):
 @login_required
 def staff_list(request):
     access.require_roles(request.user, Role.COORDINATOR)
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     memberships = (
         Membership.objects.filter(school__in=access.managed_schools(request.user))
         .select_related("user", "school", "specialist_type")
+        .annotate(
+            has_two_factor=Exists(
+                TOTPDevice.objects.filter(user_id=OuterRef("user_id"), confirmed=True)
+            )
+        )
         .order_by("school__name", "user__last_name", "user__first_name", "role")
     )
     return render(request, "students/staff_list.html", {"page": paginate(request, memberships)})

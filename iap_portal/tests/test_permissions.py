@@ -39,6 +39,16 @@ EXPECTED = {
     "audit_log": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
     "logout_everywhere": {"GET": only(CAST_ROLES, 403), "POST": dict.fromkeys(ROLES, LOGIN)},
     "login": {"GET": PUBLIC, "POST": PUBLIC},
+    # Two-factor sign-in: everyone's own settings (the cast has no authenticator yet).
+    "two_factor": {"GET": only(CAST_ROLES, 403), "POST": ACTION_GET},
+    "two_factor_setup": {m: only(CAST_ROLES, 403) for m in ("GET", "POST")},
+    "two_factor_qr": {"GET": only([], 404), "POST": ACTION_GET},
+    "two_factor_verify": {m: only(CAST_ROLES, 403) for m in ("GET", "POST")},
+    "two_factor_backup_codes": {"GET": ACTION_GET, "POST": only(CAST_ROLES, 403)},
+    "two_factor_disable": {m: only(CAST_ROLES, 403) for m in ("GET", "POST")},
+    "two_factor_reset": {
+        m: only(["coordinator"], 403, other_coordinator=404) for m in ("GET", "POST")
+    },
     "logout": {"GET": dict.fromkeys(ROLES, 405), "POST": dict.fromkeys(ROLES, LOGIN)},
     "password_change": {"GET": only(CAST_ROLES, 403), "POST": only(CAST_ROLES, 403)},
     "password_change_done": {"GET": only(CAST_ROLES, 403), "POST": only([], 405)},
@@ -251,7 +261,7 @@ def url_for(name, cast):
         kwargs = {"pk": cast.class_group.pk}
     elif name == "calendar_update":
         kwargs = {"pk": cast.year.pk}
-    elif name == "staff_remove":
+    elif name in {"staff_remove", "two_factor_reset"}:
         kwargs = {"pk": cast.class_teacher.memberships.get().pk}
     elif name == "password_reset_confirm":
         kwargs = {"uidb64": "MQ", "token": "set-password"}
