@@ -84,3 +84,39 @@ def test_coordinators_read_their_own_schools_log_only(cast, login):
     assert {e.school_id for e in other.context["page"].object_list if e.school_id} == {
         cast.other_school.pk
     }
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_to_change_or_delete_an_event(cast):
+    from django.db import connection, transaction
+    from django.db.utils import DatabaseError
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the database-level guard is PostgreSQL's")
+    event = AuditEvent.objects.create(username="x", action=AuditEvent.Action.LOGIN)
+    for sql in (
+        "UPDATE iap_portal_auditevent SET detail = 'forged' WHERE id = %s",
+        "UPDATE iap_portal_auditevent SET user_id = NULL, detail = 'x' WHERE id = %s",
+        "DELETE FROM iap_portal_auditevent WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [event.pk])
+    event.refresh_from_db()
+    assert event.detail == ""
+
+
+@pytest.mark.django_db
+def test_a_deleted_users_events_stay_unlinked_from_them(cast):
+    from students.tests.factories import UserFactory
+
+    leaver = UserFactory(username="leaver")
+    event = AuditEvent.objects.create(
+        user=leaver, username="leaver", action=AuditEvent.Action.LOGIN
+    )
+    leaver.delete()
+    event.refresh_from_db()
+    assert event.user_id is None and event.username == "leaver"
