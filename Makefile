@@ -6,7 +6,7 @@ STAMP := $(VENV)/.requirements-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup sysdeps messages lint format ci clean
+.PHONY: run test setup sysdeps messages lint audit format ci clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: sysdeps $(STAMP) messages
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+## make audit: the offline dependency audit CI runs (scripts/audit-dependencies.py)
+audit: $(STAMP)
+	$(PY) scripts/audit-dependencies.py
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
