@@ -304,3 +304,55 @@ def test_it_keeps_every_role_out_of_the_admin(client, cast, role):
     response = client.get("/admin/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+# --- The matrix after time moves on -----------------------------------------------------------
+
+PUPIL_PAGES = sorted(
+    name
+    for name in EXPECTED
+    if name.startswith(("student_detail", "student_update", "student_data", "plan_", "claim_"))
+    or name.startswith(("receipt_", "consultation_create"))
+    if name not in {"plan_list", "plan_queue", "claim_list", "claim_queue", "claim_payments"}
+)
+
+
+def move_class_to_a_new_teacher(cast):
+    """The new school year: 7.a has another class teacher; alice taught the pupil last year."""
+    from students.tests.factories import ClassGroupFactory, EnrollmentFactory
+
+    cast.class_group.class_teachers.set([cast.other_teacher])
+    last_years = ClassGroupFactory(school=cast.school, school_year=cast.last_year, grade=6)
+    last_years.class_teachers.add(cast.class_teacher)
+    EnrollmentFactory(student=cast.student, class_group=last_years)
+
+
+def end_the_specialists_measures(cast):
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from plans.models import SupportMeasure
+
+    ended = timezone.localdate() - timedelta(days=settings.IAP_SPECIALIST_GRACE_DAYS + 1)
+    SupportMeasure.objects.filter(responsible=cast.specialist).update(
+        start_date=ended - timedelta(days=30), end_date=ended
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "change"),
+    [("class_teacher", move_class_to_a_new_teacher), ("specialist", end_the_specialists_measures)],
+)
+@pytest.mark.parametrize("name", PUPIL_PAGES)
+def test_access_ends_with_the_class_or_the_measure(client, cast, name, role, change):
+    url = url_for(name, cast)
+    change(cast)
+    client.force_login(cast.users[role])
+    for method in ("GET", "POST"):
+        response = client.get(url) if method == "GET" else client.post(url, {})
+        if EXPECTED[name][method][role] == OK:
+            assert response.status_code == 404, (name, method, role)
+        else:
+            assert outcome(response) in (404, 403, 405), (name, method, role)
