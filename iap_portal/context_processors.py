@@ -1,12 +1,15 @@
 from django.conf import settings
 
 from .access import get_access
+from .two_factor import two_factor_pending
 
 
 def portal(request):
     user = getattr(request, "user", None)
-    roles = get_access(user).roles if user is not None and user.is_authenticated else set()
+    signed_in = user is not None and user.is_authenticated
+    roles = get_access(user).roles if signed_in else set()
     return {
+        "two_factor_pending": signed_in and two_factor_pending(request),
         "programme_name": settings.IAP_PROGRAMME_NAME,
         "programme_code": settings.IAP_PROGRAMME_CODE,
         "user_roles": roles,

@@ -71,6 +71,12 @@ def _decide_at_sign_in(sender, request, user, **kwargs):
         request.session[SESSION_KEY] = state_for(user)
 
 
+def two_factor_pending(request) -> bool:
+    """The session signed in with a password but still owes its second factor."""
+    state = request.session.get(SESSION_KEY, OPTIONAL)
+    return state != OPTIONAL and not request.user.is_verified()
+
+
 class TwoFactorMiddleware:
     """Send a signed-in user who owes a second factor to the code (or set-up) page."""
 
@@ -83,7 +89,7 @@ class TwoFactorMiddleware:
             state = request.session.get(SESSION_KEY)
             if state is None:  # a session from before two-factor sign-in existed
                 state = request.session[SESSION_KEY] = state_for(user)
-            if state != OPTIONAL and not user.is_verified():
+            if two_factor_pending(request):
                 try:
                     match = resolve(request.path_info)
                 except Resolver404:

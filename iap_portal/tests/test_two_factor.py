@@ -55,6 +55,7 @@ class TestRequiredRoles:
         assert pupils["Location"].startswith(reverse("two_factor_setup"))
         page = client.get(home.url)
         assert page.status_code == 200
+        assert reverse("student_list") not in page.content.decode()  # no menu until then
         assert "many pupils" in page.content.decode() or "daudzu" in page.content.decode()
 
     @pytest.mark.parametrize("role", ["social_pedagogue", "municipality", "agency"])
