@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "plans",
     "compensations",
     "reports",
+    "early_warning",
 ]
 
 MIDDLEWARE = [
