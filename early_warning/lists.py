@@ -51,9 +51,7 @@ def flagged_stalled_plans(plans, semester, today=None):
     approval more than 30 days ago)."""
     today = today or timezone.localdate()
     cutoff = today - timedelta(days=STALLED_DAYS)
-    flagged = current_indicators(semester).filter(
-        student=OuterRef("student"), level__gte=FLAGGED
-    )
+    flagged = current_indicators(semester).filter(student=OuterRef("student"), level__gte=FLAGGED)
     return (
         plans.filter(semester=semester, status__in=RUNNING)
         .filter(Exists(flagged))

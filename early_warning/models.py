@@ -224,6 +224,8 @@ class Attendance(models.Model):
     source = models.ForeignKey(ImportRecord, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance")
         constraints = [
             models.UniqueConstraint(fields=["period", "student"], name="ew_attendance_unique"),
             models.CheckConstraint(
@@ -231,6 +233,9 @@ class Attendance(models.Model):
                 name="ew_absences_within_lessons",
             ),
         ]
+
+    def __str__(self):
+        return f"{self.period}: {self.unexcused}+{self.excused}/{self.lessons_held}"
 
 
 class Grade(models.Model):
@@ -255,6 +260,9 @@ class Grade(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.period}: {self.subject} {self.value or 'nv'}"
+
 
 class ConductNotes(models.Model):
     period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="conduct")
@@ -266,6 +274,9 @@ class ConductNotes(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["period", "student"], name="ew_conduct_unique"),
         ]
+
+    def __str__(self):
+        return f"{self.period}: {self.notes}"
 
 
 class Indicator(models.Model):
@@ -295,13 +306,16 @@ class Indicator(models.Model):
         ]
         indexes = [models.Index(fields=["period", "level"])]
 
+    def __str__(self):
+        return f"{self.period}: {self.get_level_display()}"
+
     @property
     def is_flagged(self):
         return self.level >= FLAGGED
 
     @property
     def change(self):
-        """"new", "up", "down" or "same" against the previous period."""
+        """ "new", "up", "down" or "same" against the previous period."""
         if self.previous_level is None:
             return "new"
         if self.level > self.previous_level:

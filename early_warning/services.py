@@ -145,6 +145,26 @@ def save_thresholds(*, form, by) -> Thresholds:
     return thresholds
 
 
+def signals_around_plan(plan):
+    """The pupil's indicators before the plan (the latest period that began by the plan's
+    approval, or its creation) and at its end (the latest period of the plan's semester)."""
+    started = plan.first_approved_at or plan.created_at
+    found = list(
+        Indicator.objects.filter(
+            student_id=plan.student_id, period__end_date__lte=plan.semester.end_date
+        )
+        .select_related("period")
+        .order_by("-period__end_date", "-period__pk")[:24]
+    )
+    before = next(
+        (i for i in found if i.period.start_date <= timezone.localtime(started).date()), None
+    )
+    end = next((i for i in found if i.period.semester_id == plan.semester_id), None)
+    if end is not None and before is not None and end.pk == before.pk:
+        end = None
+    return before, end
+
+
 # --- Plan pre-fill --------------------------------------------------------------------------
 
 # Trigger -> the risk factor of the catalogue it points to (risk type 1, learning and school).

@@ -84,11 +84,9 @@ def overview(request):
             cells.append({"count": count, "delta": delta})
         rows.append({"label": _class_label(*key), "cells": cells})
     totals = []
-    for index, level in enumerate(levels):
+    for index in range(len(levels)):
         count = sum(r["cells"][index]["count"] for r in rows)
-        delta = (
-            sum(r["cells"][index]["delta"] for r in rows) if previous is not None else None
-        )
+        delta = sum(r["cells"][index]["delta"] for r in rows) if previous is not None else None
         totals.append({"count": count, "delta": delta})
 
     try:
@@ -143,9 +141,7 @@ def student_signals(request, pk):
         .select_related("period__semester__school_year")
         .order_by("-period__end_date", "-period__pk")
     )
-    return render(
-        request, "early_warning/student.html", {"student": student, "signals": signals}
-    )
+    return render(request, "early_warning/student.html", {"student": student, "signals": signals})
 
 
 # --- Import ---------------------------------------------------------------------------------
