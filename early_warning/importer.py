@@ -323,7 +323,8 @@ def check_rows(rows, *, kind, school, school_year):
                         grades[subject] = _grade(text, subject, errors)
                 if not grades and not errors:
                     errors.append(_("The row has no grades."))
-            row.data = {"grades": grades}
+            # A bad grade (False) is reported above and neither saved nor matched twice.
+            row.data = {"grades": {s: v for s, v in grades.items() if v is not False}}
         if row.student_id:
             keys = (
                 [(row.student_id, s) for s in row.data.get("grades", {})]

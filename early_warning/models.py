@@ -103,7 +103,7 @@ class Thresholds(models.Model):
                 name="ew_attendance_thresholds_order",
                 violation_error_message=_(
                     "The attendance thresholds must fall from “watch” to “high risk”, "
-                    "e.g. 95, 90 and 80 %."
+                    "e.g. 95, 90 and 80."
                 ),
             ),
             models.CheckConstraint(

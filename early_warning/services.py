@@ -146,7 +146,7 @@ def save_thresholds(*, form, by) -> Thresholds:
 
 
 def signals_around_plan(plan):
-    """The pupil's indicators before the plan (the latest period that began by the plan's
+    """The pupil's indicators before the plan (the latest period over by the plan's first
     approval, or its creation) and at its end (the latest period of the plan's semester)."""
     started = plan.first_approved_at or plan.created_at
     found = list(
@@ -156,8 +156,10 @@ def signals_around_plan(plan):
         .select_related("period")
         .order_by("-period__end_date", "-period__pk")[:24]
     )
-    before = next(
-        (i for i in found if i.period.start_date <= timezone.localtime(started).date()), None
+    day = timezone.localtime(started).date()
+    # The latest period over by the plan's start; else the one it started in.
+    before = next((i for i in found if i.period.end_date <= day), None) or next(
+        (i for i in found if i.period.start_date <= day), None
     )
     end = next((i for i in found if i.period.semester_id == plan.semester_id), None)
     if end is not None and before is not None and end.pk == before.pk:

@@ -179,7 +179,10 @@ def test_the_report_formats_parse_back(cast, login):
     first = list(workbook.worksheets[0].iter_rows(values_only=True))
     assert first[0] == ("Mācību gads", "I semestris", "II semestris")
     assert 1 in first[1]  # a number, not text
-    assert len(workbook.worksheets) == 7  # the table and six breakdowns
+    # the table, the flagged pupils with a plan, and six breakdowns
+    assert len(workbook.worksheets) == 8
+    share = list(workbook.worksheets[1].iter_rows(values_only=True))
+    assert share[0][:3] == ("Mācību gads", "Semestris", "Ar riska signālu")
     pdf = client.get(reverse("participation_report"), {"format": "pdf"})
     text = pdf_text(pdf.content)
     assert cast.school.name in text and "Dalība" in text
