@@ -126,6 +126,7 @@ def overview(request):
             "min_level": min_level,
             "query": query.urlencode(),
             "is_coordinator": access.can_manage_school(request.user, school.pk),
+            "thresholds": Thresholds.for_school(school),
         },
     )
 
@@ -141,7 +142,15 @@ def student_signals(request, pk):
         .select_related("period__semester__school_year")
         .order_by("-period__end_date", "-period__pk")
     )
-    return render(request, "early_warning/student.html", {"student": student, "signals": signals})
+    return render(
+        request,
+        "early_warning/student.html",
+        {
+            "student": student,
+            "signals": signals,
+            "thresholds": Thresholds.for_school(student.school),
+        },
+    )
 
 
 # --- Import ---------------------------------------------------------------------------------

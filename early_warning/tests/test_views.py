@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -193,8 +193,8 @@ def test_overview_query_count_is_fixed(cast, login, django_assert_num_queries, e
     client = login(cast.social_pedagogue)
     # session, user, memberships, schools, periods, counts by class and level now, and in
     # the previous period, count of pupils with signals, their page (with class and plan),
-    # session save (savepoint, update, release)
-    with django_assert_num_queries(12):
+    # the school's thresholds, session save (savepoint, update, release)
+    with django_assert_num_queries(13):
         response = client.get(reverse("ew_overview"))
     assert response.context["page"].paginator.count == extra + 1
 
@@ -320,9 +320,7 @@ def test_the_evaluation_shows_the_signals_before_the_plan_and_at_its_end(cast, l
     give(cast.student, before, by=cast.coordinator, **AT_RISK)
     plan = running_plan(cast, cast.student)
     plan.first_approved_at = timezone.make_aware(
-        timezone.datetime.combine(
-            semester.start_date + timedelta(days=1), timezone.datetime.min.time()
-        )
+        datetime.combine(semester.start_date + timedelta(days=1), time.min)
     )
     plan.save()
     end = make_period(
