@@ -338,3 +338,34 @@ def test_the_evaluation_without_data_says_so(cast, login):
     plan = running_plan(cast, cast.student)
     response = login(cast.class_teacher).get(reverse("plan_evaluate", args=[plan.pk]))
     assert response.context["signals"] == (None, None)
+
+
+# --- Personal data --------------------------------------------------------------------------
+
+
+def test_the_pupils_data_archive_holds_the_e_journal_data(cast):
+    import json
+    import zipfile
+    from io import BytesIO
+
+    from students.subject_export import pupil_archive
+
+    flag(cast, cast.student, held=100, excused=4, unexcused=12, grades={"Matemātika": 3})
+    archive = zipfile.ZipFile(BytesIO(pupil_archive(cast.student, generated_by="test")))
+    data = json.loads(archive.read("pupil.json"))["early_warning"]
+    assert data["attendance"][0]["unexcused"] == 12
+    assert data["grades"][0]["subject"] == "Matemātika"
+    assert data["indicators"][0]["level"] == Level.HIGH
+
+
+def test_anonymising_removes_the_details_and_keeps_the_level(cast):
+    from students.retention import anonymise
+
+    flag(cast, cast.student, held=100, excused=4, unexcused=12, grades={"Matemātika": 3})
+    anonymise(Student.objects.filter(pk=cast.student.pk))
+    from early_warning.models import Attendance, Grade
+
+    assert not Attendance.objects.filter(student=cast.student).exists()
+    assert not Grade.objects.filter(student=cast.student).exists()
+    indicator = Indicator.objects.get(student=cast.student)
+    assert indicator.level == Level.HIGH and indicator.triggers == []
