@@ -369,3 +369,32 @@ def test_anonymising_removes_the_details_and_keeps_the_level(cast):
     assert not Grade.objects.filter(student=cast.student).exists()
     indicator = Indicator.objects.get(student=cast.student)
     assert indicator.level == Level.HIGH and indicator.triggers == []
+
+
+@pytest.mark.parametrize("periods", [1, 6])
+def test_pupil_page_query_count_is_fixed(cast, login, django_assert_num_queries, periods):
+    semester = current_semester()
+    for day in range(periods):
+        start = semester.start_date + timedelta(days=day)
+        period = make_period(cast.school, start=start, end=start)
+        give(cast.student, period, by=cast.coordinator, **AT_RISK)
+    client = login(cast.class_teacher)
+    # session, user, memberships, current year, the pupil (through the access policy), the
+    # audit record, the pupil's indicators with their periods, the school's thresholds,
+    # session save (savepoint, update, release)
+    with django_assert_num_queries(11):
+        response = client.get(reverse("ew_student", args=[cast.student.pk]))
+    assert len(response.context["signals"]) == periods
+
+
+@pytest.mark.parametrize("imports", [1, 30])
+def test_import_list_query_count_is_fixed(cast, login, django_assert_num_queries, imports):
+    period = make_period(cast.school)
+    for _ in range(imports):
+        give(cast.student, period, by=cast.coordinator, held=100)
+    client = login(cast.coordinator)
+    # session, user, memberships, count, page of imports with school, period and user,
+    # session save (savepoint, update, release)
+    with django_assert_num_queries(8):
+        response = client.get(reverse("ew_import_list"))
+    assert response.context["page"].paginator.count == imports
