@@ -59,6 +59,23 @@ KIND_COLUMNS = {
     },
 }
 NOT_ASSESSED = {"nv", "n/v", "nav vērtēts"}
+# Columns an e-journal export may carry that are not subjects (in the wide grades form).
+NOT_SUBJECTS = {
+    "nr",
+    "nr.",
+    "n.p.k.",
+    "npk",
+    "dzimšanas datums",
+    "dzimums",
+    "vidējais",
+    "vidējā atzīme",
+    "vidējais vērtējums",
+    "average",
+    "birth date",
+    "gender",
+    "e-pasts",
+    "email",
+}
 
 
 @dataclass
@@ -126,7 +143,7 @@ def read_table(uploaded, kind):
         column = next((c for c, aliases in wanted.items() if key in aliases), None)
         if column and column not in mapping:
             mapping[column] = index
-        elif column is None and name.strip():
+        elif column is None and name.strip() and key not in NOT_SUBJECTS:
             extra[name.strip()] = index
     if kind == ImportKind.GRADES and not {"subject", "grade"} <= set(mapping):
         mapping.pop("subject", None)

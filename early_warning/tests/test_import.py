@@ -131,9 +131,9 @@ def test_a_file_that_cannot_be_read_is_refused_as_a_whole(cast, login, text, mes
 def test_grades_in_columns_per_subject_from_xlsx(cast, login):
     client = login(cast.coordinator)
     rows = [
-        ["Vārds", "Uzvārds", "Klase", "Matemātika", "Vēsture", "Fizika"],
-        ["Elza", "Bērziņa", "7.a", 3, "nv", 8],
-        ["Kārlis", "Ozols", "8.b", 7, 8, None],  # an empty cell is no grade
+        ["Nr.", "Vārds", "Uzvārds", "Klase", "Matemātika", "Vēsture", "Fizika", "Vidējais"],
+        [1, "Elza", "Bērziņa", "7.a", 3, "nv", 8, 5.5],
+        [12, "Kārlis", "Ozols", "8.b", 7, 8, None, 7.5],  # an empty cell is no grade
     ]
     response = upload(client, xlsx_file(rows), kind="grades")
     assert response.context["check"].is_valid, [r.errors for r in response.context["check"].rows]
