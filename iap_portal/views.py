@@ -5,6 +5,7 @@ from django.views.decorators.http import require_http_methods
 
 from compensations.models import ClaimStatus, CompensationClaim
 from compensations.views import recent_decisions
+from early_warning import lists as early_warning
 from plans.models import PlanStatus, SupportMeasure, SupportPlan
 from students.models import (
     SCHOOL_ROLES,
@@ -57,8 +58,6 @@ def home(request):
             if not e.student.semester_plans and e.student.status == Student.Status.ACTIVE
         ]
         if semester is not None:
-            from early_warning import lists as early_warning
-
             taught = Student.objects.filter(
                 enrollments__class_group__in=access.taught_class_groups(request.user)
             )
