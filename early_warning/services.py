@@ -182,9 +182,20 @@ PLAN_RISK_LEVEL = {Level.WATCH: "low", Level.AT_RISK: "medium", Level.HIGH: "hig
 
 def signals_for_plan(student, semester):
     """The pupil's latest indicator that a plan of this semester can start from: the latest
-    period ending by the semester's end (so a plan for next semester sees this one's data)."""
+    period of this semester or the one before (so a plan for next semester sees this one's
+    data, and older data suggests nothing)."""
+    from students.models import Semester
+
+    earlier = (
+        Semester.objects.filter(end_date__lt=semester.start_date).order_by("-end_date").first()
+    )
+    since = earlier.start_date if earlier else semester.start_date
     return (
-        Indicator.objects.filter(student=student, period__end_date__lte=semester.end_date)
+        Indicator.objects.filter(
+            student=student,
+            period__end_date__lte=semester.end_date,
+            period__start_date__gte=since,
+        )
         .select_related("period")
         .order_by("-period__end_date", "-period__pk")
         .first()

@@ -398,3 +398,17 @@ def test_import_list_query_count_is_fixed(cast, login, django_assert_num_queries
     with django_assert_num_queries(8):
         response = client.get(reverse("ew_import_list"))
     assert response.context["page"].paginator.count == imports
+
+
+def test_signals_older_than_the_semester_before_suggest_nothing(cast, login):
+    from early_warning.services import signals_for_plan
+    from students.models import Semester
+
+    semester = current_semester()
+    before = earlier_semester()
+    older = Semester.objects.filter(end_date__lt=before.start_date).order_by("-end_date").first()
+    assert older is not None  # the cast has last year's two semesters
+    give(cast.student, make_period(cast.school, older), by=cast.coordinator, **AT_RISK)
+    assert signals_for_plan(cast.student, semester) is None
+    give(cast.student, make_period(cast.school, before), by=cast.coordinator, **AT_RISK)
+    assert signals_for_plan(cast.student, semester).period.semester == before
