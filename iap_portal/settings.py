@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "plans",
     "compensations",
     "reports",
+    "early_warning",
 ]
 
 MIDDLEWARE = [

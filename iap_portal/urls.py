@@ -30,4 +30,5 @@ urlpatterns = [
     path("", include("plans.urls")),
     path("", include("compensations.urls")),
     path("", include("reports.urls")),
+    path("", include("early_warning.urls")),
 ]

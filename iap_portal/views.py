@@ -5,6 +5,7 @@ from django.views.decorators.http import require_http_methods
 
 from compensations.models import ClaimStatus, CompensationClaim
 from compensations.views import recent_decisions
+from early_warning import lists as early_warning
 from plans.models import PlanStatus, SupportMeasure, SupportPlan
 from students.models import (
     SCHOOL_ROLES,
@@ -56,6 +57,22 @@ def home(request):
             for e in group.enrollments.all()
             if not e.student.semester_plans and e.student.status == Student.Status.ACTIVE
         ]
+        if semester is not None:
+            taught = Student.objects.filter(
+                enrollments__class_group__in=access.taught_class_groups(request.user)
+            )
+            context["flagged_without_plan"] = list(
+                early_warning.flagged_without_plan(taught, semester)
+            )
+            flagged_ids = {i.student_id for i in context["flagged_without_plan"]}
+            context["without_plan"] = [
+                s for s in context["without_plan"] if s.pk not in flagged_ids
+            ]
+            context["flagged_stalled"] = list(
+                early_warning.flagged_stalled_plans(
+                    SupportPlan.objects.filter(student__in=taught), semester
+                )
+            )
 
     if user_access.has_role(*SCHOOL_ROLES):
         context["my_measure_count"] = (

@@ -102,7 +102,9 @@ def _insert_plan(*, student, semester, kind, preparer):
 
 
 @transaction.atomic
-def create_plan(*, student, semester, kind, by):
+def create_plan(*, student, semester, kind, by, prefill_signals=False):
+    """A new draft; with ``prefill_signals`` it starts with the risks the pupil's
+    early-warning signals point to (``early_warning.services.prefill_plan_risks``)."""
     _require(access.can_prepare_plan(by, student), _("You may not prepare plans for this pupil."))
     _require(
         semester.end_date >= timezone.localdate(),
@@ -112,6 +114,11 @@ def create_plan(*, student, semester, kind, by):
     PlanStatusChange.objects.create(
         plan=plan, from_status=PlanStatus.DRAFT, to_status=PlanStatus.DRAFT, by=by
     )
+    plan.prefilled_risks = 0
+    if prefill_signals:
+        from early_warning.services import prefill_plan_risks
+
+        plan.prefilled_risks = prefill_plan_risks(plan=plan)
     return plan
 
 

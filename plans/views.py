@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from early_warning import services as early_warning
 from iap_portal import access
 from iap_portal.actions import comment_action, show_refusal
 from iap_portal.exports import ExportSpec, export_response, register_export
@@ -273,6 +274,7 @@ def plan_create(request, student_pk):
     form = PlanCreateForm(request.POST or None)
     semester = form.fields["semester"].initial
     previous = services.previous_plan(student, semester) if semester else None
+    signals = early_warning.signals_for_plan(student, semester) if semester else None
     if request.method == "POST" and form.is_valid():
         semester = form.cleaned_data["semester"]
         try:
@@ -299,10 +301,19 @@ def plan_create(request, student_pk):
                     semester=semester,
                     kind=form.cleaned_data["kind"],
                     by=request.user,
+                    prefill_signals=True,
                 )
                 messages.success(
                     request, _("The draft plan %(code)s was created.") % {"code": plan.code}
                 )
+                if plan.prefilled_risks:
+                    messages.info(
+                        request,
+                        _(
+                            "The risks the e-journal data points to were added with the "
+                            "figures as their justification: check and complete them."
+                        ),
+                    )
         except services.PlanActionError as error:
             show_refusal(request, error)
         else:
@@ -310,7 +321,13 @@ def plan_create(request, student_pk):
     return render(
         request,
         "plans/plan_create.html",
-        {"form": form, "student": student, "previous": previous},
+        {
+            "form": form,
+            "student": student,
+            "previous": previous,
+            "signals": signals,
+            "suggestions": early_warning.prefill_suggestions(signals),
+        },
     )
 
 
@@ -531,7 +548,12 @@ def plan_evaluate(request, pk):
     return render(
         request,
         "plans/plan_evaluate.html",
-        {"plan": plan, "form": form, "measures": _measures_with_delivery(plan)},
+        {
+            "plan": plan,
+            "form": form,
+            "measures": _measures_with_delivery(plan),
+            "signals": early_warning.signals_around_plan(plan),
+        },
     )
 
 

@@ -8,10 +8,11 @@ grouped, filtered aggregate, so the number of queries does not grow with the dat
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, FilteredRelation, Q, Sum
+from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from compensations.models import ClaimStatus, CompensationClaim
+from early_warning.models import FLAGGED, Indicator
 from plans.models import (
     CompensationCategory,
     Consultation,
@@ -87,6 +88,52 @@ def participation_by_semester(schools, *, suppress=False):
                 year_label(year),
                 Cell(by_year[year].get(1, 0), suppress),
                 Cell(by_year[year].get(2, 0), suppress),
+            ]
+        )
+    return table
+
+
+def flagged_plan_share(schools, *, suppress=False):
+    """Per semester: the pupils flagged "at risk" or higher by the early warning in any period
+    of the semester, and how many of them have a counted plan of that semester (one query).
+
+    Above school level a share is hidden whenever one of its counts is."""
+    plans = counted_plans(schools).filter(
+        student=OuterRef("student"), semester=OuterRef("period__semester")
+    )
+    rows = (
+        Indicator.objects.filter(period__school__in=schools, level__gte=FLAGGED)
+        .annotate(has_plan=Exists(plans))
+        .values("period__semester__school_year__start_year", "period__semester__number")
+        .annotate(
+            flagged=Count("student_id", distinct=True),
+            with_plan=Count("student_id", distinct=True, filter=Q(has_plan=True)),
+        )
+        .order_by("period__semester__school_year__start_year", "period__semester__number")
+    )
+    table = Table(
+        title=_("Flagged pupils who received a plan"),
+        columns=[
+            _("School year"),
+            _("Semester"),
+            _("Flagged pupils"),
+            _("With a plan"),
+            _("Share, %"),
+        ],
+    )
+    for row in rows:
+        flagged = Cell(row["flagged"], suppress)
+        with_plan = Cell(row["with_plan"], suppress)
+        share = ""
+        if not (flagged.hidden or with_plan.hidden) and row["flagged"]:
+            share = (Decimal(row["with_plan"]) * 100 / row["flagged"]).quantize(Decimal("0.1"))
+        table.rows.append(
+            [
+                year_label(row["period__semester__school_year__start_year"]),
+                "I" if row["period__semester__number"] == 1 else "II",
+                flagged,
+                with_plan,
+                share,
             ]
         )
     return table

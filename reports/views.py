@@ -105,6 +105,7 @@ def participation_report(request):
     semesters, semester = _semester_choice(request)
 
     main = participation.participation_by_semester(schools, suppress=aggregate)
+    share = participation.flagged_plan_share(schools, suppress=aggregate)
     tables = []
     if semester is not None:
         if aggregate:
@@ -118,6 +119,8 @@ def participation_report(request):
 
     export = request.GET.get("format")
     filename = f"daliba-{timezone.localdate():%Y-%m-%d}"
+    if export == "csv" and request.GET.get("part") == "early_warning":
+        return csv_response(list(share.export_rows()), f"{filename}-agrina-bridinasana")
     if export == "csv":
         header = [_("School year"), _("Semester"), _("Pupils")]
         rows = [header]
@@ -126,7 +129,8 @@ def participation_report(request):
             rows.append([year, "II", second.export()])
         return csv_response(rows, filename)
     if export == "xlsx":
-        return xlsx_response([(t.title, list(t.export_rows())) for t in [main, *tables]], filename)
+        sheets = [(t.title, list(t.export_rows())) for t in [main, share, *tables]]
+        return xlsx_response(sheets, filename)
     context = {
         "scopes": scopes,
         "scope_key": key,
@@ -135,6 +139,7 @@ def participation_report(request):
         "semesters": semesters,
         "semester": semester,
         "main": main,
+        "share": share,
         "tables": tables,
         "generated_by": _display_name(request.user),
         "generated_at": timezone.localtime(),

@@ -1,8 +1,8 @@
 """Retention: pupils who left the school more than N years ago are anonymised.
 
 What identifies the child goes (names, code, birth date beyond the year, guardians, free text,
-receipts, the change history that still holds them); the rows that reports count stay, so the
-participation figures are the same before and after.
+receipts, the change history that still holds them, the imported e-journal details); the rows
+that reports count stay, so the participation figures are the same before and after.
 """
 
 from datetime import date
@@ -63,6 +63,14 @@ def anonymise(students):
     from .models import Guardian
 
     Guardian.objects.filter(student_id__in=ids).delete()
+    # The e-journal details go; the levels stay, so the report's flagged share is unchanged.
+    from early_warning.models import Attendance, ConductNotes, Grade, Indicator
+
+    for model in (Attendance, Grade, ConductNotes):
+        model.objects.filter(student_id__in=ids).delete()
+    Indicator.objects.filter(student_id__in=ids).update(
+        triggers=[], attendance_rate=None, average=None
+    )
     for student in Student.objects.filter(pk__in=ids):
         student.first_name = ANONYMOUS
         student.last_name = ANONYMOUS

@@ -8,6 +8,7 @@ import importlib
 SEED_MIGRATIONS = (
     ("students.migrations.0002_specialist_types", "create_types"),
     ("plans.migrations.0002_risk_catalogue", "create_catalogue"),
+    ("early_warning.migrations.0002_risk_factors", "create_factors"),
 )
 
 

@@ -25,6 +25,24 @@ def _row(instance, exclude=()):
     return data
 
 
+def _early_warning(student):
+    """The e-journal facts imported about the pupil and the levels computed from them."""
+    from early_warning.models import Attendance, ConductNotes, Grade, Indicator
+
+    def period_rows(model):
+        return [
+            {**_row(row, exclude=["student"]), "period": str(row.period)}
+            for row in model.objects.filter(student=student).select_related("period")
+        ]
+
+    return {
+        "attendance": period_rows(Attendance),
+        "grades": period_rows(Grade),
+        "conduct_notes": period_rows(ConductNotes),
+        "indicators": period_rows(Indicator),
+    }
+
+
 def pupil_archive(student, *, generated_by):
     plans = (
         SupportPlan.objects.filter(student=student)
@@ -54,6 +72,7 @@ def pupil_archive(student, *, generated_by):
         ],
         "plans": [],
         "claims": [],
+        "early_warning": _early_warning(student),
     }
     for plan in plans:
         record["plans"].append(

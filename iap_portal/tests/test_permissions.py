@@ -154,6 +154,19 @@ EXPECTED = {
         "POST": ACTION_GET,
     },
     "plan_pdf": {"GET": only([*PLAN_PREPARERS, "specialist"], 404), "POST": ACTION_GET},
+    # Early warning: the school's staff see the overview, coordinators import and set the
+    # thresholds; one pupil's signals follow the pupil's page. The levels above see only the
+    # report's aggregates.
+    "ew_overview": {"GET": only([*COORDINATORS, "social_pedagogue"], 403), "POST": ACTION_GET},
+    "ew_student": {
+        "GET": only(["class_teacher", "social_pedagogue", "coordinator"], 404),
+        "POST": ACTION_GET,
+    },
+    "ew_import": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
+    "ew_import_confirm": {"GET": ACTION_GET, "POST": only(COORDINATORS, 403)},
+    "ew_import_list": {"GET": only(COORDINATORS, 403), "POST": ACTION_GET},
+    "ew_sample": {"GET": only(COORDINATORS, 403), "POST": ACTION_GET},
+    "ew_thresholds": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
     "bundle_list": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
     # A queued export belongs to the user who asked for it (the coordinator here).
     "export_detail": {"GET": only(["coordinator"], 404), "POST": ACTION_GET},
@@ -253,6 +266,10 @@ def url_for(name, cast):
         from plans.models import RiskFactor
 
         kwargs = {"pk": RiskFactor.objects.first().pk}
+    elif name == "ew_student":
+        kwargs = {"pk": cast.student.pk}
+    elif name == "ew_sample":
+        kwargs = {"kind": "absences"}
     elif name == "student_data_export":
         kwargs = {"public_id": cast.student.public_id}
     elif name in {"student_detail", "student_update"}:

@@ -356,9 +356,10 @@ def test_teacher_home_query_count_is_fixed(cast, login, django_assert_num_querie
     _more_plans(cast, extra)
     client = login(cast.class_teacher)
     # session, user, memberships, current school year, current semester, classes, their
-    # enrollments with pupils, the pupils' plans of the semester, decisions on my claims,
+    # enrollments with pupils, the pupils' plans of the semester, flagged pupils without a
+    # plan, flagged pupils' plans without a consultation for 30 days, decisions on my claims,
     # session save (savepoint, update, release)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         client.get(reverse("home"))
 
 

@@ -179,7 +179,10 @@ def test_the_report_formats_parse_back(cast, login):
     first = list(workbook.worksheets[0].iter_rows(values_only=True))
     assert first[0] == ("Mācību gads", "I semestris", "II semestris")
     assert 1 in first[1]  # a number, not text
-    assert len(workbook.worksheets) == 7  # the table and six breakdowns
+    # the table, the flagged pupils with a plan, and six breakdowns
+    assert len(workbook.worksheets) == 8
+    share = list(workbook.worksheets[1].iter_rows(values_only=True))
+    assert share[0][:3] == ("Mācību gads", "Semestris", "Ar riska signālu")
     pdf = client.get(reverse("participation_report"), {"format": "pdf"})
     text = pdf_text(pdf.content)
     assert cast.school.name in text and "Dalība" in text
@@ -220,10 +223,11 @@ def test_the_report_takes_a_fixed_number_of_queries(cast, login, django_assert_n
         plan = counted(cast, student)
         transport_measure(plan)
     client = login(cast.agency)
-    # session, user, memberships, municipalities, semesters, participation table, per school,
-    # per municipality, grade, gender, risk type, delivered minutes, measures, planned money,
-    # claims, outcomes, session save (savepoint, update, release) — 18 at any size
-    with django_assert_num_queries(18):
+    # session, user, memberships, municipalities, semesters, participation table, flagged
+    # pupils with a plan, per school, per municipality, grade, gender, risk type, delivered
+    # minutes, measures, planned money, claims, outcomes, session save (savepoint, update,
+    # release) — 19 at any size
+    with django_assert_num_queries(19):
         client.get(reverse("participation_report"))
 
 

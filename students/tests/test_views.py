@@ -63,9 +63,10 @@ def test_home_query_count_does_not_grow_with_pupils(cast, login, django_assert_n
     _add_pupils(cast, extra)
     client = login(cast.class_teacher)
     # session, user, memberships, current school year, current semester, classes, their
-    # enrollments with pupils, the pupils' plans of the semester, decisions on my claims,
+    # enrollments with pupils, the pupils' plans of the semester, flagged pupils without a
+    # plan, flagged pupils' plans without a consultation for 30 days, decisions on my claims,
     # session save (savepoint, update, release)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         response = client.get(reverse("home"))
     assert response.status_code == 200
 

@@ -263,3 +263,51 @@ def test_switching_the_language_changes_the_interface(live_server, page, shots, 
     with page.expect_navigation():
         page.locator("button[name=language][value=lv]").click()
     assert "Izglītojamie" in page.locator("#main-nav").inner_text()
+
+
+def test_early_warning_from_the_e_journal_to_a_prefilled_plan(
+    live_server, page, shots, people, tmp_path
+):
+    from students.models import Semester
+
+    base = live_server.url
+    semester = Semester.objects.current()
+    end = max(semester.start_date, today())
+    absences = tmp_path / "kavejumi.csv"
+    absences.write_text(
+        "Vārds;Uzvārds;Klase;Stundas;Attaisnoti;Neattaisnoti\n"
+        "Elza;Bērziņa;7.a;100;4;12\n"
+        "Kārlis;Ozols;8.b;100;1;0\n",
+        encoding="utf-8",
+    )
+    log_in(page, base, "coordinator")
+    page.goto(f"{base}/early-warning/import/")
+    page.select_option("#id_kind", "absences")
+    page.fill("#id_start_date", semester.start_date.isoformat())
+    page.fill("#id_end_date", end.isoformat())
+    page.set_input_files("#id_file", str(absences))
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").first.click()
+    check_page(page, shots, "import-checked")
+    with page.expect_navigation():
+        page.locator("form[action$='/early-warning/import/confirm/'] button").click()
+    assert "kavejumi.csv" in page.locator("main").inner_text()
+    page.goto(f"{base}/early-warning/")
+    check_page(page, shots, "overview")
+    assert "Bērziņa" in page.locator("main").inner_text()
+    log_out(page, base)
+
+    log_in(page, base, "class_teacher")
+    flagged = page.locator("[aria-labelledby=flagged-heading]")
+    assert "Bērziņa Elza" in flagged.inner_text() and "84" in flagged.inner_text()
+    check_page(page, shots, "teacher-home")
+    flagged.locator(f"a[href='/students/{people.student.pk}/plans/new/']").click()
+    page.wait_for_url(re.compile(r"/plans/new/$"))
+    assert "neattaisnoti kavējumi" in page.locator("main").inner_text()
+    check_page(page, shots, "new-plan-with-signals")
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/plans/\d+/edit/$"))
+    plan = SupportPlan.objects.get(student=people.student)
+    assert plan.risks.count() == 2  # frequent and unexcused absences
+    shown = [page.locator(f"#id_risks-{i}-justification").input_value() for i in range(2)]
+    assert any("12" in text for text in shown) and any("84" in text for text in shown)

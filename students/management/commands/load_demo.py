@@ -15,6 +15,7 @@ from django.utils import timezone
 from stdnum.lv import pvn
 
 from compensations.demo import create_demo_claims
+from early_warning.demo import create_demo_signals
 from plans.demo import create_demo_plans
 from students.calendar import current_start_year, last_weekday_on_or_before, semester_dates
 from students.models import (
@@ -172,6 +173,7 @@ class Command(BaseCommand):
             self.create_pupils(school, years, users, today)
             create_demo_plans(school=school, users=users, today=today)
             create_demo_claims(school=school, users=users, today=today)
+            create_demo_signals(school=school, users=users, today=today)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         self.stdout.write(
             "Demo logins (password 'demo'): "
