@@ -39,7 +39,15 @@ def check_phone_width(page, shots, name):
         page.set_viewport_size(size)
 
 
+def check_menu_fits(page):
+    """On a desktop screen the menu is one line (it does not wrap or spill over)."""
+    if page.viewport_size["width"] >= 1200:
+        height = page.evaluate("document.querySelector('nav.navbar').offsetHeight")
+        assert height <= 64, f"{page.url}: the menu wraps ({height}px high)"
+
+
 def check_page(page, shots, name):
     shots(page, name)
+    check_menu_fits(page)
     check_accessibility(page)
     check_phone_width(page, shots, name)
