@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from students.importer import ImportFileError, _read_csv, _read_xlsx, parse_class
+from students.importer import ImportFileError, parse_class, read_rows
 from students.models import Enrollment, Student
 from students.personas_kods import normalise_personas_kods
 
@@ -114,25 +114,7 @@ def read_table(uploaded, kind):
 
     ``columns`` maps our column keys to header names; for grades in the wide form every
     column that is not an identity column is a subject (key ``subject:<name>``)."""
-    if uploaded.size > settings.IAP_IMPORT_MAX_BYTES:
-        raise ImportFileError(
-            _("The file is too large (at most %(mb)d MB).")
-            % {"mb": settings.IAP_IMPORT_MAX_BYTES // (1024 * 1024)}
-        )
-    data = uploaded.read()
-    if not data.strip():
-        raise ImportFileError(_("The file is empty."))
-    if data.startswith(b"PK\x03\x04"):
-        table = _read_xlsx(data)
-    elif data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFileError(
-            _("Old Excel (.xls) files are not supported: save it as XLSX or CSV.")
-        )
-    else:
-        table = _read_csv(data)
-    numbered = [(i + 1, row) for i, row in enumerate(table) if any(cell for cell in row)]
-    if not numbered:
-        raise ImportFileError(_("The file is empty."))
+    numbered = read_rows(uploaded)
     (_header_number, header), rows = numbered[0], numbered[1:]
 
     mapping = {}

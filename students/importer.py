@@ -155,8 +155,9 @@ def _read_csv(data):
         ) from None
 
 
-def read_table(uploaded):
-    """Return (header mapping, data rows with their row numbers) or raise ImportFileError."""
+def read_rows(uploaded):
+    """The non-blank rows of an uploaded CSV or XLSX file with their row numbers (1-based, as a
+    spreadsheet shows them), or ImportFileError with a message for the user."""
     if uploaded.size > settings.IAP_IMPORT_MAX_BYTES:
         raise ImportFileError(
             _("The file is too large (at most %(mb)d MB).")
@@ -173,12 +174,16 @@ def read_table(uploaded):
         )
     else:
         table = _read_csv(data)
-
-    # Skip leading blank rows; the first non-blank row is the header.
-    numbered = [(i + 1, row) for i, row in enumerate(table)]
-    numbered = [(n, row) for n, row in numbered if any(cell for cell in row)]
+    numbered = [(i + 1, row) for i, row in enumerate(table) if any(cell for cell in row)]
     if not numbered:
         raise ImportFileError(_("The file is empty."))
+    return numbered
+
+
+def read_table(uploaded):
+    """Return (header mapping, data rows with their row numbers) or raise ImportFileError."""
+    # Leading blank rows are skipped; the first non-blank row is the header.
+    numbered = read_rows(uploaded)
     header_number, header = numbered[0]
     mapping = {}
     for index, name in enumerate(header):
