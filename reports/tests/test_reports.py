@@ -222,8 +222,8 @@ def test_the_report_takes_a_fixed_number_of_queries(cast, login, django_assert_n
     client = login(cast.agency)
     # session, user, memberships, municipalities, semesters, participation table, per school,
     # per municipality, grade, gender, risk type, delivered minutes, measures, planned money,
-    # claims, outcomes, session save (savepoint, update, release) — 18 at any size
-    with django_assert_num_queries(18):
+    # claims, outcomes — 15 at any size
+    with django_assert_num_queries(15):
         client.get(reverse("participation_report"))
 
 
