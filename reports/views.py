@@ -56,7 +56,8 @@ def plan_pdf(request, public_id):
 
 
 def report_scopes(user):
-    """The scopes this user may report on: [(key, label, schools queryset, aggregate?)]."""
+    """The scopes this user may report on: [(key, label, schools queryset or None for all,
+    aggregate?)]."""
     user_access = access.get_access(user)
     scopes = []
     for school in School.objects.filter(pk__in=user_access.school_ids(*STAFF_ROLES)).order_by(
@@ -78,7 +79,8 @@ def report_scopes(user):
             )
         )
     if user_access.has_role(Role.AGENCY):
-        scopes.append(("all", _("All schools"), School.objects.all(), True))
+        # None: every school, with no school condition in the report's queries.
+        scopes.append(("all", _("All schools"), None, True))
     return scopes
 
 
