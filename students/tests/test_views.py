@@ -119,6 +119,18 @@ def test_pupil_list_query_count_is_fixed(cast, login, django_assert_num_queries,
         client.get(reverse("student_list"))
 
 
+@pytest.mark.parametrize("extra", [0, 40])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_pupil_export_query_count_is_fixed(cast, login, django_assert_num_queries, extra, fmt):
+    _add_pupils(cast, extra)
+    client = login(cast.coordinator)
+    # session, user, memberships, current school year, audit record, count (inline or
+    # queued?), pupils with schools, their enrollments this year
+    with django_assert_num_queries(8):
+        response = client.get(reverse("student_list"), {"format": fmt})
+    assert response.status_code == 200
+
+
 def test_empty_pupil_list_says_what_to_do(cast, login):
     Student.objects.all().delete()
     content = login(cast.coordinator).get(reverse("student_list")).content.decode()
