@@ -47,6 +47,7 @@ TARGET_REPORT_MS = 300
 TARGET_PDF_MS = 150
 TARGET_BUNDLE_PER_S = 6
 TARGET_LOAD_P95_MS = 250
+THREADS = 4
 
 
 def percentile(values, share):
@@ -260,6 +261,12 @@ def load_test(people, *, users, seconds, workers, think):
             "iap_portal.wsgi",
             f"--bind=127.0.0.1:{port}",
             f"--workers={workers}",
+            # Threads, not sync workers: a user who opened a connection and is still
+            # "reading" must not pin a worker (in production the TLS proxy buffers that).
+            "--worker-class=gthread",
+            f"--threads={THREADS}",
+            # Longer than a user's think time, like a browser's keep-alive connection.
+            "--keep-alive=10",
             "--log-level=warning",
             "--timeout=60",
         ],
@@ -436,7 +443,8 @@ def write_results(path, *, size, counts, pages, pdf, bundle, memory, load, repea
             "",
             "## Load",
             "",
-            f"gunicorn, {journey['workers']} sync workers, PostgreSQL on the same machine; wrk "
+            f"gunicorn, {journey['workers']} workers × {THREADS} threads (gthread), PostgreSQL "
+            "on the same machine; wrk "
             f"with {journey['connections']} connections, each sending a logged-in user's session "
             f"cookie, cycling through {journey['urls']} pages of four roles' journeys (home, "
             "pupil list, plan list, plan page, queues, reports). *Journey*: each user waits "
