@@ -241,7 +241,11 @@ def visible_plans(user):
 
     access = get_access(user)
     staff_schools = access.school_ids(*STAFF_ROLES)
-    query = SupportPlan.objects.filter(school_id__in=staff_schools)
+    # A plan's pupil is always of the plan's school. Saying so lets PostgreSQL join only that
+    # school's pupils when a list sorts by name, rather than all 60,000 (bench/results.md).
+    query = SupportPlan.objects.filter(
+        school_id__in=staff_schools, student__school_id__in=staff_schools
+    )
     if access.has_role(Role.CLASS_TEACHER):
         taught = _taught_student_ids(user)
         query = query | SupportPlan.objects.filter(student_id__in=taught)

@@ -174,9 +174,10 @@ IAP_BACKUP_CODE_COUNT = 10
 
 # Sessions live in the database with their user, so "log out everywhere" can end them all.
 SESSION_ENGINE = "iap_portal.sessions"
-# Sessions end after 30 idle minutes: each request pushes the expiry forward.
+# Sessions end after 30 idle minutes: requests push the expiry forward, writing the session at
+# most once a minute (iap_portal/sessions.py) rather than on every request.
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -167,6 +167,12 @@ class SupportPlan(models.Model):
         indexes = [
             models.Index(fields=["school", "semester", "status"]),
             models.Index(fields=["status"]),
+            # The participation report counts distinct pupils per semester from this alone.
+            models.Index(
+                fields=["semester", "student"],
+                condition=Q(first_approved_at__isnull=False) & ~Q(status="inactive"),
+                name="plan_counted_pupils",
+            ),
         ]
 
     def __str__(self):

@@ -8,7 +8,7 @@ grouped, filtered aggregate, so the number of queries does not grow with the dat
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q, Sum
+from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext_lazy as _
 
 from compensations.models import ClaimStatus, CompensationClaim
@@ -22,15 +22,30 @@ from plans.models import (
     SupportMeasure,
     SupportPlan,
 )
-from students.models import Student
+from students.models import Semester, Student
 
 SMALL = 3  # counts below this (but above zero) are shown as "<3" above school level
 
 
-def counted_plans(schools):
-    return SupportPlan.objects.filter(school__in=schools, first_approved_at__isnull=False).exclude(
-        status=PlanStatus.INACTIVE
+def counted(schools, semester=None, prefix=""):
+    """The condition "a counted plan" on the plan reached through ``prefix`` ("plan__", …).
+
+    Written as a plain join condition rather than ``plan__in=<plans>``: the planner then joins
+    straight through the small set of one semester's plans. ``schools=None`` means every school
+    (the agency's scope), with no school condition at all."""
+    condition = Q(**{f"{prefix}first_approved_at__isnull": False}) & ~Q(
+        **{f"{prefix}status": PlanStatus.INACTIVE}
     )
+    if schools is not None:
+        condition &= Q(**{f"{prefix}school__in": schools})
+    if semester is not None:
+        condition &= Q(**{f"{prefix}semester": semester})
+    return condition
+
+
+def counted_plans(schools):
+    """Plans approved at least once and not deleted; ``schools=None`` for all schools."""
+    return SupportPlan.objects.filter(counted(schools))
 
 
 @dataclass
@@ -68,16 +83,27 @@ def year_label(start_year):
 
 
 def participation_by_semester(schools, *, suppress=False):
-    """School years as rows, semesters I and II as columns: distinct pupils (one query)."""
-    rows = (
+    """School years as rows, semesters I and II as columns: distinct pupils (one query).
+
+    Counted per semester in a subquery that the partial index ``plan_counted_pupils`` answers
+    from the index alone, without touching pupils or schools."""
+    pupils = (
         counted_plans(schools)
-        .values("semester__school_year__start_year", "semester__number")
-        .annotate(pupils=Count("student_id", distinct=True))
+        .filter(semester=OuterRef("pk"))
+        .order_by()
+        .values("semester")
+        .annotate(pupils=Count("student", distinct=True))
+        .values("pupils")
+    )
+    rows = (
+        Semester.objects.annotate(pupils=Subquery(pupils))
+        .filter(pupils__gt=0)
+        .values("school_year__start_year", "number", "pupils")
     )
     by_year = {}
     for row in rows:
-        year = row["semester__school_year__start_year"]
-        by_year.setdefault(year, {})[row["semester__number"]] = row["pupils"]
+        year = row["school_year__start_year"]
+        by_year.setdefault(year, {})[row["number"]] = row["pupils"]
     table = Table(
         title=_("Pupils in the programme"),
         columns=[_("School year"), _("Semester I"), _("Semester II")],
@@ -101,9 +127,11 @@ def flagged_plan_share(schools, *, suppress=False):
     plans = counted_plans(schools).filter(
         student=OuterRef("student"), semester=OuterRef("period__semester")
     )
+    indicators = Indicator.objects.filter(level__gte=FLAGGED)
+    if schools is not None:
+        indicators = indicators.filter(period__school__in=schools)
     rows = (
-        Indicator.objects.filter(period__school__in=schools, level__gte=FLAGGED)
-        .annotate(has_plan=Exists(plans))
+        indicators.annotate(has_plan=Exists(plans))
         .values("period__semester__school_year__start_year", "period__semester__number")
         .annotate(
             flagged=Count("student_id", distinct=True),
@@ -149,7 +177,7 @@ def participation_long_rows(schools):
 
 def participation_by_school(schools, semester, *, suppress=True):
     """Per school and per municipality, for one semester (two queries)."""
-    plans = counted_plans(schools).filter(semester=semester)
+    plans = SupportPlan.objects.filter(counted(schools, semester))
     per_school = (
         plans.values("school__municipality__name", "school__name")
         .annotate(pupils=Count("student_id", distinct=True))
@@ -179,7 +207,7 @@ def participation_by_school(schools, semester, *, suppress=True):
 
 def semester_breakdowns(schools, semester, *, suppress=False):
     """The breakdowns of one semester: grade, gender, risk type, measures, money, outcomes."""
-    plans = counted_plans(schools).filter(semester=semester)
+    plans = SupportPlan.objects.filter(counted(schools, semester))
     tables = []
 
     grades = (
@@ -214,7 +242,7 @@ def semester_breakdowns(schools, semester, *, suppress=False):
 
     table = Table(title=_("By risk type"), columns=[_("Risk type"), _("Pupils")])
     for row in (
-        PlanRisk.objects.filter(plan__in=plans)
+        PlanRisk.objects.filter(counted(schools, semester, "plan__"))
         .values("risk_factor__risk_type__number", "risk_factor__risk_type__name")
         .annotate(pupils=Count("plan__student_id", distinct=True))
         .order_by("risk_factor__risk_type__number")
@@ -227,10 +255,10 @@ def semester_breakdowns(schools, semester, *, suppress=False):
         )
     tables.append(table)
 
-    measures = SupportMeasure.objects.filter(plan__in=plans)
+    measures = SupportMeasure.objects.filter(counted(schools, semester, "plan__"))
     delivered = {
         (row["measure__measure_type"], row["measure__specialist_type__name"]): row["minutes"]
-        for row in Consultation.objects.filter(measure__in=measures)
+        for row in Consultation.objects.filter(counted(schools, semester, "measure__plan__"))
         .values("measure__measure_type", "measure__specialist_type__name")
         .annotate(minutes=Sum("minutes"))
     }
@@ -279,7 +307,7 @@ def semester_breakdowns(schools, semester, *, suppress=False):
         columns=[_("Category"), _("Planned"), _("Claimed"), _("Approved"), _("Paid")],
     )
     claims = (
-        CompensationClaim.objects.filter(plan__in=plans)
+        CompensationClaim.objects.filter(counted(schools, semester, "plan__"))
         .values("measure__compensation_category")
         .annotate(
             claimed=Sum(
@@ -310,7 +338,7 @@ def semester_breakdowns(schools, semester, *, suppress=False):
     outcomes = dict(SupportPlan.Outcome.choices)
     table = Table(title=_("By evaluation outcome"), columns=[_("Outcome"), _("Pupils")])
     for row in (
-        PlanEvaluation.objects.filter(plan__in=plans)
+        PlanEvaluation.objects.filter(counted(schools, semester, "plan__"))
         .values("overall_outcome")
         .annotate(pupils=Count("plan__student_id", distinct=True))
         .order_by("overall_outcome")

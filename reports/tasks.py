@@ -40,42 +40,51 @@ def build_bundle(bundle_id: str):
     try:
         ids = list(bundle_plans(bundle).values_list("pk", flat=True))
         PlanBundle.objects.filter(pk=bundle.pk).update(total=len(ids))
-        who = bundle.requested_by.get_full_name() or bundle.requested_by.username
-        writer = PdfWriter()
-        with tempfile.TemporaryFile() as zipped:
-            with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
-                # Plan by plan, so memory stays flat and progress can be shown.
-                for number, plan in enumerate(
-                    plan_documents(SupportPlan.objects.filter(pk__in=ids)), start=1
-                ):
-                    pdf = render_pdf(
-                        "reports/plans_pdf.html",
-                        {
-                            "plans": [plan],
-                            "generated_by": who,
-                            "generated_at": timezone.localtime(),
-                        },
-                    )
-                    archive.writestr(f"{plan.code.replace('/', '-')}.pdf", pdf)
-                    writer.append(io.BytesIO(pdf))
-                    PlanBundle.objects.filter(pk=bundle.pk).update(done=number)
-            zipped.seek(0)
-            bundle.refresh_from_db()
-            name = f"bundles/{bundle.public_id}"
-            bundle.zip.save(f"{name}.zip", File(zipped), save=False)
-        merged = io.BytesIO()
-        writer.write(merged)
-        merged.seek(0)
-        bundle.pdf.save(f"{name}.pdf", File(merged), save=False)
-        bundle.status = PlanBundle.Status.DONE
-        bundle.finished_at = timezone.now()
-        bundle.save(update_fields=["zip", "pdf", "status", "finished_at"])
+        write_bundle(
+            bundle,
+            ids,
+            progress=lambda number: PlanBundle.objects.filter(pk=bundle.pk).update(done=number),
+        )
     except Exception as exc:  # the page must say it failed rather than spin forever
         logger.exception("Plan bundle %s failed", bundle_id)
         PlanBundle.objects.filter(pk=bundle.pk).update(
             status=PlanBundle.Status.FAILED, error=str(exc)[:500], finished_at=timezone.now()
         )
         raise
+
+
+def write_bundle(bundle, ids, *, progress=lambda number: None):
+    """Render the plans one by one into the bundle's ZIP and merged PDF, and mark it done."""
+    who = bundle.requested_by.get_full_name() or bundle.requested_by.username
+    writer = PdfWriter()
+    with tempfile.TemporaryFile() as zipped:
+        with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
+            # Plan by plan, so memory stays flat and progress can be shown.
+            for number, plan in enumerate(
+                plan_documents(SupportPlan.objects.filter(pk__in=ids)), start=1
+            ):
+                pdf = render_pdf(
+                    "reports/plans_pdf.html",
+                    {
+                        "plans": [plan],
+                        "generated_by": who,
+                        "generated_at": timezone.localtime(),
+                    },
+                )
+                archive.writestr(f"{plan.code.replace('/', '-')}.pdf", pdf)
+                writer.append(io.BytesIO(pdf))
+                progress(number)
+        zipped.seek(0)
+        bundle.refresh_from_db()
+        name = f"bundles/{bundle.public_id}"
+        bundle.zip.save(f"{name}.zip", File(zipped), save=False)
+    merged = io.BytesIO()
+    writer.write(merged)
+    merged.seek(0)
+    bundle.pdf.save(f"{name}.pdf", File(merged), save=False)
+    bundle.status = PlanBundle.Status.DONE
+    bundle.finished_at = timezone.now()
+    bundle.save(update_fields=["zip", "pdf", "status", "finished_at"])
 
 
 # The modules that register list exports (a worker process may not have loaded the URLconf).

@@ -79,9 +79,9 @@ def test_the_report_query_count_is_fixed_with_signals(cast, login, django_assert
     client = login(cast.coordinator)
     # session, user, memberships, the user's schools, semesters, participation table, flagged
     # pupils with a plan, grade, gender, risk type, delivered minutes, measures, planned
-    # money, claims, outcomes, session save (savepoint, update, release) — the school scope
-    # has no per-school and per-municipality tables
-    with django_assert_num_queries(18):
+    # money, claims, outcomes — the school scope has no per-school and per-municipality
+    # tables
+    with django_assert_num_queries(15):
         response = client.get(reverse("participation_report"))
     ((_y, _s, flagged, with_plan, _share),) = response.context["share"].rows
     assert (flagged.value, with_plan.value) == (2 * size, size)

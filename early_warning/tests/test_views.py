@@ -133,9 +133,8 @@ def test_teacher_home_query_count_is_fixed(cast, login, django_assert_num_querie
     client = login(cast.class_teacher)
     # session, user, memberships, current school year, current semester, classes, their
     # enrollments with pupils, the pupils' plans of the semester, flagged pupils without a
-    # plan, flagged pupils' plans without a consultation for 30 days, decisions on my claims,
-    # session save (savepoint, update, release)
-    with django_assert_num_queries(14):
+    # plan, flagged pupils' plans without a consultation for 30 days, decisions on my claims
+    with django_assert_num_queries(11):
         response = client.get(reverse("home"))
     assert len(response.context["flagged_without_plan"]) == extra - extra // 2
     assert len(response.context["flagged_stalled"]) == extra // 2
@@ -193,8 +192,8 @@ def test_overview_query_count_is_fixed(cast, login, django_assert_num_queries, e
     client = login(cast.social_pedagogue)
     # session, user, memberships, schools, periods, counts by class and level now, and in
     # the previous period, count of pupils with signals, their page (with class and plan),
-    # the school's thresholds, session save (savepoint, update, release)
-    with django_assert_num_queries(13):
+    # the school's thresholds
+    with django_assert_num_queries(10):
         response = client.get(reverse("ew_overview"))
     assert response.context["page"].paginator.count == extra + 1
 
@@ -380,9 +379,8 @@ def test_pupil_page_query_count_is_fixed(cast, login, django_assert_num_queries,
         give(cast.student, period, by=cast.coordinator, **AT_RISK)
     client = login(cast.class_teacher)
     # session, user, memberships, current year, the pupil (through the access policy), the
-    # audit record, the pupil's indicators with their periods, the school's thresholds,
-    # session save (savepoint, update, release)
-    with django_assert_num_queries(11):
+    # audit record, the pupil's indicators with their periods, the school's thresholds
+    with django_assert_num_queries(8):
         response = client.get(reverse("ew_student", args=[cast.student.pk]))
     assert len(response.context["signals"]) == periods
 
@@ -393,9 +391,8 @@ def test_import_list_query_count_is_fixed(cast, login, django_assert_num_queries
     for _ in range(imports):
         give(cast.student, period, by=cast.coordinator, held=100)
     client = login(cast.coordinator)
-    # session, user, memberships, count, page of imports with school, period and user,
-    # session save (savepoint, update, release)
-    with django_assert_num_queries(8):
+    # session, user, memberships, count, page of imports with school, period and user
+    with django_assert_num_queries(5):
         response = client.get(reverse("ew_import_list"))
     assert response.context["page"].paginator.count == imports
 

@@ -357,9 +357,8 @@ def test_teacher_home_query_count_is_fixed(cast, login, django_assert_num_querie
     client = login(cast.class_teacher)
     # session, user, memberships, current school year, current semester, classes, their
     # enrollments with pupils, the pupils' plans of the semester, flagged pupils without a
-    # plan, flagged pupils' plans without a consultation for 30 days, decisions on my claims,
-    # session save (savepoint, update, release)
-    with django_assert_num_queries(14):
+    # plan, flagged pupils' plans without a consultation for 30 days, decisions on my claims
+    with django_assert_num_queries(11):
         client.get(reverse("home"))
 
 
@@ -367,9 +366,9 @@ def test_teacher_home_query_count_is_fixed(cast, login, django_assert_num_querie
 def test_queue_query_count_is_fixed(cast, login, django_assert_num_queries, extra):
     _more_plans(cast, extra)
     client = login(cast.coordinator)
-    # session, user, memberships, count, page of plans with counts, session save (3),
+    # session, user, memberships, count, page of plans with counts,
     # plus the home-independent nav: nothing else
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(5):
         client.get(reverse("plan_queue"))
 
 
@@ -378,8 +377,8 @@ def test_plan_list_query_count_is_fixed(cast, login, django_assert_num_queries, 
     _more_plans(cast, extra)
     client = login(cast.coordinator)
     # session, user, memberships, current year, count, semesters, classes, preparers,
-    # page of plans, session save (savepoint, update, release)
-    with django_assert_num_queries(12):
+    # page of plans
+    with django_assert_num_queries(9):
         client.get(reverse("plan_list"))
 
 
@@ -410,9 +409,9 @@ def test_plan_page_query_count_is_fixed(cast, login, django_assert_num_queries, 
 
 # session, user, memberships, current year, the plan, measures with delivered minutes, their
 # risks, the risk factors, risks with types, history of the plan, of its risks, of its measures,
-# two "may prepare" checks (page and buttons), consultations, status changes,
-# session save (savepoint, update, release) — whatever the number of measures
-QUERIES_PLAN_PAGE = 18
+# two "may prepare" checks (page and buttons), consultations, status changes — whatever the
+# number of measures
+QUERIES_PLAN_PAGE = 15
 
 
 def test_measures_keep_their_types_consistent(cast):

@@ -1,0 +1,538 @@
+"""The benchmark: server-side page timings, PDF speed and memory, and a load test.
+
+Run it through ``make bench`` (national size) or ``make bench-small``; see bench/README.md.
+It expects ``DATABASE_URL`` to point at a PostgreSQL database that
+``manage.py generate_national_data`` has filled, and writes bench/results.md.
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iap_portal.settings")
+# Timings as in production: no template debugging, no query log.
+os.environ.setdefault("DJANGO_DEBUG", "0")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.cache import cache  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from plans.models import PlanStatus, SupportPlan  # noqa: E402
+from students import national_data  # noqa: E402
+from students.models import School, Semester  # noqa: E402
+
+TARGET_PAGE_MS = 100
+TARGET_REPORT_MS = 300
+TARGET_PDF_MS = 150
+TARGET_BUNDLE_PER_S = 6
+TARGET_LOAD_P95_MS = 250
+THREADS = 4
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def timed(client, url, repeats, before=lambda: None):
+    """(median ms, p95 ms, queries, status) of GETting url: a warm-up, then repeats."""
+    before()
+    response = client.get(url)
+    queries = []
+    before()
+    with connection.execute_wrapper(
+        lambda execute, sql, *rest: queries.append(sql) or execute(sql, *rest)
+    ):
+        response = client.get(url)
+    times = []
+    for _ in range(repeats):
+        before()
+        started = time.perf_counter()
+        response = client.get(url)
+        if hasattr(response, "streaming_content"):
+            b"".join(response.streaming_content)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), percentile(times, 0.95), len(queries), response.status_code
+
+
+def client_for(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def cast():
+    """The users and rows the benchmark looks at: school 1 is the largest school."""
+    User = get_user_model()
+    names = national_data.usernames(1)
+    school = School.objects.get(registration_number=f"{national_data.MARKER}00001")
+    semester = Semester.objects.current()
+    plan = (
+        SupportPlan.objects.filter(school=school, semester=semester, status=PlanStatus.IN_PROGRESS)
+        .order_by("pk")
+        .first()
+    )
+    # The class teacher of the grade with the most pupils this year.
+    teacher = (
+        User.objects.filter(username__startswith=names["teacher"](1)[:-2])
+        .order_by("username")
+        .first()
+    )
+    admin, _ = User.objects.get_or_create(
+        username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    return {
+        "school": school,
+        "plan": plan,
+        "teacher": User.objects.get(username=names["teacher"](7)) if teacher else None,
+        "coordinator": User.objects.get(username=names["coordinator"]),
+        "social_pedagogue": User.objects.get(username=names["social_pedagogue"]),
+        "agency": User.objects.get(username="bench-ikvd"),
+        "admin": admin,
+    }
+
+
+def page_timings(people, repeats):
+    clients = {role: client_for(people[role]) for role in people if role not in {"school", "plan"}}
+    school, plan = people["school"], people["plan"]
+    report = reverse("participation_report")
+    rows = [
+        # (label, role, url, admin url to compare with, target ms)
+        ("Home (class teacher)", "teacher", reverse("home"), None, TARGET_PAGE_MS),
+        (
+            "Pupil list",
+            "coordinator",
+            reverse("student_list"),
+            "/admin/students/student/",
+            TARGET_PAGE_MS,
+        ),
+        (
+            "Plan list",
+            "coordinator",
+            reverse("plan_list"),
+            "/admin/plans/supportplan/",
+            TARGET_PAGE_MS,
+        ),
+        (
+            "Plan page",
+            "coordinator",
+            reverse("plan_detail", args=[plan.pk]),
+            f"/admin/plans/supportplan/{plan.pk}/change/",
+            TARGET_PAGE_MS,
+        ),
+        ("Approval queue", "coordinator", reverse("plan_queue"), None, TARGET_PAGE_MS),
+        (
+            "Claim queue",
+            "social_pedagogue",
+            reverse("claim_queue"),
+            "/admin/compensations/compensationclaim/",
+            TARGET_PAGE_MS,
+        ),
+        (
+            "Report, one school",
+            "coordinator",
+            f"{report}?scope=school-{school.pk}",
+            None,
+            TARGET_REPORT_MS,
+        ),
+        ("Report, agency (all schools)", "agency", f"{report}?scope=all", None, TARGET_REPORT_MS),
+        (
+            "Report, agency, computed (no cache)",
+            "agency",
+            f"{report}?scope=all",
+            None,
+            TARGET_REPORT_MS,
+        ),
+        ("Pupils CSV", "coordinator", reverse("student_list") + "?format=csv", None, None),
+        ("Pupils XLSX", "coordinator", reverse("student_list") + "?format=xlsx", None, None),
+        ("Plans CSV", "coordinator", reverse("plan_list") + "?format=csv", None, None),
+        ("Report XLSX, agency", "agency", f"{report}?scope=all&format=xlsx", None, None),
+    ]
+    results = []
+    for label, role, url, admin_url, target in rows:
+        # The aggregate report is cached for a few minutes; "computed" empties the cache first.
+        before = cache.clear if "computed" in label else lambda: None
+        median, p95, queries, status = timed(clients[role], url, repeats, before)
+        row = {
+            "page": label,
+            "url": url,
+            "median": median,
+            "p95": p95,
+            "queries": queries,
+            "status": status,
+            "target": target,
+        }
+        if admin_url:
+            a_median, a_p95, a_queries, a_status = timed(clients["admin"], admin_url, repeats)
+            row.update(admin_median=a_median, admin_p95=a_p95, admin_queries=a_queries)
+            row["admin_status"] = a_status
+        results.append(row)
+        print(f"  {label:32} {median:7.1f} ms  p95 {p95:7.1f}  {queries:3} queries  {status}")
+    return results
+
+
+def pdf_timings(people, repeats):
+    client = client_for(people["coordinator"])
+    url = reverse("plan_pdf", args=[people["plan"].public_id])
+    median, p95, queries, status = timed(client, url, repeats)
+    print(f"  plan PDF {median:.1f} ms p95 {p95:.1f} ({queries} queries, {status})")
+    return {"median": median, "p95": p95, "queries": queries, "status": status}
+
+
+def bundle_run(plans):
+    """Build a bundle of this many plans in a fresh worker process; its JSON report."""
+    output = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bundle_worker.py"), str(plans)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ,
+        timeout=1800,
+    )
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+# --- Load -------------------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def load_test(people, *, users, seconds, workers, think):
+    """gunicorn with several workers against PostgreSQL; wrk with a session cookie per user,
+    on a mixed read journey. Loopback only, bounded in time."""
+    wrk = shutil.which("wrk")
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    if not wrk or not gunicorn.exists():
+        print("  wrk or gunicorn missing: no load test")
+        return None
+    plan = people["plan"]
+    report = reverse("participation_report")
+    journeys = {
+        "teacher": [reverse("home"), reverse("student_list"), reverse("plan_list")],
+        "coordinator": [
+            reverse("home"),
+            reverse("student_list"),
+            reverse("plan_list"),
+            reverse("plan_detail", args=[plan.pk]),
+            reverse("plan_queue"),
+            f"{report}?scope=school-{people['school'].pk}",
+        ],
+        "social_pedagogue": [reverse("home"), reverse("claim_queue"), reverse("student_list")],
+        "agency": [reverse("home"), f"{report}?scope=all"],
+    }
+    requests = []
+    for role, urls in journeys.items():
+        client = client_for(people[role])
+        cookie = (
+            f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        )
+        requests += [(url, cookie) for url in urls]
+    port = free_port()
+    entries = ",\n".join(f'  {{"{url}", "{cookie}"}}' for url, cookie in requests)
+    env = dict(os.environ, DJANGO_DEBUG="0")
+    server = subprocess.Popen(
+        [
+            str(gunicorn),
+            "iap_portal.wsgi",
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={workers}",
+            # Threads, not sync workers: a user who opened a connection and is still
+            # "reading" must not pin a worker (in production the TLS proxy buffers that).
+            "--worker-class=gthread",
+            f"--threads={THREADS}",
+            # Longer than a user's think time, like a browser's keep-alive connection.
+            "--keep-alive=10",
+            "--log-level=warning",
+            "--timeout=60",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    results = {}
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        # Warm every worker (imports, connections, the first render of each template).
+        _wrk(wrk, port, entries, think=0, connections=workers * 2, seconds=5)
+        results["journey"] = _wrk(
+            wrk, port, entries, think=think, connections=users, seconds=seconds
+        )
+        results["saturation"] = _wrk(
+            wrk, port, entries, think=0, connections=users, seconds=max(10, seconds // 3)
+        )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    for name, result in results.items():
+        result.update(workers=workers, urls=len(requests))
+        print(
+            f"  {name}: {result['rps']:.1f} req/s, p50 {result['p50']:.0f} ms, "
+            f"p95 {result['p95']:.0f} ms, errors {result['errors']}, non-200 {result['non200']} "
+            f"of {result['requests']}"
+        )
+    return results
+
+
+def _wrk(wrk, port, entries, *, think, connections, seconds):
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(LUA.replace("ENTRIES", entries).replace("THINK", str(think)))
+        script.flush()
+        done = subprocess.run(
+            [
+                wrk,
+                "-t2",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--timeout=10s",
+                "-s",
+                script.name,
+                f"http://127.0.0.1:{port}/",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=seconds + 60,
+        )
+    line = next(x for x in done.stdout.splitlines() if x.startswith("JSON "))
+    result = json.loads(line[5:])
+    result.update(connections=connections, seconds=seconds, think=think)
+    return result
+
+
+LUA = """
+local entries = {
+ENTRIES
+}
+local counter = 0
+-- Think time between a user's requests: uniformly from THINK/3 to 5*THINK/3 ms (for 3000,
+-- 1 to 5 s: locust's between(1, 5)).
+delay = function()
+  if THINK == 0 then return 0 end
+  return math.random(math.floor(THINK / 3), math.floor(THINK * 5 / 3))
+end
+request = function()
+  counter = counter + 1
+  local entry = entries[(counter % #entries) + 1]
+  return wrk.format("GET", entry[1], {["Cookie"] = entry[2]})
+end
+local bad = 0
+response = function(status, headers, body)
+  if status ~= 200 then bad = bad + 1 end
+end
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.status + summary.errors.timeout
+  io.write(string.format(
+    'JSON {"requests": %d, "rps": %.2f, "p50": %.1f, "p95": %.1f, "p99": %.1f, '
+    .. '"max": %.1f, "errors": %d, "non200": %d}\\n',
+    summary.requests, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000, errors, bad))
+end
+"""
+
+
+# --- Report -----------------------------------------------------------------------------------
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres = cursor.fetchone()[0]
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GB RAM; Python {platform.python_version()}, "
+        f"Django {django.get_version()}, PostgreSQL {postgres}"
+    )
+
+
+def verdict(ok):
+    return "yes" if ok else "**NO**"
+
+
+def write_results(path, *, size, counts, pages, pdf, bundle, memory, load, repeats):
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    out = [
+        f"# Benchmark results — {size} data set",
+        "",
+        f"- Date: {now}",
+        f"- Machine: {machine()}",
+        f"- Data: {counts}",
+        f"- Pages: Django test client, logged in, warmed; median and p95 of {repeats} requests "
+        "each, server side (no network). Admin = the Django admin changelist (or change page) "
+        "of the same model as a superuser, over all schools.",
+        "",
+        "| page | median ms | p95 ms | queries | admin median ms | admin queries | "
+        "ours/admin | target | met |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for row in pages:
+        admin = row.get("admin_median")
+        ratio = f"{row['median'] / admin:.2f}" if admin else ""
+        target = row["target"]
+        met = ""
+        if target:
+            met = verdict(row["p95"] < target and (not admin or row["median"] <= admin))
+        out.append(
+            f"| {row['page']} | {row['median']:.1f} | {row['p95']:.1f} | {row['queries']} | "
+            f"{f'{admin:.1f}' if admin else ''} | {row.get('admin_queries', '')} | {ratio} | "
+            f"{f'p95 < {target} ms' if target else ''} | {met} |"
+        )
+    out += [
+        "",
+        "## PDF",
+        "",
+        "| measure | value | target | met |",
+        "|---|---:|---|---|",
+        f"| one plan PDF, warm, median (p95) | {pdf['median']:.1f} ms ({pdf['p95']:.1f}) | "
+        f"< {TARGET_PDF_MS} ms | {verdict(pdf['median'] < TARGET_PDF_MS)} |",
+        f"| bundle of {bundle['plans']} plans, one worker | {bundle['per_second']:.2f} plans/s "
+        f"({bundle['seconds']:.1f} s) | ≥ {TARGET_BUNDLE_PER_S}/s | "
+        f"{verdict(bundle['per_second'] >= TARGET_BUNDLE_PER_S)} |",
+        f"| worker peak RSS, {bundle['plans']}-plan bundle | {bundle['peak_rss_mb']:.0f} MB | | |",
+    ]
+    if memory:
+        rss = memory["rss_mb"]
+        growth = rss[-1] - rss[1] if len(rss) > 2 else 0
+        out.append(
+            f"| worker RSS across a {memory['plans']}-plan bundle (every "
+            f"{memory['every']} plans) | {' → '.join(f'{r:.0f}' for r in rss)} MB; "
+            f"{memory['per_second']:.2f} plans/s | flat | {verdict(growth < 50)} |"
+        )
+    if load:
+        journey, saturation = load["journey"], load["saturation"]
+        out += [
+            "",
+            "## Load",
+            "",
+            f"gunicorn, {journey['workers']} workers × {THREADS} threads (gthread), PostgreSQL "
+            "on the same machine; wrk "
+            f"with {journey['connections']} connections, each sending a logged-in user's session "
+            f"cookie, cycling through {journey['urls']} pages of four roles' journeys (home, "
+            "pupil list, plan list, plan page, queues, reports). *Journey*: each user waits "
+            f"{journey['think'] / 3000:.0f}–{journey['think'] * 5 / 3000:.0f} s between "
+            "requests, like locust's `between(1, 5)`: a person reading the page. *Saturation*: "
+            "no waiting at all, so 50 requests are always in flight: the ceiling of the machine.",
+            "",
+            "| run | seconds | requests/s | p50 ms | p95 ms | p99 ms | errors | non-200 | met |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for name, run in (("journey", journey), ("saturation", saturation)):
+            ok = run["errors"] == 0 and run["non200"] == 0 and run["p95"] < TARGET_LOAD_P95_MS
+            out.append(
+                f"| {name}, {run['connections']} users | {run['seconds']} | {run['rps']:.1f} | "
+                f"{run['p50']:.0f} | {run['p95']:.0f} | {run['p99']:.0f} | {run['errors']} | "
+                f"{run['non200']} | {verdict(ok)} |"
+            )
+        out.append("")
+        out.append(f"Target: 0 errors, p95 < {TARGET_LOAD_P95_MS} ms.")
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    print(f"Written to {path}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", default="national", choices=["national", "small"])
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--bundle", type=int, default=200)
+    parser.add_argument("--memory-plans", type=int, default=1000)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--think", type=int, default=3000, help="mean ms between a user's requests")
+    parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--output", default=str(ROOT / "bench" / "results.md"))
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("The benchmark runs on PostgreSQL: set DATABASE_URL.")
+    if not national_data.existing_size():
+        sys.exit("No generated data: run manage.py generate_national_data first.")
+    schools, pupils = national_data.existing_size()
+    counts = (
+        f"{schools} schools, {pupils:,} pupils, {SupportPlan.objects.count():,} plans, "
+        f"{_count('plans.Consultation'):,} consultations, "
+        f"{_count('compensations.CompensationClaim'):,} claims"
+    )
+    print(counts)
+    people = cast()
+    print("Pages:")
+    pages = page_timings(people, args.repeats)
+    print("PDF:")
+    pdf = pdf_timings(people, max(10, args.repeats // 2))
+    bundle = bundle_run(args.bundle)
+    print(f"  bundle {bundle}")
+    memory = bundle_run(args.memory_plans) if args.memory_plans else None
+    if memory:
+        print(f"  memory {memory}")
+    load = None
+    if not args.skip_load:
+        print("Load:")
+        load = load_test(
+            people,
+            users=args.users,
+            seconds=args.seconds,
+            workers=args.workers,
+            think=args.think,
+        )
+    write_results(
+        Path(args.output),
+        size=args.size,
+        counts=counts,
+        pages=pages,
+        pdf=pdf,
+        bundle=bundle,
+        memory=memory,
+        load=load,
+        repeats=args.repeats,
+    )
+    print(
+        f"Peak RSS of the runner: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB"
+    )
+
+
+def _count(label):
+    from django.apps import apps
+
+    return apps.get_model(label).objects.count()
+
+
+if __name__ == "__main__":
+    main()
