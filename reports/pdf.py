@@ -58,6 +58,13 @@ def _stylesheet():
 
 
 def render_pdf(template, context, request=None):
+    # A task worker renders without a request, so without the context processors: the
+    # programme's name must not depend on them.
+    context = {
+        "programme_name": settings.IAP_PROGRAMME_NAME,
+        "programme_code": settings.IAP_PROGRAMME_CODE,
+        **context,
+    }
     html = render_to_string(template, context, request=request)
     css, font_config = _stylesheet()
     document = HTML(

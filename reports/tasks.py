@@ -8,7 +8,6 @@ import zipfile
 from django.core.files import File
 from django.utils import timezone
 from django_tasks import task
-from pypdf import PdfWriter
 
 from plans.models import SupportPlan
 from reports import participation
@@ -16,6 +15,7 @@ from reports import participation
 from .documents import plan_documents
 from .models import PlanBundle
 from .pdf import render_pdf
+from .pdfmerge import StreamingPdfMerger
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +56,11 @@ def build_bundle(bundle_id: str):
 def write_bundle(bundle, ids, *, progress=lambda number: None):
     """Render the plans one by one into the bundle's ZIP and merged PDF, and mark it done."""
     who = bundle.requested_by.get_full_name() or bundle.requested_by.username
-    writer = PdfWriter()
-    with tempfile.TemporaryFile() as zipped:
+    name = f"bundles/{bundle.public_id}"
+    with tempfile.TemporaryFile() as zipped, tempfile.TemporaryFile() as merged:
+        # Plan by plan, each written out at once, so memory stays flat and progress can show.
+        joined = StreamingPdfMerger(merged)
         with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
-            # Plan by plan, so memory stays flat and progress can be shown.
             for number, plan in enumerate(
                 plan_documents(SupportPlan.objects.filter(pk__in=ids)), start=1
             ):
@@ -72,16 +73,14 @@ def write_bundle(bundle, ids, *, progress=lambda number: None):
                     },
                 )
                 archive.writestr(f"{plan.code.replace('/', '-')}.pdf", pdf)
-                writer.append(io.BytesIO(pdf))
+                joined.append(pdf, title=f"{plan.code} {plan.student}")
                 progress(number)
-        zipped.seek(0)
+        joined.close()
         bundle.refresh_from_db()
-        name = f"bundles/{bundle.public_id}"
+        zipped.seek(0)
         bundle.zip.save(f"{name}.zip", File(zipped), save=False)
-    merged = io.BytesIO()
-    writer.write(merged)
-    merged.seek(0)
-    bundle.pdf.save(f"{name}.pdf", File(merged), save=False)
+        merged.seek(0)
+        bundle.pdf.save(f"{name}.pdf", File(merged), save=False)
     bundle.status = PlanBundle.Status.DONE
     bundle.finished_at = timezone.now()
     bundle.save(update_fields=["zip", "pdf", "status", "finished_at"])

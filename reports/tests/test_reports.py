@@ -379,3 +379,33 @@ def test_a_large_export_is_built_on_the_queue_for_its_requester(
     # Nobody else can see or fetch it.
     other = login(cast.social_pedagogue)
     assert other.get(reverse("export_download", args=[job.public_id])).status_code == 404
+
+
+def test_the_bundle_pdf_joins_every_plan_with_a_bookmark_each(cast, login, settings):
+    """The bundle is written plan by plan (reports.pdfmerge): a valid PDF with every plan's
+    pages, one bookmark per plan, and the programme named as in a single plan's PDF."""
+    from reports.models import PlanBundle
+    from reports.tasks import build_bundle
+    from students.models import Semester
+
+    first = counted(cast, cast.student)
+    second = counted(cast, cast.other_student)
+    bundle = PlanBundle.objects.create(
+        school=cast.school, semester=Semester.objects.current(), requested_by=cast.coordinator
+    )
+    build_bundle.enqueue(bundle_id=str(bundle.public_id))
+    bundle.refresh_from_db()
+    assert bundle.status == PlanBundle.Status.DONE
+    reader = PdfReader(bundle.pdf.open("rb"), strict=True)
+    client = login(cast.coordinator)
+    singles = [
+        PdfReader(io.BytesIO(client.get(reverse("plan_pdf", args=[plan.public_id])).content))
+        for plan in (first, second)
+    ]
+    assert len(reader.pages) == sum(len(s.pages) for s in singles)
+    titles = sorted(item.title for item in reader.outline)
+    assert titles == sorted(f"{p.code} {p.student}" for p in (first, second))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for plan in (first, second):
+        assert plan.code in text
+    assert f"{settings.IAP_PROGRAMME_NAME} ({settings.IAP_PROGRAMME_CODE})" in text
