@@ -8,6 +8,6 @@ class IapPortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import audit
+        from . import audit, two_factor  # noqa: F401 - two_factor's sign-in receiver
 
         audit.connect_status_signals()
