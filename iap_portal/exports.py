@@ -70,13 +70,18 @@ def write_xlsx(sheets, stream):
         used.add(name)
         sheet = workbook.create_sheet(name)
         for row in rows:
+            # Only cells that need a number format become cell objects; the rest go in as
+            # plain values, which write-only sheets take several times faster.
             cells = []
             for value in row:
-                cell = WriteOnlyCell(sheet, value=_xlsx_value(value))
                 if isinstance(value, Decimal | float):
+                    cell = WriteOnlyCell(sheet, value=_xlsx_value(value))
                     cell.number_format = "#,##0.00"
                 elif isinstance(value, datetime.date):
+                    cell = WriteOnlyCell(sheet, value=_xlsx_value(value))
                     cell.number_format = "DD.MM.YYYY"
+                else:
+                    cell = _xlsx_value(value)
                 cells.append(cell)
             sheet.append(cells)
     workbook.save(stream)

@@ -48,6 +48,7 @@ def student_rows(students):
         _("Birth date"),
         _("Status"),
     ]
+    statuses = dict(Student.Status.choices)  # looked up once, not per row
     for student in students:
         classes = student.current_enrollments
         yield [
@@ -56,7 +57,7 @@ def student_rows(students):
             classes[0].class_group.label if classes else "",
             student.masked_personas_kods,
             student.birth_date,
-            student.get_status_display(),
+            statuses.get(student.status, student.status),
         ]
 
 
