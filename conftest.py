@@ -137,11 +137,22 @@ def private_media(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def empty_cache():
-    """Each test starts with an empty cache (the aggregate reports are kept there)."""
-    from django.core.cache import cache
+def empty_cache(settings):
+    """Each test starts with empty caches. The shared report cache (a database table in
+    production) is kept in memory here: Django's flush between transactional tests does not
+    empty a cache table, so kept reports would leak from one test into the next. Tests of the
+    database cache itself switch it back (reports/tests/test_snapshots.py)."""
+    from django.core.cache import cache, caches
 
+    settings.CACHES = {
+        **settings.CACHES,
+        "reports": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "reports-in-tests",
+        },
+    }
     cache.clear()
+    caches["reports"].clear()
 
 
 @pytest.fixture

@@ -264,6 +264,16 @@ if PRODUCTION:
 # --- Background tasks -----------------------------------------------------------------------
 # PDF bundles run on a queue kept in the database; `manage.py db_worker` runs the jobs (any
 # number of workers, on any machine that reaches the database). `make run` starts one.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # The aggregate participation reports, shared by every app server and task worker
+    # (reports/snapshots.py); the table is created by the reports app's migrations.
+    "reports": {
+        "BACKEND": env("IAP_REPORT_CACHE_BACKEND", "django.core.cache.backends.db.DatabaseCache"),
+        "LOCATION": env("IAP_REPORT_CACHE_LOCATION", "iap_report_cache"),
+    },
+}
+
 TASKS = {
     "default": {
         "BACKEND": env("IAP_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),

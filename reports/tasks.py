@@ -30,6 +30,19 @@ def bundle_plans(bundle):
 
 
 @task()
+def refresh_participation_report(key: str, semester_id: int | None, language: str):
+    """Recompute an aggregate report that has grown stale (reports.snapshots)."""
+    from django.core.cache import caches
+
+    from .snapshots import _cache_key, compute
+
+    try:
+        compute(key, semester_id, language)
+    finally:
+        caches["reports"].delete(f"{_cache_key(key, semester_id, language)}:refreshing")
+
+
+@task()
 def build_bundle(bundle_id: str):
     bundle = PlanBundle.objects.select_related("requested_by", "school").get(public_id=bundle_id)
     updated = PlanBundle.objects.filter(pk=bundle.pk, status=PlanBundle.Status.PENDING).update(

@@ -1,12 +1,10 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -18,7 +16,7 @@ from iap_portal.pagination import paginate
 from plans.models import SupportPlan
 from students.models import Municipality, Role, School, Semester
 
-from . import participation
+from . import snapshots
 from .documents import plan_documents
 from .forms import BundleForm
 from .models import ExportJob, PlanBundle
@@ -100,28 +98,6 @@ def _semester_choice(request):
     return semesters, chosen
 
 
-# Above school level the report sums up to 600 schools: some 400 ms of queries on a national
-# data set (bench/results.md). Those figures change slowly and name nobody, so each process
-# keeps them for a few minutes; a school's own report is always computed afresh.
-AGGREGATE_REPORT_SECONDS = 300
-
-
-def _report_tables(key, schools, semester, aggregate):
-    main = participation.participation_by_semester(schools, suppress=aggregate)
-    share = participation.flagged_plan_share(schools, suppress=aggregate)
-    tables = []
-    if semester is not None:
-        if aggregate:
-            per_school, per_municipality = participation.participation_by_school(
-                schools, semester, suppress=True
-            )
-            if key == "all":
-                tables.append(per_municipality)
-            tables.append(per_school)
-        tables += participation.semester_breakdowns(schools, semester, suppress=aggregate)
-    return main, share, tables
-
-
 @login_required
 @require_http_methods(["GET"])
 def participation_report(request):
@@ -132,14 +108,10 @@ def participation_report(request):
     key, label, schools, aggregate = next((s for s in scopes if s[0] == wanted), scopes[0])
     semesters, semester = _semester_choice(request)
 
-    if aggregate:
-        main, share, tables = cache.get_or_set(
-            f"participation:{key}:{semester.pk if semester else 0}:{get_language()}",
-            lambda: _report_tables(key, schools, semester, aggregate),
-            AGGREGATE_REPORT_SECONDS,
-        )
+    if aggregate:  # figures above school level: shared and refreshed in the background
+        main, share, tables = snapshots.aggregate_tables(key, semester)
     else:
-        main, share, tables = _report_tables(key, schools, semester, aggregate)
+        main, share, tables = snapshots.report_tables(key, schools, semester, aggregate)
 
     export = request.GET.get("format")
     filename = f"daliba-{timezone.localdate():%Y-%m-%d}"

@@ -1,0 +1,85 @@
+"""The aggregate participation report (municipality, agency), kept in a cache that every app
+server and task worker shares (the ``reports`` cache: the database by default).
+
+Above school level the report sums up to 600 schools: some 300 ms of queries on the national
+data set (bench/results.md). Those figures change slowly and name nobody, so a computed report
+is kept and served to everyone; once it is older than ``FRESH_FOR`` the next request still gets
+it at once while a task worker computes a new one (stale-while-revalidate). Only the first
+request for a scope and semester ever waits for the queries. A school's own report is always
+computed afresh, in the request.
+"""
+
+from datetime import timedelta
+
+from django.core.cache import caches
+from django.utils import timezone, translation
+
+from students.models import School, Semester
+
+from . import participation
+
+FRESH_FOR = timedelta(minutes=5)
+KEEP_FOR = 24 * 3600  # seconds; a scope nobody opens for a day is computed afresh
+REFRESH_LOCK_SECONDS = 120
+
+
+def report_tables(key, schools, semester, aggregate):
+    main = participation.participation_by_semester(schools, suppress=aggregate)
+    share = participation.flagged_plan_share(schools, suppress=aggregate)
+    tables = []
+    if semester is not None:
+        if aggregate:
+            per_school, per_municipality = participation.participation_by_school(
+                schools, semester, suppress=True
+            )
+            if key == "all":
+                tables.append(per_municipality)
+            tables.append(per_school)
+        tables += participation.semester_breakdowns(schools, semester, suppress=aggregate)
+    return main, share, tables
+
+
+def schools_for_scope(key):
+    """The schools of an aggregate scope key ("all" or "municipality-<id>")."""
+    if key == "all":
+        return None
+    prefix = "municipality-"
+    if key.startswith(prefix) and key[len(prefix) :].isdigit():
+        return School.objects.filter(municipality_id=int(key[len(prefix) :]))
+    raise ValueError(f"not an aggregate report scope: {key!r}")
+
+
+def _cache_key(key, semester_id, language):
+    return f"participation:{key}:{semester_id or 0}:{language}"
+
+
+def compute(key, semester_id, language, semester=None):
+    """Compute one aggregate report and keep it for everyone."""
+    with translation.override(language):
+        if semester is None and semester_id:
+            semester = Semester.objects.filter(pk=semester_id).first()
+        tables = report_tables(key, schools_for_scope(key), semester, True)
+        caches["reports"].set(
+            _cache_key(key, semester_id, language), (timezone.now(), tables), KEEP_FOR
+        )
+    return tables
+
+
+def aggregate_tables(key, semester):
+    """The aggregate report's tables: kept ones when there are, refreshed in the background
+    when they are older than FRESH_FOR; computed here only the first time."""
+    from .tasks import refresh_participation_report
+
+    language = translation.get_language()
+    semester_id = semester.pk if semester else None
+    cache_key = _cache_key(key, semester_id, language)
+    cache = caches["reports"]
+    kept = cache.get(cache_key)
+    if kept is None:
+        return compute(key, semester_id, language, semester)
+    computed_at, tables = kept
+    if timezone.now() - computed_at > FRESH_FOR and cache.add(
+        f"{cache_key}:refreshing", True, REFRESH_LOCK_SECONDS
+    ):
+        refresh_participation_report.enqueue(key=key, semester_id=semester_id, language=language)
+    return tables
