@@ -7,6 +7,8 @@ optional. Whether a session still owes a code is kept in the session itself, dec
 so ordinary pages cost no extra queries.
 """
 
+from base64 import b32encode
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -171,6 +173,15 @@ def _throttled(devices):
     return max(waits, default=0)
 
 
+def _refuse_code(form, wait, message):
+    """A wrong code: say so, or say how long to wait while django-otp throttles guesses."""
+    if wait > 0:
+        message = _("Too many wrong codes. Wait %(seconds)s seconds and try again.") % {
+            "seconds": int(wait) + 1
+        }
+    form.add_error("token", message)
+
+
 def _mark_verified(request, device, state=ENROLLED):
     otp_login(request, device)
     # A new privilege level: a new session key, as at sign-in.
@@ -217,14 +228,7 @@ def verify(request):
                 )
             return redirect(_next_url(request))
         audit.record(request, AuditEvent.Action.TWO_FACTOR_FAILED)
-        if wait > 0:
-            form.add_error(
-                "token",
-                _("Too many wrong codes. Wait %(seconds)s seconds and try again.")
-                % {"seconds": int(wait) + 1},
-            )
-        else:
-            form.add_error("token", _("This code is not right or has already been used."))
+        _refuse_code(form, wait, _("This code is not right or has already been used."))
     return render(
         request,
         "registration/two_factor_verify.html",
@@ -260,25 +264,12 @@ def setup(request):
                 "registration/two_factor_codes.html",
                 {"codes": codes, "next": _next_url(request), "first_time": True},
             )
-        wait = _throttled([device])
-        if wait > 0:
-            form.add_error(
-                "token",
-                _("Too many wrong codes. Wait %(seconds)s seconds and try again.")
-                % {"seconds": int(wait) + 1},
-            )
-        else:
-            form.add_error(
-                "token",
-                _(
-                    "This code does not match. Check the time on your phone and enter the "
-                    "newest code."
-                ),
-            )
-    secret = device.key  # hex
-    from base64 import b32encode
-
-    b32 = b32encode(bytes.fromhex(secret)).decode().rstrip("=")
+        _refuse_code(
+            form,
+            _throttled([device]),
+            _("This code does not match. Check the time on your phone and enter the newest code."),
+        )
+    b32 = b32encode(device.bin_key).decode().rstrip("=")
     return render(
         request,
         "registration/two_factor_setup.html",

@@ -52,3 +52,22 @@ def plan_documents(plans):
             measure.delivered_hours = Decimal(measure.delivered_minutes or 0) / 60
             measure.claim_sums = sums.get(measure.pk, {})
     return plans
+
+
+def render_plan_pdf(plan, *, generated_by, request=None):
+    """One plan (prepared by plan_documents) as a PDF, as the plan page, the semester bundle
+    and the pupil's data archive all give it."""
+    from django.utils import timezone
+
+    from .pdf import render_pdf
+
+    return render_pdf(
+        "reports/plans_pdf.html",
+        {"plans": [plan], "generated_by": generated_by, "generated_at": timezone.localtime()},
+        request=request,
+    )
+
+
+def plan_pdf_name(plan):
+    """The file name of a plan's PDF (plan codes contain slashes)."""
+    return f"{plan.code.replace('/', '-')}.pdf"

@@ -8,6 +8,8 @@ bookmark per plan remain until the end, where the page tree, the outline, the ca
 cross-reference table are written.
 """
 
+import io
+
 from pypdf import PdfReader
 from pypdf.generic import (
     ArrayObject,
@@ -48,8 +50,6 @@ class StreamingPdfMerger:
 
     def append(self, pdf_bytes, *, title=""):
         """Add every page of one PDF; ``title`` becomes its bookmark."""
-        import io
-
         reader = PdfReader(io.BytesIO(pdf_bytes))
         numbers = {}  # the source's object number -> ours
         queue = []

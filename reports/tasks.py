@@ -12,9 +12,8 @@ from django_tasks import task
 from plans.models import SupportPlan
 from reports import participation
 
-from .documents import plan_documents
+from .documents import plan_documents, plan_pdf_name, render_plan_pdf
 from .models import PlanBundle
-from .pdf import render_pdf
 from .pdfmerge import StreamingPdfMerger
 
 logger = logging.getLogger(__name__)
@@ -77,15 +76,8 @@ def write_bundle(bundle, ids, *, progress=lambda number: None):
             for number, plan in enumerate(
                 plan_documents(SupportPlan.objects.filter(pk__in=ids)), start=1
             ):
-                pdf = render_pdf(
-                    "reports/plans_pdf.html",
-                    {
-                        "plans": [plan],
-                        "generated_by": who,
-                        "generated_at": timezone.localtime(),
-                    },
-                )
-                archive.writestr(f"{plan.code.replace('/', '-')}.pdf", pdf)
+                pdf = render_plan_pdf(plan, generated_by=who)
+                archive.writestr(plan_pdf_name(plan), pdf)
                 joined.append(pdf, title=f"{plan.code} {plan.student}")
                 progress(number)
         joined.close()

@@ -17,7 +17,7 @@ from plans.models import SupportPlan
 from students.models import Municipality, Role, School, Semester
 
 from . import snapshots
-from .documents import plan_documents
+from .documents import plan_documents, plan_pdf_name, render_plan_pdf
 from .forms import BundleForm
 from .models import ExportJob, PlanBundle
 from .pdf import render_pdf
@@ -36,18 +36,10 @@ def _display_name(user):
 def plan_pdf(request, public_id):
     plan = access.get_plan_or_404(request.user, public_id=public_id)
     audit.record(request, AuditEvent.Action.PDF, school=plan.school, obj=plan)
-    plans = plan_documents(SupportPlan.objects.filter(pk=plan.pk))
-    pdf = render_pdf(
-        "reports/plans_pdf.html",
-        {
-            "plans": plans,
-            "generated_by": _display_name(request.user),
-            "generated_at": timezone.localtime(),
-        },
-        request=request,
-    )
+    (document,) = plan_documents(SupportPlan.objects.filter(pk=plan.pk))
+    pdf = render_plan_pdf(document, generated_by=_display_name(request.user), request=request)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{plan.code.replace("/", "-")}.pdf"'
+    response["Content-Disposition"] = f'inline; filename="{plan_pdf_name(plan)}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

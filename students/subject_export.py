@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from compensations.models import CompensationClaim
 from plans.models import SupportPlan
-from reports.documents import plan_documents
-from reports.pdf import render_pdf
+from reports.documents import plan_documents, plan_pdf_name, render_plan_pdf
 
 
 def _row(instance, exclude=()):
@@ -111,15 +110,8 @@ def pupil_archive(student, *, generated_by):
             "pupil.json", json.dumps(record, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
         )
         for plan in plan_documents(SupportPlan.objects.filter(student=student)):
-            pdf = render_pdf(
-                "reports/plans_pdf.html",
-                {
-                    "plans": [plan],
-                    "generated_by": generated_by,
-                    "generated_at": timezone.localtime(),
-                },
-            )
-            archive.writestr(f"plans/{plan.code.replace('/', '-')}.pdf", pdf)
+            pdf = render_plan_pdf(plan, generated_by=generated_by)
+            archive.writestr(f"plans/{plan_pdf_name(plan)}", pdf)
         for claim in claims:
             for receipt in claim.receipts.all():
                 try:
