@@ -14,12 +14,12 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal
 
+import xlsxwriter
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from django.utils import timezone
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -52,39 +52,69 @@ def write_csv(rows, stream):
         writer.writerow([_csv_text(v) for v in row])
 
 
-def _xlsx_value(value):
-    if value is None or isinstance(value, int | float | Decimal | datetime.date):
-        return value
-    return safe_cell(str(value))  # also turns lazy translations into text
+def _sheet_name(title, used):
+    """A worksheet name Excel accepts: at most 31 characters, none of []:*?/\\, no apostrophe
+    at either end, unique in the workbook (case-insensitively, as Excel compares them)."""
+    name = "".join(c for c in str(title) if c not in "[]:*?/\\")[:31].strip("'") or "Sheet"
+    while name.lower() in used:
+        name = name[:28] + f"~{len(used)}"
+    used.add(name.lower())
+    return name
 
 
-def write_xlsx(sheets, stream):
-    """sheets: [(title, rows)], the first row of each its header. Write-only, so a large
-    export streams through in constant memory."""
-    workbook = Workbook(write_only=True)
+def write_xlsx(sheets, stream, *, constant_memory=False):
+    """sheets: [(title, rows)], the first row of each its header (bold, frozen).
+
+    Written with XlsxWriter, every cell with an explicit type: text is never read as a formula,
+    a number or a link. A response's export (at most ``IAP_INLINE_XLSX_ROWS`` rows) is built
+    in memory, where repeated texts — statuses, semesters, names of staff — are stored once;
+    the task queue's large exports pass ``constant_memory=True`` and stream row by row.
+    Either way it writes 1.5–2 times faster than openpyxl's write-only mode (bench/README.md)."""
+    workbook = xlsxwriter.Workbook(
+        stream,
+        {
+            "in_memory": not constant_memory,
+            "constant_memory": constant_memory,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+            "nan_inf_to_errors": True,
+        },
+    )
+    header = workbook.add_format({"bold": True})
+    money = workbook.add_format({"num_format": "#,##0.00"})
+    day = workbook.add_format({"num_format": "DD.MM.YYYY"})
+    moment = workbook.add_format({"num_format": "DD.MM.YYYY HH:MM"})
     used = set()
     for title, rows in sheets:
-        name = "".join(c for c in str(title) if c not in "[]:*?/\\")[:31] or "Sheet"
-        while name in used:
-            name = name[:28] + f"~{len(used)}"
-        used.add(name)
-        sheet = workbook.create_sheet(name)
-        for row in rows:
-            # Only cells that need a number format become cell objects; the rest go in as
-            # plain values, which write-only sheets take several times faster.
-            cells = []
-            for value in row:
-                if isinstance(value, Decimal | float):
-                    cell = WriteOnlyCell(sheet, value=_xlsx_value(value))
-                    cell.number_format = "#,##0.00"
+        sheet = workbook.add_worksheet(_sheet_name(title, used))
+        sheet.freeze_panes(1, 0)
+        write_string, write_number = sheet.write_string, sheet.write_number
+        for r, row in enumerate(rows):
+            if r == 0:
+                for c, value in enumerate(row):
+                    write_string(0, c, "" if value is None else str(value), header)
+                continue
+            for c, value in enumerate(row):
+                if value is None:
+                    continue
+                if isinstance(value, str):
+                    write_string(r, c, safe_cell(value))
+                elif isinstance(value, bool):
+                    sheet.write_boolean(r, c, value)
+                elif isinstance(value, int):
+                    write_number(r, c, value)
+                elif isinstance(value, Decimal | float):
+                    write_number(r, c, value, money)
+                elif isinstance(value, datetime.datetime):
+                    if timezone.is_aware(value):
+                        value = timezone.make_naive(value)
+                    sheet.write_datetime(r, c, value, moment)
                 elif isinstance(value, datetime.date):
-                    cell = WriteOnlyCell(sheet, value=_xlsx_value(value))
-                    cell.number_format = "DD.MM.YYYY"
-                else:
-                    cell = _xlsx_value(value)
-                cells.append(cell)
-            sheet.append(cells)
-    workbook.save(stream)
+                    sheet.write_datetime(r, c, value, day)
+                else:  # lazy translations and anything else with a text form
+                    write_string(r, c, safe_cell(str(value)))
+    workbook.close()
 
 
 def csv_response(rows, filename):
@@ -130,7 +160,8 @@ def register_export(kind):
 def export_response(request, kind):
     """The CSV or XLSX the request asks for (``?format=csv|xlsx``), or None for the page.
 
-    Above ``IAP_INLINE_EXPORT_ROWS`` rows the export is built on the task queue instead."""
+    Above ``IAP_INLINE_EXPORT_ROWS`` rows (``IAP_INLINE_XLSX_ROWS`` for a spreadsheet) the
+    export is built on the task queue instead."""
     fmt = request.GET.get("format")
     if fmt not in FORMATS:
         return None
@@ -139,7 +170,8 @@ def export_response(request, kind):
     from .models import AuditEvent
 
     record(request, AuditEvent.Action.EXPORT, detail=f"{kind}.{fmt} {request.GET.urlencode()}")
-    if spec.queryset.count() > settings.IAP_INLINE_EXPORT_ROWS:
+    limit = settings.IAP_INLINE_XLSX_ROWS if fmt == "xlsx" else settings.IAP_INLINE_EXPORT_ROWS
+    if spec.queryset.count() > limit:
         from reports.models import ExportJob
         from reports.tasks import build_export
 

@@ -52,11 +52,12 @@ def plan_rows(plans):
         _("Submitted"),
         _("Approved"),
     ]
-    # Plain values, not model instances, and the choice labels looked up once: a 2,000-row
-    # export spent most of its time building models and in get_FOO_display().
-    kinds = dict(SupportPlan.Kind.choices)
-    statuses = dict(PlanStatus.choices)
-    numbers = dict(Semester.Number.choices)
+    # Plain values, not model instances, and the choice labels translated once: a 2,000-row
+    # export spent most of its time building models, in get_FOO_display() and in gettext.
+    kinds = {value: str(label) for value, label in SupportPlan.Kind.choices}
+    statuses = {value: str(label) for value, label in PlanStatus.choices}
+    numbers = {value: str(label) for value, label in Semester.Number.choices}
+    zone = timezone.get_current_timezone()  # looked up once, not per cell
     rows = plans.values_list(
         "code",
         "student__last_name",
@@ -92,8 +93,8 @@ def plan_rows(plans):
             kinds.get(kind, kind),
             statuses.get(status, status),
             f"{preparer_first} {preparer_last}".strip() or preparer_username,
-            timezone.localtime(submitted_at).date() if submitted_at else None,
-            timezone.localtime(approved_at).date() if approved_at else None,
+            submitted_at.astimezone(zone).date() if submitted_at else None,
+            approved_at.astimezone(zone).date() if approved_at else None,
         ]
 
 

@@ -129,7 +129,7 @@ def build_export(job_id: str):
                 text.flush()
                 text.detach()
             else:
-                write_xlsx([(spec.title, rows())], handle)
+                write_xlsx([(spec.title, rows())], handle, constant_memory=True)
             handle.seek(0)
             job.file.save(f"exports/{job.public_id}.{job.format}", File(handle), save=False)
         job.filename = f"{spec.filename}.{job.format}"

@@ -51,17 +51,25 @@ def student_rows(students, year):
         _("Birth date"),
         _("Status"),
     ]
-    statuses = dict(Student.Status.choices)  # looked up once, not per row
-    # This school year's class of each pupil listed: one query, like the list's prefetch.
+    # Labels translated once, not per row.
+    statuses = {value: str(label) for value, label in Student.Status.choices}
+    pupils = list(
+        students.prefetch_related(None).values_list(
+            "pk", "last_name", "first_name", "personas_kods", "birth_date", "status", "school_id"
+        )
+    )
+    # This school year's class of each pupil listed, in one query. Reached through the classes
+    # of the pupils' schools (a pupil's class is in their school): PostgreSQL then reads a
+    # dozen classes' enrollments instead of hashing the whole country's year (12 → 2.5 ms).
     classes = {
         student_id: f"{grade}.{letter}" if letter else f"{grade}."
         for student_id, grade, letter in Enrollment.objects.filter(
-            school_year=year, student__in=students.values("pk")
+            class_group__school_id__in={pupil[-1] for pupil in pupils},
+            class_group__school_year=year,
+            student__in=students.values("pk"),
         ).values_list("student_id", "class_group__grade", "class_group__letter")
     }
-    for pk, last_name, first_name, code, born, status in students.prefetch_related(
-        None
-    ).values_list("pk", "last_name", "first_name", "personas_kods", "birth_date", "status"):
+    for pk, last_name, first_name, code, born, status, _school in pupils:
         yield [
             last_name,
             first_name,

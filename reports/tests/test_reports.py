@@ -356,7 +356,7 @@ def test_plans_of_other_semesters_do_not_leak_into_the_counts(cast):
 def test_a_large_export_is_built_on_the_queue_for_its_requester(
     cast, login, settings, django_capture_on_commit_callbacks, fmt
 ):
-    settings.IAP_INLINE_EXPORT_ROWS = 1
+    settings.IAP_INLINE_EXPORT_ROWS = settings.IAP_INLINE_XLSX_ROWS = 1
     client = login(cast.coordinator)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.get(reverse("student_list"), {"format": fmt, "q": ""})
@@ -379,6 +379,24 @@ def test_a_large_export_is_built_on_the_queue_for_its_requester(
     # Nobody else can see or fetch it.
     other = login(cast.social_pedagogue)
     assert other.get(reverse("export_download", args=[job.public_id])).status_code == 404
+
+
+def test_a_spreadsheet_goes_to_the_queue_sooner_than_a_csv_file(cast, login, settings):
+    """Writing XLSX costs about three times CSV per row, so it has its own, lower limit."""
+    from reports.models import ExportJob
+
+    settings.IAP_INLINE_EXPORT_ROWS = 2
+    settings.IAP_INLINE_XLSX_ROWS = 1
+    client = login(cast.coordinator)
+    answer = client.get(reverse("student_list"), {"format": "csv"})
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("text/csv")
+    assert not ExportJob.objects.exists()
+    answer = client.get(reverse("student_list"), {"format": "xlsx"})
+    job = ExportJob.objects.get()
+    assert (answer.status_code, job.format) == (302, "xlsx")
+    settings.IAP_INLINE_XLSX_ROWS = 2
+    answer = client.get(reverse("student_list"), {"format": "xlsx"})
+    assert answer.status_code == 200 and ExportJob.objects.count() == 1
 
 
 def test_the_bundle_pdf_joins_every_plan_with_a_bookmark_each(cast, login, settings):
