@@ -161,7 +161,7 @@ def page_timings(people, repeats):
         ),
         ("Report, agency (all schools)", "agency", f"{report}?scope=all", None, TARGET_REPORT_MS),
         (
-            "Report, agency, computed (no cache)",
+            "Report, agency, computed (cold cache)",
             "agency",
             f"{report}?scope=all",
             None,

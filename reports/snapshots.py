@@ -5,8 +5,9 @@ Above school level the report sums up to 600 schools: some 300 ms of queries on 
 data set (bench/results.md). Those figures change slowly and name nobody, so a computed report
 is kept and served to everyone; once it is older than ``FRESH_FOR`` the next request still gets
 it at once while a task worker computes a new one (stale-while-revalidate). Only the first
-request for a scope and semester ever waits for the queries. A school's own report is always
-computed afresh, in the request.
+request for a scope and semester ever waits for the queries, and ``manage.py warm_reports``
+(deploy, daily cron) computes the default semester's ahead of it. A school's own report is
+always computed afresh, in the request.
 """
 
 from datetime import timedelta
@@ -21,6 +22,37 @@ from . import participation
 FRESH_FOR = timedelta(minutes=5)
 KEEP_FOR = 24 * 3600  # seconds; a scope nobody opens for a day is computed afresh
 REFRESH_LOCK_SECONDS = 120
+
+
+def default_semester(semesters):
+    """The semester a report shows unless another is asked for: the newest that has begun.
+    ``semesters``: newest first."""
+    today = timezone.localdate()
+    return next((s for s in semesters if s.start_date <= today), None) or (
+        semesters[0] if semesters else None
+    )
+
+
+def warm(languages):
+    """Compute every aggregate report a user opens first — all schools and each municipality,
+    for the default semester — so that nobody waits for one after a deploy or a quiet day
+    (``manage.py warm_reports``). Returns the number computed."""
+    from students.models import Municipality
+
+    semester = default_semester(
+        list(Semester.objects.select_related("school_year").order_by("-start_date"))
+    )
+    keys = ["all"] + [
+        f"municipality-{pk}"
+        for pk in Municipality.objects.filter(schools__isnull=False)
+        .distinct()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    ]
+    for key in keys:
+        for language in languages:
+            compute(key, semester.pk if semester else None, language, semester)
+    return len(keys) * len(languages)
 
 
 def report_tables(key, schools, semester, aggregate):

@@ -82,12 +82,7 @@ def _semester_choice(request):
     semesters = list(Semester.objects.select_related("school_year").order_by("-start_date"))
     wanted = request.GET.get("semester", "")
     chosen = next((s for s in semesters if str(s.pk) == wanted), None)
-    if chosen is None:
-        today = timezone.localdate()
-        chosen = next((s for s in semesters if s.start_date <= today), None) or (
-            semesters[0] if semesters else None
-        )
-    return semesters, chosen
+    return semesters, chosen or snapshots.default_semester(semesters)
 
 
 @login_required

@@ -90,3 +90,35 @@ def test_only_aggregate_scopes_have_a_kept_report():
     assert snapshots.schools_for_scope("all") is None
     with pytest.raises(ValueError):
         snapshots.schools_for_scope("school-1")
+
+
+def test_warming_computes_every_aggregate_report_nobody_has_opened_yet(cast, login, database_cache):
+    """After ``warm_reports`` (deploy, daily cron) the agency's and a municipality's first
+    request is served from the cache: no plan is counted in the request."""
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from students.models import Municipality
+
+    for student in pupils(cast, 3):
+        counted(cast, student)
+    out = StringIO()
+    call_command("warm_reports", stdout=out)
+    municipalities = Municipality.objects.filter(schools__isnull=False).distinct().count()
+    assert out.getvalue().startswith(f"{(1 + municipalities) * 2} aggregate report(s) computed")
+    client = login(cast.agency)
+    for scope in ("all", f"municipality-{cast.school.municipality_id}"):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("participation_report"), {"scope": scope})
+        assert response.status_code == 200
+        assert "3" in main_total(response)
+        assert not any("plans_supportplan" in q["sql"] for q in queries.captured_queries)
+    # The English page is warm too.
+    client.cookies.load({"django_language": "en"})
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("participation_report"), {"scope": "all"})
+    assert response.wsgi_request.LANGUAGE_CODE == "en"
+    assert not any("plans_supportplan" in q["sql"] for q in queries.captured_queries)
