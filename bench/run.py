@@ -123,6 +123,7 @@ def page_timings(people, repeats):
     rows = [
         # (label, role, url, admin url to compare with, target ms)
         ("Home (class teacher)", "teacher", reverse("home"), None, TARGET_PAGE_MS),
+        ("Home (agency: every school)", "agency", reverse("home"), None, TARGET_PAGE_MS),
         (
             "Pupil list",
             "coordinator",
@@ -144,6 +145,7 @@ def page_timings(people, repeats):
             f"/admin/plans/supportplan/{plan.pk}/change/",
             TARGET_PAGE_MS,
         ),
+        ("Plan list (class teacher)", "teacher", reverse("plan_list"), None, TARGET_PAGE_MS),
         ("Approval queue", "coordinator", reverse("plan_queue"), None, TARGET_PAGE_MS),
         (
             "Claim queue",

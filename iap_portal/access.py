@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from students.models import (
     AGGREGATE_ROLES,
     ClassGroup,
+    Enrollment,
     Membership,
     Role,
     School,
@@ -137,10 +138,13 @@ def running_measures(measures):
 
 
 def _taught_student_ids(user):
-    """A subquery: the pupils enrolled in the classes this user teaches this year."""
-    return Student.objects.filter(enrollments__class_group__in=taught_class_groups(user)).values(
-        "pk"
-    )
+    """A subquery: the pupils enrolled in the classes this user teaches this year.
+
+    Read from the enrollments alone, without joining the pupils: PostgreSQL plans a query of at
+    most 8 tables (``from_collapse_limit``) as a whole, and the class teacher's plan list with
+    one table more hash-joined all 99,000 plans of the country before keeping their pupils'
+    (115 ms instead of a few at national size)."""
+    return Enrollment.objects.filter(class_group__in=taught_class_groups(user)).values("student_id")
 
 
 def taught_class_groups(user):

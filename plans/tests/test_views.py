@@ -382,6 +382,18 @@ def test_plan_list_query_count_is_fixed(cast, login, django_assert_num_queries, 
         client.get(reverse("plan_list"))
 
 
+@pytest.mark.parametrize("extra", [1, 12])
+def test_class_teachers_plan_list_query_count_is_fixed(
+    cast, login, django_assert_num_queries, extra
+):
+    _more_plans(cast, extra)
+    client = login(cast.class_teacher)
+    # as the coordinator's: the class's pupils are a subquery of the page's query
+    with django_assert_num_queries(9):
+        response = client.get(reverse("plan_list"))
+    assert len(response.context["page"]) == extra  # the class's pupils' plans, no other
+
+
 @pytest.mark.parametrize("measures", [1, 8])
 def test_plan_page_query_count_is_fixed(cast, login, django_assert_num_queries, measures):
     plan = ready_plan(
