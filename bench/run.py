@@ -188,7 +188,7 @@ def page_timings(people, repeats):
         ),
         ("Plans CSV", "coordinator", reverse("plan_list") + "?format=csv", None, TARGET_PAGE_MS),
         (
-            "Plans XLSX (queued when large)",
+            "Plans XLSX",
             "coordinator",
             reverse("plan_list") + "?format=xlsx",
             None,
@@ -202,6 +202,9 @@ def page_timings(people, repeats):
             TARGET_PAGE_MS,
         ),
     ]
+    # Start from an empty report cache: a report kept by an earlier run would be stale and
+    # queue a refresh, which changes the query count of the cached row.
+    caches["reports"].clear()
     results = []
     for label, role, url, admin_url, target in rows:
         # The aggregate report is kept in the shared report cache (reports/snapshots.py);
@@ -543,14 +546,21 @@ def write_results(path, *, size, counts, pages, export_jobs, pdf, bundle, memory
             "|---|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for name, run in (("journey", journey), ("saturation", saturation)):
-            ok = run["errors"] == 0 and run["non200"] == 0 and run["p95"] < TARGET_LOAD_P95_MS
+            errorless = run["errors"] == 0 and run["non200"] == 0
+            if name == "journey":
+                met = verdict(errorless and run["p95"] < TARGET_LOAD_P95_MS)
+            else:  # the machine's ceiling: only errors would be a failure
+                met = f"ceiling; {'no errors' if errorless else '**errors**'}"
             out.append(
                 f"| {name}, {run['connections']} users | {run['seconds']} | {run['rps']:.1f} | "
                 f"{run['p50']:.0f} | {run['p95']:.0f} | {run['p99']:.0f} | {run['errors']} | "
-                f"{run['non200']} | {verdict(ok)} |"
+                f"{run['non200']} | {met} |"
             )
         out.append("")
-        out.append(f"Target: 0 errors, p95 < {TARGET_LOAD_P95_MS} ms.")
+        out.append(
+            f"Target (the journey): 0 errors, p95 < {TARGET_LOAD_P95_MS} ms. The saturation run "
+            "has no latency target: it measures how many requests per second the machine serves."
+        )
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
     print(f"Written to {path}")
 
