@@ -55,9 +55,11 @@ def write_csv(rows, stream):
 def _sheet_name(title, used):
     """A worksheet name Excel accepts: at most 31 characters, none of []:*?/\\, no apostrophe
     at either end, unique in the workbook (case-insensitively, as Excel compares them)."""
-    name = "".join(c for c in str(title) if c not in "[]:*?/\\")[:31].strip("'") or "Sheet"
+    base = "".join(c for c in str(title) if c not in "[]:*?/\\")[:31].strip("'") or "Sheet"
+    name, number = base, 1
     while name.lower() in used:
-        name = name[:28] + f"~{len(used)}"
+        number += 1
+        name = f"{base[: 31 - len(str(number)) - 1]}~{number}"
     used.add(name.lower())
     return name
 

@@ -74,6 +74,15 @@ def test_xlsx_sheet_names_are_made_valid_and_unique():
     assert all(len(name) <= 31 for name in names)
 
 
+def test_xlsx_sheet_names_never_collide_even_with_suffixes_in_the_titles():
+    titles = ["x" * 28 + "~1", "x" * 28 + "~1", "x" * 29 + "~2", "x" * 29 + "~2", "x" * 40, "x" * 29 + "~3", "A", "a", "a~2"]
+    stream = io.BytesIO()
+    write_xlsx([(title, [["v"]]) for title in titles], stream)
+    names = load_workbook(io.BytesIO(stream.getvalue())).sheetnames
+    assert len({name.lower() for name in names}) == len(titles)
+    assert all(len(name) <= 31 for name in names)
+
+
 def test_csv_is_for_excel_in_latvia(settings):
     settings.TIME_ZONE = "Europe/Riga"
     stream = io.StringIO()
