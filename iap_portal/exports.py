@@ -55,13 +55,20 @@ def write_csv(rows, stream):
 def _sheet_name(title, used):
     """A worksheet name Excel accepts: at most 31 characters, none of []:*?/\\, no apostrophe
     at either end, unique in the workbook (case-insensitively, as Excel compares them)."""
-    base = "".join(c for c in str(title) if c not in "[]:*?/\\")[:31].strip("'") or "Sheet"
-    name, number = base, 1
+    base = "".join(c for c in str(title) if c not in "[]:*?/\\").strip("'") or "Sheet"
+    name, number = _cut(base, 31), 1
     while name.lower() in used:
         number += 1
-        name = f"{base[: 31 - len(str(number)) - 1]}~{number}"
+        name = f"{_cut(base, 31 - len(str(number)) - 1)}~{number}"
     used.add(name.lower())
     return name
+
+
+def _cut(text, units):
+    """At most this many UTF-16 code units, as Excel counts a sheet name's length."""
+    while len(text.encode("utf-16-le")) // 2 > units:
+        text = text[:-1]
+    return text.rstrip("'") or "Sheet"
 
 
 def write_xlsx(sheets, stream, *, constant_memory=False):
@@ -83,40 +90,50 @@ def write_xlsx(sheets, stream, *, constant_memory=False):
             "nan_inf_to_errors": True,
         },
     )
-    header = workbook.add_format({"bold": True})
-    money = workbook.add_format({"num_format": "#,##0.00"})
-    day = workbook.add_format({"num_format": "DD.MM.YYYY"})
-    moment = workbook.add_format({"num_format": "DD.MM.YYYY HH:MM"})
+    formats = (
+        workbook.add_format({"bold": True}),
+        workbook.add_format({"num_format": "#,##0.00"}),
+        workbook.add_format({"num_format": "DD.MM.YYYY"}),
+        workbook.add_format({"num_format": "DD.MM.YYYY HH:MM"}),
+    )
     used = set()
-    for title, rows in sheets:
-        sheet = workbook.add_worksheet(_sheet_name(title, used))
-        sheet.freeze_panes(1, 0)
-        write_string, write_number = sheet.write_string, sheet.write_number
-        for r, row in enumerate(rows):
-            if r == 0:
-                for c, value in enumerate(row):
-                    write_string(0, c, "" if value is None else str(value), header)
-                continue
+    try:
+        for title, rows in sheets:
+            _write_sheet(workbook.add_worksheet(_sheet_name(title, used)), rows, formats)
+    finally:
+        # Also when the rows fail half-way (the task marks the export failed): closing removes
+        # the temporary files of constant_memory mode, which XlsxWriter keeps until then.
+        workbook.close()
+
+
+def _write_sheet(sheet, rows, formats):
+    header, money, day, moment = formats
+    sheet.freeze_panes(1, 0)
+    write_string, write_number = sheet.write_string, sheet.write_number
+    for r, row in enumerate(rows):
+        if r == 0:
             for c, value in enumerate(row):
-                if value is None:
-                    continue
-                if isinstance(value, str):
-                    write_string(r, c, safe_cell(value))
-                elif isinstance(value, bool):
-                    sheet.write_boolean(r, c, value)
-                elif isinstance(value, int):
-                    write_number(r, c, value)
-                elif isinstance(value, Decimal | float):
-                    write_number(r, c, value, money)
-                elif isinstance(value, datetime.datetime):
-                    if timezone.is_aware(value):
-                        value = timezone.make_naive(value)
-                    sheet.write_datetime(r, c, value, moment)
-                elif isinstance(value, datetime.date):
-                    sheet.write_datetime(r, c, value, day)
-                else:  # lazy translations and anything else with a text form
-                    write_string(r, c, safe_cell(str(value)))
-    workbook.close()
+                write_string(0, c, "" if value is None else str(value), header)
+            continue
+        for c, value in enumerate(row):
+            if value is None or value == "":
+                continue  # an empty cell, not an empty text
+            if isinstance(value, str):
+                write_string(r, c, safe_cell(value))
+            elif isinstance(value, bool):
+                sheet.write_boolean(r, c, value)
+            elif isinstance(value, int):
+                write_number(r, c, value)
+            elif isinstance(value, Decimal | float):
+                write_number(r, c, value, money)
+            elif isinstance(value, datetime.datetime):
+                if timezone.is_aware(value):
+                    value = timezone.make_naive(value)
+                sheet.write_datetime(r, c, value, moment)
+            elif isinstance(value, datetime.date):
+                sheet.write_datetime(r, c, value, day)
+            else:  # lazy translations and anything else with a text form
+                write_string(r, c, safe_cell(str(value)))
 
 
 def csv_response(rows, filename):

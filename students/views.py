@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -53,27 +53,30 @@ def student_rows(students, year):
     ]
     # Labels translated once, not per row.
     statuses = {value: str(label) for value, label in Student.Status.choices}
+    # This school year's class of each pupil, as the list shows it: looked up per pupil through
+    # the (pupil, year) unique index. A join let PostgreSQL hash all 58,000 enrollments of the
+    # year for one school's 1,200 pupils (12 ms; this takes 2.5).
+    current_class = Enrollment.objects.filter(student=OuterRef("pk"), school_year=year).values(
+        "class_group_id"
+    )[:1]
     pupils = list(
-        students.prefetch_related(None).values_list(
-            "pk", "last_name", "first_name", "personas_kods", "birth_date", "status", "school_id"
+        students.prefetch_related(None)
+        .annotate(current_class=Subquery(current_class))
+        .values_list(
+            "last_name", "first_name", "personas_kods", "birth_date", "status", "current_class"
         )
     )
-    # This school year's class of each pupil listed, in one query. Reached through the classes
-    # of the pupils' schools (a pupil's class is in their school): PostgreSQL then reads a
-    # dozen classes' enrollments instead of hashing the whole country's year (12 → 2.5 ms).
     classes = {
-        student_id: f"{grade}.{letter}" if letter else f"{grade}."
-        for student_id, grade, letter in Enrollment.objects.filter(
-            class_group__school_id__in={pupil[-1] for pupil in pupils},
-            class_group__school_year=year,
-            student__in=students.values("pk"),
-        ).values_list("student_id", "class_group__grade", "class_group__letter")
+        pk: f"{grade}.{letter}" if letter else f"{grade}."
+        for pk, grade, letter in ClassGroup.objects.filter(
+            pk__in={pupil[-1] for pupil in pupils if pupil[-1]}
+        ).values_list("pk", "grade", "letter")
     }
-    for pk, last_name, first_name, code, born, status, _school in pupils:
+    for last_name, first_name, code, born, status, class_id in pupils:
         yield [
             last_name,
             first_name,
-            classes.get(pk, ""),
+            classes.get(class_id, ""),
             mask_personas_kods(code),
             born,
             statuses.get(status, status),

@@ -75,7 +75,17 @@ def test_xlsx_sheet_names_are_made_valid_and_unique():
 
 
 def test_xlsx_sheet_names_never_collide_even_with_suffixes_in_the_titles():
-    titles = ["x" * 28 + "~1", "x" * 28 + "~1", "x" * 29 + "~2", "x" * 29 + "~2", "x" * 40, "x" * 29 + "~3", "A", "a", "a~2"]
+    titles = [
+        "x" * 28 + "~1",
+        "x" * 28 + "~1",
+        "x" * 29 + "~2",
+        "x" * 29 + "~2",
+        "x" * 40,
+        "x" * 29 + "~3",
+        "A",
+        "a",
+        "a~2",
+    ]
     stream = io.BytesIO()
     write_xlsx([(title, [["v"]]) for title in titles], stream)
     names = load_workbook(io.BytesIO(stream.getvalue())).sheetnames
@@ -104,3 +114,34 @@ def test_a_moment_in_xlsx_uses_the_active_time_zone(settings):
     sheet = load_workbook(io.BytesIO(stream.getvalue())).active
     assert sheet["A2"].value == datetime.datetime(2026, 7, 2, 0, 0)  # summer: UTC+3
     assert sheet["A2"].number_format == "DD.MM.YYYY HH:MM"
+
+
+def test_xlsx_sheet_names_count_as_excel_does():
+    """Excel counts UTF-16 units: an emoji is two of them."""
+    stream = io.BytesIO()
+    write_xlsx([("🎓" * 20, [["v"]]), ("🎓" * 20, [["w"]])], stream)
+    names = load_workbook(io.BytesIO(stream.getvalue())).sheetnames
+    assert names[0] == "🎓" * 15 and names[1] == "🎓" * 14 + "~2"
+
+
+def test_an_empty_text_is_an_empty_cell():
+    stream = io.BytesIO()
+    write_xlsx([("x", [["a", "b"], ["", "text"]])], stream)
+    sheet = load_workbook(io.BytesIO(stream.getvalue())).active
+    assert sheet["A2"].value is None and sheet["A2"].data_type == "n"
+    assert sheet["B2"].value == "text"
+
+
+def test_rows_failing_half_way_leave_no_temporary_file(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def rows():
+        yield ["a"]
+        yield ["b"]
+        raise RuntimeError("the database went away")
+
+    with tempfile.TemporaryFile() as handle, pytest.raises(RuntimeError):
+        write_xlsx([("x", rows())], handle, constant_memory=True)
+    assert list(tmp_path.iterdir()) == []

@@ -126,10 +126,38 @@ def test_pupil_export_query_count_is_fixed(cast, login, django_assert_num_querie
     _add_pupils(cast, extra)
     client = login(cast.coordinator)
     # session, user, memberships, current school year, audit record, count (inline or
-    # queued?), pupils with schools, their enrollments this year
+    # queued?), pupils with this year's class, the classes' names
     with django_assert_num_queries(8):
         response = client.get(reverse("student_list"), {"format": fmt})
     assert response.status_code == 200
+
+
+def test_the_export_shows_each_pupils_class_as_the_list_does(cast, login):
+    """The class is this school year's enrollment, wherever that class is: a pupil moved to
+    another school in the admin keeps showing the class they are enrolled in."""
+    import csv
+    import io
+
+    from students.tests.factories import ClassGroupFactory, enrol
+
+    last_year_class = ClassGroupFactory(
+        school=cast.school, school_year=cast.last_year, grade=6, letter="a"
+    )
+    enrol(cast.other_student, last_year_class)  # last year's class is not shown
+    cast.student.school = cast.other_school
+    cast.student.save()
+    rows = {}
+    for user in (cast.coordinator, cast.other_coordinator):
+        response = login(user).get(reverse("student_list"), {"format": "csv"})
+        text = response.content.decode("utf-8-sig")
+        for row in list(csv.reader(io.StringIO(text), delimiter=";"))[1:]:
+            rows[row[0]] = row[2]
+    assert (rows["Bērziņa"], rows["Ozols"], rows["Liepa"][:2]) == ("7.a", "8.b", "7.")
+    # A filtered export finds it too.
+    response = login(cast.other_coordinator).get(
+        reverse("student_list"), {"format": "csv", "q": "Elza"}
+    )
+    assert ";7.a;" in response.content.decode("utf-8-sig")
 
 
 def test_empty_pupil_list_says_what_to_do(cast, login):
