@@ -34,6 +34,12 @@ def safe_cell(value):
     return value
 
 
+def choice_labels(choices):
+    """A row generator's label lookup: each choice's label translated once, not per cell (lazy
+    labels cost a gettext call every time they are turned into text)."""
+    return {value: str(label) for value, label in choices}
+
+
 def _csv_text(value):
     if value is None:
         return ""

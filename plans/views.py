@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from early_warning import services as early_warning
 from iap_portal import access
 from iap_portal.actions import comment_action, show_refusal
-from iap_portal.exports import ExportSpec, export_response, register_export
+from iap_portal.exports import ExportSpec, choice_labels, export_response, register_export
 from iap_portal.pagination import paginate
 from students.models import SCHOOL_ROLES, Role, Semester
 
@@ -54,9 +54,9 @@ def plan_rows(plans):
     ]
     # Plain values, not model instances, and the choice labels translated once: a 2,000-row
     # export spent most of its time building models, in get_FOO_display() and in gettext.
-    kinds = {value: str(label) for value, label in SupportPlan.Kind.choices}
-    statuses = {value: str(label) for value, label in PlanStatus.choices}
-    numbers = {value: str(label) for value, label in Semester.Number.choices}
+    kinds = choice_labels(SupportPlan.Kind.choices)
+    statuses = choice_labels(PlanStatus.choices)
+    numbers = choice_labels(Semester.Number.choices)
     zone = timezone.get_current_timezone()  # looked up once, not per cell
     rows = plans.values_list(
         "code",
