@@ -51,7 +51,7 @@ bench: $(STAMP) messages
 	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DB)'" \
 	  | grep -q 1 || createdb -h 127.0.0.1 -U postgres $(BENCH_DB)
 	DATABASE_URL=$(BENCH_URL) $(PY) manage.py migrate --noinput -v 0
-	DATABASE_URL=$(BENCH_URL) $(PY) manage.py generate_national_data $(filter --small,$(BENCH_FLAGS))
+	DATABASE_URL=$(BENCH_URL) $(PY) -m bench.generate_national_data $(filter --small,$(BENCH_FLAGS))
 	DATABASE_URL=$(BENCH_URL) timeout 1800 $(PY) bench/run.py --size $(BENCH_SIZE) \
 	  $(filter-out --small,$(BENCH_FLAGS)) $(BENCH_ARGS)
 
@@ -61,6 +61,7 @@ bench-small:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 ## make audit: the offline dependency audit CI runs (scripts/audit-dependencies.py)
 audit: $(STAMP)

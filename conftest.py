@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import pytest
 from django.utils import timezone
 
+from demo.seed import ensure_seed_data
 from students.models import Role, SpecialistType
-from students.seed import ensure_seed_data
 from students.tests.factories import (
     ClassGroupFactory,
     MembershipFactory,
@@ -41,11 +41,15 @@ def current_start_year():
 
 def pytest_configure(config):
     from django.conf import settings
+    from django.core.signals import setting_changed
 
     # Hashing the cast's passwords with PBKDF2 costs seconds per test; MD5 is fine in tests.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Background tasks run at once, in the test's own thread and transaction.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    # The apps imported their task modules while loading, which made the configured backend:
+    # say that the setting changed, so django-tasks makes the immediate one instead.
+    setting_changed.send(sender=type(settings), setting="TASKS", value=settings.TASKS, enter=True)
 
 
 @dataclass

@@ -26,10 +26,10 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from iap_portal.pdf import render_pdf  # noqa: E402
 from plans.models import SupportPlan  # noqa: E402
 from reports import participation  # noqa: E402
 from reports.models import PlanBundle  # noqa: E402
-from reports.pdf import render_pdf  # noqa: E402
 from reports.tasks import write_bundle  # noqa: E402
 from students.models import School  # noqa: E402
 

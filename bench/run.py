@@ -2,7 +2,7 @@
 
 Run it through ``make bench`` (national size) or ``make bench-small``; see bench/README.md.
 It expects ``DATABASE_URL`` to point at a PostgreSQL database that
-``manage.py generate_national_data`` has filled, and writes bench/results.md.
+``python -m bench.generate_national_data`` has filled, and writes bench/results.md.
 """
 
 import argparse
@@ -31,18 +31,22 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.apps import apps  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.cache import caches  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
+from django_tasks_db.models import DBTaskResult  # noqa: E402
 
 # Importing the WSGI module does what a production server does at start: load every view, then
 # freeze the startup objects out of the garbage collector's way (iap_portal/wsgi.py).
 import iap_portal.wsgi  # noqa: E402, F401
+from bench import national_data  # noqa: E402
 from plans.models import PlanStatus, SupportPlan  # noqa: E402
-from students import national_data  # noqa: E402
+from reports.list_exports import build_export  # noqa: E402
+from reports.models import ExportJob  # noqa: E402
 from students.models import School, Semester  # noqa: E402
 
 TARGET_PAGE_MS = 100
@@ -232,9 +236,6 @@ def page_timings(people, repeats):
 def export_job_timings(people, repeats):
     """The task worker building the largest school's exports (what a request above the inline
     limits queues): median ms per job, rows. Leaves no job or file behind."""
-    from reports.models import ExportJob
-    from reports.tasks import build_export
-
     results = []
     for kind, fmt in (("plans", "xlsx"), ("plans", "csv"), ("pupils", "xlsx")):
         times, rows = [], 0
@@ -255,8 +256,6 @@ def export_job_timings(people, repeats):
         results.append(row)
         print(f"  worker: {row['export']:12} {rows:6} rows {row['median']:7.1f} ms")
     # The requests timed above queued jobs nobody will run: drop them and their tasks.
-    from django_tasks_db.models import DBTaskResult
-
     ExportJob.objects.filter(requested_by=people["coordinator"]).delete()
     DBTaskResult.objects.filter(task_path__endswith="build_export").delete()
     return results
@@ -581,7 +580,7 @@ def main():
     if connection.vendor != "postgresql":
         sys.exit("The benchmark runs on PostgreSQL: set DATABASE_URL.")
     if not national_data.existing_size():
-        sys.exit("No generated data: run manage.py generate_national_data first.")
+        sys.exit("No generated data: run python -m bench.generate_national_data first.")
     schools, pupils = national_data.existing_size()
     counts = (
         f"{schools} schools, {pupils:,} pupils, {SupportPlan.objects.count():,} plans, "
@@ -629,8 +628,6 @@ def main():
 
 
 def _count(label):
-    from django.apps import apps
-
     return apps.get_model(label).objects.count()
 
 

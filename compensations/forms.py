@@ -7,7 +7,8 @@ from django.forms import formset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from students.forms import DateInput
+from iap_portal.forms import CommentForm, DateInput
+from plans.models import CompensationCategory
 
 from .models import ClaimStatus
 
@@ -79,18 +80,8 @@ ClaimLineFormSet = formset_factory(
 )
 
 
-class ReasonForm(forms.Form):
-    comment = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
-    )
-
-
-class CommentForm(forms.Form):
-    comment = forms.CharField(
-        label=_("What must be corrected"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=2000,
-    )
+class CorrectionForm(CommentForm):
+    comment_label = _("What must be corrected")
 
 
 class PaymentForm(forms.Form):
@@ -123,8 +114,6 @@ class ClaimFilterForm(forms.Form):
     max_amount = forms.DecimalField(label=_("To, EUR"), required=False, min_value=0)
 
     def __init__(self, *args, class_groups, **kwargs):
-        from plans.models import CompensationCategory
-
         super().__init__(*args, **kwargs)
         self.fields["class_group"].choices = [("", _("All classes"))] + [
             (g.pk, g.label) for g in class_groups

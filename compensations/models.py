@@ -4,7 +4,6 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -12,19 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from iap_portal.storage import private_storage
 from plans.models import SupportMeasure, SupportPlan
 from students.models import School
 
 EUR = {"max_digits": 9, "decimal_places": 2}
-
-
-# Receipts live under the private media root (settings.MEDIA_ROOT), which no URL serves;
-# they leave only through the permission-checked receipt view.
-_private_storage = FileSystemStorage(file_permissions_mode=0o600, directory_permissions_mode=0o700)
-
-
-def private_storage():
-    return _private_storage
 
 
 def receipt_path(instance, filename):
@@ -41,7 +32,14 @@ class ClaimStatus(models.TextChoices):
     PAID = "paid", _("Paid")
 
 
-EDITABLE_CLAIM_STATUSES = {ClaimStatus.DRAFT, ClaimStatus.RETURNED}
+# Named sets of statuses (members of an enum cannot be sets, so they are set after it).
+ClaimStatus.EDITABLE = frozenset({ClaimStatus.DRAFT, ClaimStatus.RETURNED})
+# Money granted: approved, and perhaps paid already.
+ClaimStatus.GRANTED = frozenset({ClaimStatus.APPROVED, ClaimStatus.PAID})
+# Asked for and not turned down: submitted or granted.
+ClaimStatus.CLAIMED = ClaimStatus.GRANTED | {ClaimStatus.SUBMITTED}
+# The social pedagogue's decisions.
+ClaimStatus.DECIDED = frozenset({ClaimStatus.APPROVED, ClaimStatus.REJECTED, ClaimStatus.RETURNED})
 
 
 class CompensationClaim(models.Model):
@@ -101,7 +99,7 @@ class CompensationClaim(models.Model):
 
     @property
     def is_editable(self):
-        return self.status in EDITABLE_CLAIM_STATUSES
+        return self.status in ClaimStatus.EDITABLE
 
 
 class ClaimLine(models.Model):

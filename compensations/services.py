@@ -6,39 +6,29 @@ when in the same transaction.
 """
 
 import calendar
-from datetime import date
 from decimal import Decimal
 
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
-from django.db.models import Max, Q, Sum
+from django.db import transaction
+from django.db.models import Q, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
-from iap_portal import access
-from iap_portal.actions import ActionRefused
+from iap_portal.actions import ActionRefused, Step, Steps, create_numbered, require, transition
 from plans.models import PlanStatus, SupportMeasure
 from plans.services import start_plan_if_due
 
+from .access import can_decide_claim, can_file_claim, can_pay_claim
 from .models import (
     ClaimLine,
     ClaimStatus,
-    ClaimStatusChange,
     CompensationClaim,
     Receipt,
 )
 from .receipts import check_receipts
-
-# Plans a claim may draw on: approved at least once and not deleted.
-CLAIMABLE_PLAN_STATUSES = {
-    PlanStatus.APPROVED,
-    PlanStatus.IN_PROGRESS,
-    PlanStatus.REVISION,
-    PlanStatus.SUSPENDED,
-    PlanStatus.EVALUATED,
-}
 
 
 class ClaimError(ActionRefused):
@@ -50,13 +40,8 @@ class ClaimChanged(ClaimError):
         super().__init__(_("Someone else decided on this claim meanwhile. Look at it again."))
 
 
-def _decider_only():
-    return _("Claims are decided by the social pedagogue, never by the person who submitted them.")
-
-
 def _require(condition, message):
-    if not condition:
-        raise ClaimError(message)
+    require(condition, message, ClaimError)
 
 
 def month_end(month):
@@ -88,17 +73,56 @@ def period_problems(*, measure, month, line_dates):
 
 
 def _transition(claim, *, to, by, comment="", **fields):
-    now = timezone.now()
-    updated = CompensationClaim.objects.filter(pk=claim.pk, status=claim.status).update(
-        status=to, updated_at=now, **fields
-    )
-    if updated != 1:
-        raise ClaimChanged
-    ClaimStatusChange.objects.create(
-        claim=claim, from_status=claim.status, to_status=to, by=by, at=now, comment=comment
-    )
-    claim.refresh_from_db()
-    return claim
+    return transition(claim, to=to, by=by, changed=ClaimChanged, comment=comment, **fields)
+
+
+def files(user, claim) -> bool:
+    return can_file_claim(user, claim.plan)
+
+
+_SUBMITTED = frozenset({ClaimStatus.SUBMITTED})
+_DECIDER_ONLY = _l(
+    "Claims are decided by the social pedagogue, never by the person who submitted them."
+)
+
+# The claim's changes: from where, who may, and the refusals (the claim page's buttons come
+# from here too: ``STEPS.allowed``).
+STEPS = Steps(
+    ClaimError,
+    edit=Step(
+        ClaimStatus.EDITABLE,
+        files,
+        _l("You may not change this claim."),
+        _l("Only a claim being prepared or returned can be changed."),
+    ),
+    submit=Step(
+        ClaimStatus.EDITABLE,
+        files,
+        _l("You may not submit this claim."),
+        _l("Only a claim being prepared or returned can be submitted."),
+    ),
+    approve=Step(
+        _SUBMITTED,
+        can_decide_claim,
+        _DECIDER_ONLY,
+        _l("Only a submitted claim can be approved."),
+        status_first=True,
+    ),
+    decide=Step(
+        _SUBMITTED,
+        can_decide_claim,
+        _DECIDER_ONLY,
+        _l("Only a submitted claim can be decided on."),
+        status_first=True,
+    ),
+    pay=Step(
+        frozenset({ClaimStatus.APPROVED}),
+        can_pay_claim,
+        _l("You may not mark this claim paid."),
+        _l("Only an approved claim can be marked paid."),
+        status_first=True,
+    ),
+)
 
 
 def _store_receipts(claim, checked, by):
@@ -120,11 +144,6 @@ def _replace_lines(claim, lines):
     claim.save(update_fields=["total", "month", "updated_at"])
 
 
-def _next_sequence(school):
-    last = CompensationClaim.objects.filter(school=school).aggregate(last=Max("sequence"))["last"]
-    return (last or 0) + 1
-
-
 @transaction.atomic
 def create_claim(*, measure, by, month, lines, receipts):
     plan = measure.plan
@@ -132,9 +151,9 @@ def create_claim(*, measure, by, month, lines, receipts):
         measure.measure_type == SupportMeasure.Type.COMPENSATION,
         _("Claims are filed on compensation measures only."),
     )
-    _require(access.can_file_claim(by, plan), _("You may not file claims for this pupil."))
+    _require(can_file_claim(by, plan), _("You may not file claims for this pupil."))
     _require(
-        plan.status in CLAIMABLE_PLAN_STATUSES,
+        plan.status in PlanStatus.CLAIMABLE,
         _("The plan is not approved: claims can be filed once it is."),
     )
     problems = period_problems(
@@ -143,24 +162,20 @@ def create_claim(*, measure, by, month, lines, receipts):
     if problems:
         raise ClaimError(*problems)
     checked = check_receipts(receipts)
-    for _attempt in range(5):
-        sequence = _next_sequence(plan.school)
-        try:
-            with transaction.atomic():
-                claim = CompensationClaim.objects.create(
-                    measure=measure,
-                    plan=plan,
-                    school=plan.school,
-                    sequence=sequence,
-                    code=f"K-{plan.school_id}-{month.year}-{sequence:04d}",
-                    month=month,
-                    submitted_by=by,
-                )
-            break
-        except IntegrityError:
-            continue
-    else:
-        raise ClaimError(_("The claim could not be numbered; try again."))
+    claim = create_numbered(
+        CompensationClaim,
+        scope={"school": plan.school},
+        create=lambda sequence: CompensationClaim.objects.create(
+            measure=measure,
+            plan=plan,
+            school=plan.school,
+            sequence=sequence,
+            code=f"K-{plan.school_id}-{month.year}-{sequence:04d}",
+            month=month,
+            submitted_by=by,
+        ),
+    )
+    _require(claim is not None, _("The claim could not be numbered; try again."))
     _replace_lines(claim, lines)
     _store_receipts(claim, checked, by)
     return claim
@@ -168,9 +183,10 @@ def create_claim(*, measure, by, month, lines, receipts):
 
 @transaction.atomic
 def update_claim(*, claim, by, month, lines, receipts):
-    _require(access.can_file_claim(by, claim.plan), _("You may not change this claim."))
+    STEPS.check("edit", claim, by)
+    # Again on the locked row: a claim submitted meanwhile is no longer editable.
     locked = CompensationClaim.objects.select_for_update().get(pk=claim.pk)
-    _require(locked.is_editable, _("Only a claim being prepared or returned can be changed."))
+    _require(locked.is_editable, str(STEPS.steps["edit"].wrong_status))
     problems = period_problems(
         measure=claim.measure, month=month, line_dates=[line["date"] for line in lines]
     )
@@ -186,8 +202,7 @@ def update_claim(*, claim, by, month, lines, receipts):
 @transaction.atomic
 def delete_receipt(*, receipt, by):
     claim = receipt.claim
-    _require(access.can_file_claim(by, claim.plan), _("You may not change this claim."))
-    _require(claim.is_editable, _("Only a claim being prepared or returned can be changed."))
+    STEPS.check("edit", claim, by)
     stored = receipt.file.name
     receipt.delete()
     transaction.on_commit(lambda: receipt.file.storage.delete(stored))
@@ -195,8 +210,7 @@ def delete_receipt(*, receipt, by):
 
 @transaction.atomic
 def submit_claim(*, claim, by):
-    _require(access.can_file_claim(by, claim.plan), _("You may not submit this claim."))
-    _require(claim.is_editable, _("Only a claim being prepared or returned can be submitted."))
+    STEPS.check("submit", claim, by)
     problems = []
     if not claim.lines.exists():
         problems.append(_("Add at least one expense line."))
@@ -209,6 +223,11 @@ def submit_claim(*, claim, by):
     return claim
 
 
+def paid_on_plan(plan) -> bool:
+    """Whether compensation was approved or paid on the plan (plans.hooks.paid_on_plan)."""
+    return CompensationClaim.objects.filter(plan=plan, status__in=ClaimStatus.GRANTED).exists()
+
+
 def measure_sums(measures):
     """Claimed, approved and paid sums per measure id, in one query."""
     rows = (
@@ -217,11 +236,9 @@ def measure_sums(measures):
         .annotate(
             claimed=Sum(
                 "total",
-                filter=Q(
-                    status__in=[ClaimStatus.SUBMITTED, ClaimStatus.APPROVED, ClaimStatus.PAID]
-                ),
+                filter=Q(status__in=ClaimStatus.CLAIMED),
             ),
-            approved=Sum("total", filter=Q(status__in=[ClaimStatus.APPROVED, ClaimStatus.PAID])),
+            approved=Sum("total", filter=Q(status__in=ClaimStatus.GRANTED)),
             paid=Sum("total", filter=Q(status=ClaimStatus.PAID)),
         )
     )
@@ -242,15 +259,11 @@ def _notify(claim, subject):
 
 @transaction.atomic
 def approve_claim(*, claim, by):
-    _require(claim.status == ClaimStatus.SUBMITTED, _("Only a submitted claim can be approved."))
-    _require(
-        access.can_decide_claim(by, claim),
-        _decider_only(),
-    )
+    STEPS.check("approve", claim, by)
     # Lock the measure so two approvals on it cannot both slip under the planned amount.
     measure = SupportMeasure.objects.select_for_update().get(pk=claim.measure_id)
     approved = CompensationClaim.objects.filter(
-        measure=measure, status__in=[ClaimStatus.APPROVED, ClaimStatus.PAID]
+        measure=measure, status__in=ClaimStatus.GRANTED
     ).exclude(pk=claim.pk).aggregate(total=Sum("total"))["total"] or Decimal(0)
     over = approved + claim.total - (measure.planned_amount or Decimal(0))
     if over > 0:
@@ -270,11 +283,7 @@ def approve_claim(*, claim, by):
 
 
 def _decide_with_comment(claim, by, comment, to, required_message):
-    _require(claim.status == ClaimStatus.SUBMITTED, _("Only a submitted claim can be decided on."))
-    _require(
-        access.can_decide_claim(by, claim),
-        _decider_only(),
-    )
+    STEPS.check("decide", claim, by)
     comment = (comment or "").strip()
     _require(comment, required_message)
     return _transition(
@@ -310,7 +319,7 @@ def pay_claims(*, claims, by, paid_on, reference):
     _require(paid_on <= timezone.localdate(), _("The payment date cannot be in the future."))
     paid, refused = 0, []
     for claim in claims:
-        if not access.can_pay_claim(by, claim) or claim.status != ClaimStatus.APPROVED:
+        if "pay" not in STEPS.allowed(by, claim):
             refused.append(claim.code)
             continue
         try:
@@ -326,7 +335,3 @@ def pay_claims(*, claims, by, paid_on, reference):
         except ClaimChanged:
             refused.append(claim.code)
     return paid, refused
-
-
-def first_of_month(day: date) -> date:
-    return day.replace(day=1)

@@ -12,23 +12,37 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from iap_portal import access, audit
+from iap_portal import audit
 from iap_portal.actions import comment_action, show_refusal
 from iap_portal.exports import ExportSpec, export_response, register_export
+from iap_portal.forms import ReasonForm
 from iap_portal.models import AuditEvent
 from iap_portal.pagination import paginate
+from plans.access import visible_plans
 from plans.models import SupportMeasure
+from students.access import (
+    current_school_year,
+    get_access,
+    managed_schools,
+    require_roles,
+    visible_class_groups,
+)
 from students.models import Enrollment, Role
 
 from . import services
+from .access import (
+    can_file_claim,
+    can_pay_claim,
+    get_claim_or_404,
+    visible_claims,
+)
 from .exports import payment_rows
 from .forms import (
     ClaimFilterForm,
     ClaimForm,
     ClaimLineFormSet,
-    CommentForm,
+    CorrectionForm,
     PaymentForm,
-    ReasonForm,
 )
 from .models import ClaimStatus, Receipt
 
@@ -36,8 +50,8 @@ CLAIM_ROLES = [Role.CLASS_TEACHER, Role.SOCIAL_PEDAGOGUE, Role.COORDINATOR]
 
 
 def _filtered_claims(user, params, claims, *, default_status=""):
-    year = access.current_school_year(user)
-    class_groups = access.visible_class_groups(user).filter(school_year=year)
+    year = current_school_year(user)
+    class_groups = visible_class_groups(user).filter(school_year=year)
     data = params.copy()
     if default_status and "status" not in data:
         data["status"] = default_status
@@ -73,15 +87,15 @@ def _with_current_class(claims, year):
 
 # The three claim lists: their base rows and the status they show unless asked otherwise.
 CLAIM_LISTS = {
-    "claims": (lambda user: access.visible_claims(user), ""),
+    "claims": (lambda user: visible_claims(user), ""),
     "claim_queue": (
-        lambda user: access.visible_claims(user).filter(
-            school_id__in=access.get_access(user).school_ids(Role.SOCIAL_PEDAGOGUE)
+        lambda user: visible_claims(user).filter(
+            school_id__in=get_access(user).school_ids(Role.SOCIAL_PEDAGOGUE)
         ),
         ClaimStatus.SUBMITTED,
     ),
     "payments": (
-        lambda user: access.visible_claims(user).filter(school__in=access.managed_schools(user)),
+        lambda user: visible_claims(user).filter(school__in=managed_schools(user)),
         ClaimStatus.APPROVED,
     ),
 }
@@ -95,7 +109,7 @@ def claims_query(kind, user, params):
 def _claims_export(kind):
     def export(user, params):
         _form, claims = claims_query(kind, user, params)
-        year = access.current_school_year(user)
+        year = current_school_year(user)
         return ExportSpec(
             queryset=claims,
             rows=lambda: payment_rows(_with_current_class(claims, year).order_by("month", "code")),
@@ -115,7 +129,7 @@ def _claim_list(request, kind, template, *, extra=None):
     if export:
         return export
     form, claims = claims_query(kind, request.user, request.GET)
-    year = access.current_school_year(request.user)
+    year = current_school_year(request.user)
     totals = claims.aggregate(count=Count("pk"), total=Sum("total"))
     page = paginate(request, _with_current_class(claims, year).order_by("-month", "-pk"))
     query = request.GET.copy()
@@ -127,14 +141,14 @@ def _claim_list(request, kind, template, *, extra=None):
 
 @login_required
 def claim_list(request):
-    access.require_roles(request.user, *CLAIM_ROLES)
+    require_roles(request.user, *CLAIM_ROLES)
     return _claim_list(request, "claims", "compensations/claim_list.html")
 
 
 @login_required
 def claim_queue(request):
     """The social pedagogue's queue: submitted claims of the school."""
-    access.require_roles(request.user, Role.SOCIAL_PEDAGOGUE)
+    require_roles(request.user, Role.SOCIAL_PEDAGOGUE)
     return _claim_list(request, "claim_queue", "compensations/claim_queue.html")
 
 
@@ -142,7 +156,7 @@ def claim_queue(request):
 @require_http_methods(["GET", "POST"])
 def claim_payments(request):
     """The coordinator's list of approved claims: mark them paid, export the payment list."""
-    access.require_roles(request.user, Role.COORDINATOR)
+    require_roles(request.user, Role.COORDINATOR)
     claims = CLAIM_LISTS["payments"][0](request.user)
     if request.method == "POST":
         form = PaymentForm(request.POST)
@@ -258,7 +272,7 @@ def claim_create(request, measure_pk):
     measure = (
         SupportMeasure.objects.filter(
             pk=measure_pk,
-            plan__in=access.visible_plans(request.user),
+            plan__in=visible_plans(request.user),
             measure_type=SupportMeasure.Type.COMPENSATION,
         )
         .select_related("plan__student", "plan__semester__school_year", "plan__school")
@@ -266,7 +280,7 @@ def claim_create(request, measure_pk):
     )
     if measure is None:
         raise Http404
-    if not access.can_file_claim(request.user, measure.plan):
+    if not can_file_claim(request.user, measure.plan):
         raise PermissionDenied
     return _claim_form(request, measure=measure)
 
@@ -274,8 +288,8 @@ def claim_create(request, measure_pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def claim_update(request, pk):
-    claim = access.get_claim_or_404(request.user, pk)
-    if not access.can_file_claim(request.user, claim.plan):
+    claim = get_claim_or_404(request.user, pk)
+    if not can_file_claim(request.user, claim.plan):
         raise PermissionDenied
     if not claim.is_editable:
         messages.error(request, _("Only a claim being prepared or returned can be changed."))
@@ -288,10 +302,8 @@ def claim_update(request, pk):
 
 @login_required
 def claim_detail(request, pk):
-    claim = access.get_claim_or_404(request.user, pk)
-    user = request.user
-    can_file = access.can_file_claim(user, claim.plan)
-    can_decide = claim.status == ClaimStatus.SUBMITTED and access.can_decide_claim(user, claim)
+    claim = get_claim_or_404(request.user, pk)
+    allowed = services.STEPS.allowed(request.user, claim)
     sums = services.measure_sums([claim.measure_id]).get(claim.measure_id, {})
     return render(
         request,
@@ -301,9 +313,9 @@ def claim_detail(request, pk):
             "lines": claim.lines.all(),
             "receipts": claim.receipts.all(),
             "changes": claim.status_changes.select_related("by"),
-            "can_edit": can_file and claim.is_editable,
-            "can_decide": can_decide,
-            "can_pay": claim.status == ClaimStatus.APPROVED and access.can_pay_claim(user, claim),
+            "can_edit": "edit" in allowed,
+            "can_decide": "decide" in allowed,
+            "can_pay": "pay" in allowed,
             "sums": sums,
         },
     )
@@ -312,8 +324,8 @@ def claim_detail(request, pk):
 @login_required
 @require_POST
 def claim_submit(request, pk):
-    claim = access.get_claim_or_404(request.user, pk)
-    if not access.can_file_claim(request.user, claim.plan):
+    claim = get_claim_or_404(request.user, pk)
+    if not can_file_claim(request.user, claim.plan):
         raise PermissionDenied
     try:
         services.submit_claim(claim=claim, by=request.user)
@@ -325,14 +337,14 @@ def claim_submit(request, pk):
 
 
 def _require_decider(request, claim):
-    if claim.school_id not in access.get_access(request.user).school_ids(Role.SOCIAL_PEDAGOGUE):
+    if claim.school_id not in get_access(request.user).school_ids(Role.SOCIAL_PEDAGOGUE):
         raise PermissionDenied
 
 
 @login_required
 @require_POST
 def claim_approve(request, pk):
-    claim = access.get_claim_or_404(request.user, pk)
+    claim = get_claim_or_404(request.user, pk)
     _require_decider(request, claim)
     try:
         services.approve_claim(claim=claim, by=request.user)
@@ -360,7 +372,7 @@ def _decision_page(request, claim, form_class, act, *, title, button, success):
 @login_required
 @require_http_methods(["GET", "POST"])
 def claim_reject(request, pk):
-    claim = access.get_claim_or_404(request.user, pk)
+    claim = get_claim_or_404(request.user, pk)
     _require_decider(request, claim)
     return _decision_page(
         request,
@@ -376,12 +388,12 @@ def claim_reject(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def claim_return(request, pk):
-    claim = access.get_claim_or_404(request.user, pk)
+    claim = get_claim_or_404(request.user, pk)
     _require_decider(request, claim)
     return _decision_page(
         request,
         claim,
-        CommentForm,
+        CorrectionForm,
         lambda comment: services.return_claim(claim=claim, by=request.user, comment=comment),
         title=_("Return the claim for correction"),
         button=_("Return"),
@@ -392,8 +404,8 @@ def claim_return(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def claim_pay(request, pk):
-    claim = access.get_claim_or_404(request.user, pk)
-    if not access.can_pay_claim(request.user, claim):
+    claim = get_claim_or_404(request.user, pk)
+    if not can_pay_claim(request.user, claim):
         raise PermissionDenied
     form = PaymentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -420,7 +432,7 @@ def claim_pay(request, pk):
 
 def _get_receipt_or_404(user, public_id):
     receipt = (
-        Receipt.objects.filter(public_id=public_id, claim__in=access.visible_claims(user))
+        Receipt.objects.filter(public_id=public_id, claim__in=visible_claims(user))
         .select_related("claim__plan", "claim__school")
         .first()
     )
@@ -460,7 +472,7 @@ def receipt_view(request, public_id):
 def receipt_delete(request, public_id):
     receipt = _get_receipt_or_404(request.user, public_id)
     claim = receipt.claim
-    if not access.can_file_claim(request.user, claim.plan):
+    if not can_file_claim(request.user, claim.plan):
         raise PermissionDenied
     try:
         services.delete_receipt(receipt=receipt, by=request.user)
@@ -478,11 +490,11 @@ def recent_decisions(user, days=30):
     """Decisions on claims this user submitted, for their home page."""
     since = timezone.now() - timedelta(days=days)
     return (
-        access.visible_claims(user)
+        visible_claims(user)
         .filter(
             submitted_by=user,
             decided_at__gte=since,
-            status__in=[ClaimStatus.APPROVED, ClaimStatus.REJECTED, ClaimStatus.RETURNED],
+            status__in=ClaimStatus.DECIDED,
         )
         .select_related("plan__student")
         .order_by("-decided_at")[:10]

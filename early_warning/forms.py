@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from students.forms import DateInput, SchoolChoiceMixin
+from iap_portal.forms import DateInput, SchoolChoiceMixin
 from students.models import School, Semester
 
 from .models import ImportKind, Period, Thresholds

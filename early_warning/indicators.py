@@ -20,11 +20,21 @@ is flagged (a plan is called for) from "at risk" up; "watch" is for the class te
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import models
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
-from .models import Level
+
+class Level(models.IntegerChoices):
+    NONE = 0, gettext_lazy("none")
+    WATCH = 1, gettext_lazy("watch")
+    AT_RISK = 2, gettext_lazy("at risk")
+    HIGH = 3, gettext_lazy("high risk")
+
+
+# A pupil is "flagged" (a call to action) from this level up; "watch" is only shown.
+FLAGGED = Level.AT_RISK
 
 ATTENDANCE, UNEXCUSED, FAILING, AVERAGE_DROP, CONDUCT, COMBINED = (
     "attendance",

@@ -12,16 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from students.models import School, Semester, Student
 
-
-class Level(models.IntegerChoices):
-    NONE = 0, _("none")
-    WATCH = 1, _("watch")
-    AT_RISK = 2, _("at risk")
-    HIGH = 3, _("high risk")
-
-
-# A pupil is "flagged" (a call to action) from this level up; "watch" is only shown.
-FLAGGED = Level.AT_RISK
+from .indicators import FLAGGED, Level, describe
 
 
 class Thresholds(models.Model):
@@ -326,6 +317,4 @@ class Indicator(models.Model):
 
     @property
     def reasons(self):
-        from .indicators import describe
-
         return [describe(t) for t in self.triggers]

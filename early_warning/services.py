@@ -1,8 +1,10 @@
-"""Writes of the early-warning app: imports, thresholds, recomputing levels, plan pre-fill."""
+"""Writes of the early-warning app: imports, thresholds, recomputing levels; the signals a
+plan starts from (the plans app pre-fills risks from them: plans.early_signals)."""
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+
+from students.models import Semester
 
 from . import indicators
 from .models import (
@@ -12,7 +14,6 @@ from .models import (
     ImportKind,
     ImportRecord,
     Indicator,
-    Level,
     Period,
     Thresholds,
 )
@@ -167,25 +168,10 @@ def signals_around_plan(plan):
     return before, end
 
 
-# --- Plan pre-fill --------------------------------------------------------------------------
-
-# Trigger -> the risk factor of the catalogue it points to (risk type 1, learning and school).
-FACTOR_OF_TRIGGER = {
-    indicators.ATTENDANCE: "bieži kavējumi",
-    indicators.UNEXCUSED: "neattaisnoti kavējumi",
-    indicators.FAILING: "zemi mācību sasniegumi",
-    indicators.AVERAGE_DROP: "zemi mācību sasniegumi",
-    indicators.CONDUCT: "uzvedības problēmas",
-}
-PLAN_RISK_LEVEL = {Level.WATCH: "low", Level.AT_RISK: "medium", Level.HIGH: "high"}
-
-
 def signals_for_plan(student, semester):
     """The pupil's latest indicator that a plan of this semester can start from: the latest
     period of this semester or the one before (so a plan for next semester sees this one's
     data, and older data suggests nothing)."""
-    from students.models import Semester
-
     earlier = (
         Semester.objects.filter(end_date__lt=semester.start_date).order_by("-end_date").first()
     )
@@ -200,52 +186,3 @@ def signals_for_plan(student, semester):
         .order_by("-period__end_date", "-period__pk")
         .first()
     )
-
-
-def prefill_suggestions(indicator):
-    """[(factor name, level, justification)] for the indicator's triggers, one per factor."""
-    if indicator is None or indicator.level == Level.NONE:
-        return []
-    by_factor = {}
-    for trigger in indicator.triggers:
-        name = FACTOR_OF_TRIGGER.get(trigger["code"])
-        if name is None:
-            continue
-        entry = by_factor.setdefault(name, {"level": 0, "reasons": []})
-        entry["level"] = max(entry["level"], trigger["level"])
-        entry["reasons"].append(indicators.describe(trigger))
-    intro = _("E-journal data for %(period)s:") % {"period": indicator.period}
-    return [
-        (name, entry["level"], " ".join([intro, *entry["reasons"]]))
-        for name, entry in by_factor.items()
-    ]
-
-
-def prefill_plan_risks(*, plan):
-    """Add the risks the pupil's early-warning signals point to, with the figures as the
-    justification's starting text (the preparer edits them). Returns how many were added."""
-    from plans.models import PlanRisk, RiskFactor
-
-    suggestions = prefill_suggestions(signals_for_plan(plan.student, plan.semester))
-    if not suggestions:
-        return 0
-    factors = {
-        f.name: f
-        for f in RiskFactor.objects.filter(
-            risk_type__number=1, is_active=True, name__in=[s[0] for s in suggestions]
-        )
-    }
-    existing = set(plan.risks.values_list("risk_factor_id", flat=True))
-    added = 0
-    for name, level, justification in suggestions:
-        factor = factors.get(name)
-        if factor is None or factor.pk in existing:
-            continue
-        PlanRisk.objects.create(
-            plan=plan,
-            risk_factor=factor,
-            level=PLAN_RISK_LEVEL.get(level, ""),
-            justification=justification,
-        )
-        added += 1
-    return added

@@ -1,23 +1,31 @@
+from datetime import date
 from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from iap_portal import access, audit
-from iap_portal.access import STAFF_ROLES
+from iap_portal import audit
 from iap_portal.models import AuditEvent
 from iap_portal.pagination import paginate
-from plans.models import SupportPlan
+from students.access import (
+    STAFF_ROLES,
+    can_manage_school,
+    get_access,
+    get_student_or_404,
+    managed_schools,
+    require_roles,
+)
 from students.importer import ImportFileError
 from students.models import Role, School, Semester
 
 from . import services
 from .forms import FactImportForm, ThresholdsForm
+from .hooks import live_plan_exists
 from .importer import check_rows, read_table
 from .lists import with_class
 from .models import ImportKind, ImportRecord, Indicator, Level, Period, Thresholds
@@ -56,11 +64,11 @@ def _class_label(grade, letter):
 @require_http_methods(["GET"])
 def overview(request):
     """The school's pupils by class and level in a period, with the trend since the last."""
-    access.require_roles(request.user, *STAFF_ROLES)
+    require_roles(request.user, *STAFF_ROLES)
     schools = list(
-        School.objects.filter(
-            pk__in=access.get_access(request.user).school_ids(*STAFF_ROLES)
-        ).order_by("name")
+        School.objects.filter(pk__in=get_access(request.user).school_ids(*STAFF_ROLES)).order_by(
+            "name"
+        )
     )
     school = next((s for s in schools if str(s.pk) == request.GET.get("school")), schools[0])
     periods = list(
@@ -95,15 +103,12 @@ def overview(request):
         min_level = Level.WATCH
     page = None
     if period is not None:
-        plans = SupportPlan.objects.live().filter(
-            semester=period.semester, student=OuterRef("student")
-        )
         pupils = (
             with_class(
                 Indicator.objects.filter(period=period, level__gte=min_level),
                 period.semester.school_year_id,
             )
-            .annotate(has_plan=Exists(plans))
+            .annotate(has_plan=live_plan_exists(period.semester))
             .select_related("student")
             .order_by("-level", "student__last_name", "student__first_name", "pk")
         )
@@ -125,7 +130,7 @@ def overview(request):
             "page": page,
             "min_level": min_level,
             "query": query.urlencode(),
-            "is_coordinator": access.can_manage_school(request.user, school.pk),
+            "is_coordinator": can_manage_school(request.user, school.pk),
             "thresholds": Thresholds.for_school(school),
         },
     )
@@ -135,7 +140,7 @@ def overview(request):
 @require_http_methods(["GET"])
 def student_signals(request, pk):
     """One pupil's indicators over the periods, with the reasons."""
-    student = access.get_student_or_404(request.user, pk)
+    student = get_student_or_404(request.user, pk)
     audit.record(request, AuditEvent.Action.VIEW_PUPIL, school=student.school, obj=student)
     signals = list(
         Indicator.objects.filter(student=student)
@@ -159,8 +164,8 @@ def student_signals(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def fact_import(request):
-    access.require_roles(request.user, Role.COORDINATOR)
-    schools = access.managed_schools(request.user)
+    require_roles(request.user, Role.COORDINATOR)
+    schools = managed_schools(request.user)
     form = FactImportForm(request.POST or None, request.FILES or None, schools=schools)
     check = None
     if request.method == "POST" and form.is_valid():
@@ -196,13 +201,11 @@ def fact_import(request):
 @login_required
 @require_POST
 def fact_import_confirm(request):
-    from datetime import date
-
-    access.require_roles(request.user, Role.COORDINATOR)
+    require_roles(request.user, Role.COORDINATOR)
     pending = request.session.get(IMPORT_SESSION_KEY)
     school = semester = None
     if pending:
-        school = access.managed_schools(request.user).filter(pk=pending["school"]).first()
+        school = managed_schools(request.user).filter(pk=pending["school"]).first()
         semester = (
             Semester.objects.filter(pk=pending["semester"]).select_related("school_year").first()
         )
@@ -240,10 +243,10 @@ def fact_import_confirm(request):
 @login_required
 @require_http_methods(["GET"])
 def import_list(request):
-    access.require_roles(request.user, Role.COORDINATOR)
-    imports = ImportRecord.objects.filter(
-        school__in=access.managed_schools(request.user)
-    ).select_related("school", "period", "imported_by")
+    require_roles(request.user, Role.COORDINATOR)
+    imports = ImportRecord.objects.filter(school__in=managed_schools(request.user)).select_related(
+        "school", "period", "imported_by"
+    )
     return render(request, "early_warning/import_list.html", {"page": paginate(request, imports)})
 
 
@@ -251,7 +254,7 @@ def import_list(request):
 @require_http_methods(["GET"])
 def sample(request, kind):
     """A sample file with the expected columns (made-up pupils), a template to fill in."""
-    access.require_roles(request.user, Role.COORDINATOR)
+    require_roles(request.user, Role.COORDINATOR)
     if kind not in ImportKind.values:
         raise Http404
     return FileResponse(
@@ -268,8 +271,8 @@ def sample(request, kind):
 @login_required
 @require_http_methods(["GET", "POST"])
 def thresholds_edit(request):
-    access.require_roles(request.user, Role.COORDINATOR)
-    schools = list(access.managed_schools(request.user).order_by("name"))
+    require_roles(request.user, Role.COORDINATOR)
+    schools = list(managed_schools(request.user).order_by("name"))
     school = next((s for s in schools if str(s.pk) == request.GET.get("school")), schools[0])
     form = ThresholdsForm(request.POST or None, instance=Thresholds.for_school(school))
     if request.method == "POST" and form.is_valid():

@@ -1,8 +1,17 @@
-"""What the apps' status changes share: a refusal with messages for the user, and the page
-that asks for a comment (return, reject, suspend) before acting."""
+"""What the apps' status changes share: a refusal with messages for the user, the guarded
+status transition, numbering with a retry, and the page that asks for a comment (return,
+reject, suspend) before acting."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from . import audit
 
 
 class ActionRefused(Exception):
@@ -11,6 +20,105 @@ class ActionRefused(Exception):
     def __init__(self, *messages):
         super().__init__(*messages)
         self.messages = list(messages)
+
+
+def require(condition, message, error=ActionRefused):
+    """Refuse (raise ``error`` with the message) unless the condition holds."""
+    if not condition:
+        raise error(message)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One status change a person may make: the statuses it starts from, who may make it
+    (``may(user, obj)``), and what a refusal of either says. A decision checks the status
+    first (``status_first``), so that a late click hears that it was decided already."""
+
+    sources: frozenset
+    may: Callable
+    not_allowed: str
+    wrong_status: str
+    status_first: bool = False
+
+
+class Steps:
+    """An object's transitions table: it answers the services' "may this happen" (``check``)
+    and the pages' "which buttons does this person see" (``allowed``), so they cannot differ."""
+
+    def __init__(self, error, **steps):
+        self.error = error
+        self.steps = steps
+
+    def check(self, name, obj, by):
+        step = self.steps[name]
+        checks = [
+            (lambda: step.may(by, obj), step.not_allowed),
+            (lambda: obj.status in step.sources, step.wrong_status),
+        ]
+        for holds, message in reversed(checks) if step.status_first else checks:
+            require(holds(), str(message), self.error)
+
+    def allowed(self, user, obj, *, known=None):
+        """The steps this user may take on the object now. ``known`` maps a ``may`` function
+        to its answer when the caller has it already (one query fewer)."""
+        answers = dict(known or {})
+        names = []
+        for name, step in self.steps.items():
+            if obj.status not in step.sources:
+                continue
+            if step.may not in answers:
+                answers[step.may] = step.may(user, obj)
+            if answers[step.may]:
+                names.append(name)
+        return names
+
+
+def transition(obj, *, to, by, changed, comment="", **fields):
+    """Move ``obj`` from the status it was read with to ``to``.
+
+    A conditional UPDATE (``filter(pk=…, status=current)``): of two people acting at once one
+    succeeds and the other gets ``changed`` (an ActionRefused subclass that says so). The
+    change is recorded in ``obj.status_changes`` and the audit log in the same transaction."""
+    now = timezone.now()
+    model = type(obj)
+    updated = model._default_manager.filter(pk=obj.pk, status=obj.status).update(
+        status=to, updated_at=now, **fields
+    )
+    if updated != 1:
+        raise changed()
+    record_status_change(obj, from_status=obj.status, to_status=to, by=by, at=now, comment=comment)
+    obj.refresh_from_db()
+    return obj
+
+
+def record_status_change(obj, *, from_status, to_status, by, at=None, comment=""):
+    """One row of the object's status history, and its audit event."""
+    change = obj.status_changes.create(
+        from_status=from_status,
+        to_status=to_status,
+        by=by,
+        at=at or timezone.now(),
+        comment=comment,
+    )
+    audit.record_status(obj, from_status=from_status, to_status=to_status, by=by)
+    return change
+
+
+def create_numbered(model, *, scope, create, attempts=5, on_conflict=None):
+    """Create a row numbered ``max(sequence) + 1`` within ``scope`` (a filter), retrying when
+    someone took the same number at the same moment (the unique constraint refuses it).
+
+    ``create(sequence)`` makes the row; ``on_conflict()`` may raise a better refusal when the
+    conflict is not about the number. Returns the row, or None when every attempt collided."""
+    for _attempt in range(attempts):
+        last = model._default_manager.filter(**scope).aggregate(last=Max("sequence"))["last"]
+        try:
+            with transaction.atomic():
+                return create((last or 0) + 1)
+        except IntegrityError:
+            if on_conflict is not None:
+                on_conflict()
+    return None
 
 
 def show_refusal(request, error):

@@ -1,9 +1,7 @@
 """Recording to the audit log (sign-ins, views and exports of personal data, downloads,
-status changes). Writes happen in the request's transaction."""
+status changes). Writes happen in the caller's transaction."""
 
-from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import post_save
-from django.dispatch import receiver
+from axes.helpers import get_client_ip_address
 
 from .models import AuditEvent
 
@@ -11,8 +9,6 @@ from .models import AuditEvent
 def client_ip(request):
     if request is None:
         return None
-    from axes.helpers import get_client_ip_address
-
     return get_client_ip_address(request) or None
 
 
@@ -32,44 +28,20 @@ def record(request, action, *, school=None, obj=None, detail="", user=None):
     )
 
 
-@receiver(user_logged_in)
-def _logged_in(sender, request, user, **kwargs):
-    record(request, AuditEvent.Action.LOGIN, user=user)
-
-
-@receiver(user_logged_out)
-def _logged_out(sender, request, user, **kwargs):
-    if user is not None:
-        record(request, AuditEvent.Action.LOGOUT, user=user)
-
-
-@receiver(user_login_failed)
-def _login_failed(sender, credentials, request=None, **kwargs):
-    AuditEvent.objects.create(
-        username=str(credentials.get("username", ""))[:150],
-        action=AuditEvent.Action.LOGIN_FAILED,
-        ip=client_ip(request),
+def record_failed_sign_in(request, username):
+    return AuditEvent.objects.create(
+        username=str(username)[:150], action=AuditEvent.Action.LOGIN_FAILED, ip=client_ip(request)
     )
 
 
-def _status_change(sender, instance, created, **kwargs):
-    if not created or kwargs.get("raw"):
-        return
-    subject = getattr(instance, "plan", None) or getattr(instance, "claim", None)
-    AuditEvent.objects.create(
-        user=instance.by,
-        username=instance.by.get_username() if instance.by else "",
+def record_status(subject, *, from_status, to_status, by):
+    """A plan's or claim's status change (the services call it in their transaction)."""
+    return AuditEvent.objects.create(
+        user=by,
+        username=by.get_username() if by else "",
         action=AuditEvent.Action.STATUS,
         school_id=subject.school_id,
         object_type=subject._meta.label,
         object_id=str(subject.pk),
-        detail=f"{subject}: {instance.from_status} → {instance.to_status}",
+        detail=f"{subject}: {from_status} → {to_status}",
     )
-
-
-def connect_status_signals():
-    from compensations.models import ClaimStatusChange
-    from plans.models import PlanStatusChange
-
-    for model in (PlanStatusChange, ClaimStatusChange):
-        post_save.connect(_status_change, sender=model, dispatch_uid=f"audit-{model._meta.label}")

@@ -4,8 +4,9 @@ CSV: ';'-separated, UTF-8 with a BOM (Excel in Latvia opens it right), decimals 
 dates as 1.09.2026. XLSX: numbers stay numbers, dates stay dates. Text that a spreadsheet would
 run as a formula is neutralised in both.
 
-List pages register their export here (``register_export``). A small export is answered at
-once; a large one goes to the task queue and the user gets a page that shows its progress.
+List pages register their export here (``register_export``, from their AppConfig.ready). A
+small export is answered at once; a large one goes to the task queue (``queue_export``, which
+the reports app provides) and the user gets a page that shows its progress.
 """
 
 import csv
@@ -16,10 +17,12 @@ from decimal import Decimal
 
 import xlsxwriter
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpResponse
-from django.shortcuts import redirect
 from django.utils import timezone
+
+from . import audit
+from .models import AuditEvent
+from .registry import Hook, Registry
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -169,17 +172,11 @@ class ExportSpec:
     title: str
 
 
-EXPORTS = {}
-
-
-def register_export(kind):
-    """Register ``function(user, params) -> ExportSpec`` under a name the task can find."""
-
-    def decorator(function):
-        EXPORTS[kind] = function
-        return function
-
-    return decorator
+# kind -> function(user, params) -> ExportSpec; the task finds an export by its kind.
+EXPORTS = Registry("exports")
+register_export = EXPORTS.register
+# reports: put a large export on the task queue; (request, kind, fmt) -> the progress page.
+queue_export = Hook("queue_export")
 
 
 def export_response(request, kind):
@@ -191,23 +188,12 @@ def export_response(request, kind):
     if fmt not in FORMATS:
         return None
     spec = EXPORTS[kind](request.user, request.GET)
-    from .audit import record
-    from .models import AuditEvent
-
-    record(request, AuditEvent.Action.EXPORT, detail=f"{kind}.{fmt} {request.GET.urlencode()}")
+    audit.record(
+        request, AuditEvent.Action.EXPORT, detail=f"{kind}.{fmt} {request.GET.urlencode()}"
+    )
     limit = settings.IAP_INLINE_XLSX_ROWS if fmt == "xlsx" else settings.IAP_INLINE_EXPORT_ROWS
     if spec.queryset.count() > limit:
-        from reports.models import ExportJob
-        from reports.tasks import build_export
-
-        params = request.GET.copy()
-        params.pop("format", None)
-        params.pop("page", None)
-        job = ExportJob.objects.create(
-            requested_by=request.user, kind=kind, format=fmt, params=params.urlencode()
-        )
-        transaction.on_commit(lambda: build_export.enqueue(job_id=str(job.public_id)))
-        return redirect("export_detail", public_id=job.public_id)
+        return queue_export(request, kind, fmt)
     if fmt == "csv":
         return csv_response(spec.rows(), spec.filename)
     return xlsx_response([(spec.title, spec.rows())], spec.filename)

@@ -64,6 +64,3 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only.")
-
-
-from .sessions import UserSession  # noqa: E402,F401 - the session table lives in this app

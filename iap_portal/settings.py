@@ -66,12 +66,17 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Our apps, lowest layer first (docs/architecture.md).
     "iap_portal",
+    "accounts",
     "students",
+    "early_warning",
     "plans",
     "compensations",
     "reports",
-    "early_warning",
+    "dashboard",
+    "privacy",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -85,7 +90,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "iap_portal.two_factor.TwoFactorMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -107,7 +112,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "iap_portal.context_processors.portal",
+                "dashboard.context_processors.portal",
             ],
         },
     },
@@ -167,15 +172,15 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = int(env("IAP_PROXY_COUNT", "0")) or None
 
 # Two-factor sign-in (TOTP with backup codes). Required in production for the roles that see
-# many pupils' data or decide money (iap_portal.two_factor.REQUIRED_ROLES); optional for others.
+# many pupils' data or decide money (students.access.TWO_FACTOR_ROLES); optional for others.
 IAP_TWO_FACTOR_REQUIRED = env_bool("IAP_TWO_FACTOR_REQUIRED", PRODUCTION)
 OTP_TOTP_ISSUER = "IAP portāls"
 IAP_BACKUP_CODE_COUNT = 10
 
 # Sessions live in the database with their user, so "log out everywhere" can end them all.
-SESSION_ENGINE = "iap_portal.sessions"
+SESSION_ENGINE = "accounts.sessions"
 # Sessions end after 30 idle minutes: requests push the expiry forward, writing the session at
-# most once a minute (iap_portal/sessions.py) rather than on every request.
+# most once a minute (accounts/sessions.py) rather than on every request.
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -14,7 +14,7 @@ def freeze_startup_objects():
     long-lived objects, in the middle of whichever request allocated a lot: an XLSX export's
     p95 went 95 → 49 ms with this (bench/README.md). With ``gunicorn --preload`` it also keeps
     the forked workers' memory shared."""
-    from django.urls import get_resolver
+    from django.urls import get_resolver  # after get_wsgi_application() has set Django up
 
     get_resolver().url_patterns  # noqa: B018 - imports every view module
     gc.collect()

@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class PlansConfig(AppConfig):
     name = "plans"
     verbose_name = _("Individual support plans")
+
+    def ready(self):
+        # Imported here, not at the top: an app's modules may only be imported once every
+        # app's models are loaded (Django's app-loading order).
+        from early_warning import hooks as early_warning_hooks
+        from students import hooks as students_hooks
+
+        from . import access, early_signals, views  # views registers the plans' list export
+
+        students_hooks.specialist_pupil_ids.register(access.specialist_pupil_ids)
+        students_hooks.specialists_who_see.register(access.specialists_who_see)
+        students_hooks.pupil_page.register("plans")(views.pupil_page_plans)
+        early_warning_hooks.live_plan_exists.register(early_signals.live_plan_exists)

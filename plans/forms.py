@@ -4,7 +4,7 @@ from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from students.forms import DateInput
+from iap_portal.forms import DateInput
 from students.models import Semester, SpecialistType
 
 from .models import (
@@ -15,6 +15,7 @@ from .models import (
     SupportMeasure,
     SupportPlan,
 )
+from .services import consultation_problems
 
 User = get_user_model()
 
@@ -247,18 +248,6 @@ MeasureFormSet = inlineformset_factory(
 )
 
 
-class CommentForm(forms.Form):
-    comment = forms.CharField(
-        label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
-    )
-
-
-class SuspendForm(forms.Form):
-    comment = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
-    )
-
-
 class EvaluationForm(forms.ModelForm):
     class Meta:
         model = PlanEvaluation
@@ -311,8 +300,6 @@ class ConsultationForm(forms.ModelForm):
         return minutes
 
     def clean(self):
-        from .services import consultation_problems
-
         cleaned = super().clean()
         day = cleaned.get("date")
         if day:

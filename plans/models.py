@@ -73,16 +73,19 @@ class PlanStatus(models.TextChoices):
     INACTIVE = "inactive", _("Inactive")
 
 
-# Statuses in which a plan has been approved at least once and counts for participation.
-APPROVED_STATUSES = {
-    PlanStatus.APPROVED,
-    PlanStatus.IN_PROGRESS,
-    PlanStatus.REVISION,
-    PlanStatus.SUSPENDED,
-    PlanStatus.EVALUATED,
-}
-# Statuses in which the preparer may change risks and measures.
-EDITABLE_STATUSES = {PlanStatus.DRAFT, PlanStatus.REVISION}
+# Named sets of statuses (members of an enum cannot be sets, so they are set after it).
+# The preparer may change risks and measures:
+PlanStatus.EDITABLE = frozenset({PlanStatus.DRAFT, PlanStatus.REVISION})
+# Approved and running (support is delivered), a revision included:
+PlanStatus.RUNNING = frozenset({PlanStatus.APPROVED, PlanStatus.IN_PROGRESS, PlanStatus.REVISION})
+# Approved at least once and not deleted: claims may draw on the plan.
+PlanStatus.CLAIMABLE = PlanStatus.RUNNING | {PlanStatus.SUSPENDED, PlanStatus.EVALUATED}
+# Started (approved and its semester begun), evaluation or suspension possible:
+PlanStatus.STARTED = frozenset({PlanStatus.IN_PROGRESS, PlanStatus.SUSPENDED})
+# Approved, before or after its semester began:
+PlanStatus.ACTIVE = frozenset({PlanStatus.APPROVED, PlanStatus.IN_PROGRESS})
+# Nothing happens to the plan any more:
+PlanStatus.CLOSED = frozenset({PlanStatus.EVALUATED, PlanStatus.INACTIVE})
 
 
 class SupportPlanQuerySet(models.QuerySet):
@@ -180,11 +183,7 @@ class SupportPlan(models.Model):
 
     @property
     def is_locked(self):
-        return self.status not in EDITABLE_STATUSES
-
-    @property
-    def has_been_approved(self):
-        return self.first_approved_at is not None
+        return self.status not in PlanStatus.EDITABLE
 
 
 class PlanRisk(models.Model):
@@ -220,6 +219,12 @@ class PlanRisk(models.Model):
 
     def __str__(self):
         return str(self.risk_factor)
+
+
+class SupportMeasureQuerySet(models.QuerySet):
+    def with_delivery(self):
+        """Each measure with the minutes of consultation delivered (``delivered_hours``)."""
+        return self.annotate(delivered_minutes=Sum("consultations__minutes"))
 
 
 class SupportMeasure(models.Model):
@@ -268,6 +273,7 @@ class SupportMeasure(models.Model):
     end_date = models.DateField(_("until"))
     evaluation_note = models.TextField(_("evaluation note"), blank=True, editable=False)
 
+    objects = SupportMeasureQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[risks])
 
     class Meta:
@@ -316,9 +322,10 @@ class SupportMeasure(models.Model):
             return f"{self.get_measure_type_display()}: {self.get_compensation_category_display()}"
         return str(self.get_measure_type_display())
 
+    @property
     def delivered_hours(self):
-        minutes = self.consultations.aggregate(total=Sum("minutes"))["total"] or 0
-        return Decimal(minutes) / 60
+        """Consultation hours delivered; needs ``SupportMeasure.objects.with_delivery()``."""
+        return Decimal(self.delivered_minutes or 0) / 60
 
 
 class Consultation(models.Model):

@@ -8,19 +8,29 @@ same transaction.
 
 import contextlib
 
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
-from iap_portal import access
-from iap_portal.actions import ActionRefused
+from iap_portal.actions import (
+    ActionRefused,
+    Step,
+    Steps,
+    create_numbered,
+    record_status_change,
+    require,
+    transition,
+)
+from students.access import can_manage_school
 
+from .access import can_approve_plan, can_log_consultation, can_prepare_plan
+from .early_signals import prefill_plan_risks
+from .hooks import paid_on_plan
 from .models import (
     Consultation,
     PlanRisk,
     PlanStatus,
-    PlanStatusChange,
     SupportMeasure,
     SupportPlan,
 )
@@ -36,22 +46,86 @@ class StatusChanged(PlanActionError):
 
 
 def _require(condition, message):
-    if not condition:
-        raise PlanActionError(message)
+    require(condition, message, PlanActionError)
 
 
 def _transition(plan, *, to, by, comment="", **fields):
-    now = timezone.now()
-    updated = SupportPlan.objects.filter(pk=plan.pk, status=plan.status).update(
-        status=to, updated_at=now, **fields
-    )
-    if updated != 1:
-        raise StatusChanged
-    PlanStatusChange.objects.create(
-        plan=plan, from_status=plan.status, to_status=to, by=by, at=now, comment=comment
-    )
-    plan.refresh_from_db()
-    return plan
+    return transition(plan, to=to, by=by, changed=StatusChanged, comment=comment, **fields)
+
+
+def prepares(user, plan) -> bool:
+    return can_prepare_plan(user, plan.student)
+
+
+def _coordinates(user, plan) -> bool:
+    return can_manage_school(user, plan.school_id)
+
+
+# The plan's status changes: from where, who may, and the refusals (the plan page's buttons
+# come from here too: ``STEPS.allowed``). Deleting also needs nothing delivered or paid.
+STEPS = Steps(
+    PlanActionError,
+    submit=Step(
+        PlanStatus.EDITABLE,
+        prepares,
+        _l("You may not submit this plan."),
+        _l("Only a draft or a plan under revision can be submitted."),
+    ),
+    approve=Step(
+        frozenset({PlanStatus.SUBMITTED}),
+        can_approve_plan,
+        _l("Plans are approved by the coordinator, and not by the person who prepared them."),
+        _l("Only a submitted plan can be approved."),
+        status_first=True,
+    ),
+    return_=Step(
+        frozenset({PlanStatus.SUBMITTED}),
+        _coordinates,
+        _l("Only the coordinator returns plans."),
+        _l("Only a submitted plan can be returned."),
+        status_first=True,
+    ),
+    revise=Step(
+        PlanStatus.ACTIVE,
+        prepares,
+        _l("You may not revise this plan."),
+        _l("Only an approved plan can be reopened for revision."),
+    ),
+    suspend=Step(
+        PlanStatus.ACTIVE,
+        prepares,
+        _l("You may not suspend this plan."),
+        _l("Only an approved plan can be suspended."),
+    ),
+    resume=Step(
+        frozenset({PlanStatus.SUSPENDED}),
+        prepares,
+        _l("You may not resume this plan."),
+        _l("Only a suspended plan can be resumed."),
+    ),
+    evaluate=Step(
+        PlanStatus.STARTED,
+        prepares,
+        _l("You may not evaluate this plan."),
+        _l("Only a plan in progress or suspended can be evaluated."),
+    ),
+    delete=Step(
+        frozenset(PlanStatus) - PlanStatus.CLOSED,
+        prepares,
+        _l("You may not delete this plan."),
+        _l("An evaluated or deleted plan cannot be deleted."),
+    ),
+)
+
+
+def allowed_actions(user, plan, *, can_prepare, delivered=False):
+    """The status buttons this user sees on this plan (names as the templates know them)."""
+    names = STEPS.allowed(user, plan, known={prepares: can_prepare})
+    return [
+        "return" if name == "return_" else name
+        for name in names
+        if not (name == "delete" and delivered)
+    ]
 
 
 def semester_has_started(semester, today=None):
@@ -61,13 +135,6 @@ def semester_has_started(semester, today=None):
 # --- Creating -------------------------------------------------------------------------------
 
 
-def _next_sequence(school, semester):
-    last = SupportPlan.objects.filter(school=school, semester=semester).aggregate(
-        last=Max("sequence")
-    )["last"]
-    return (last or 0) + 1
-
-
 def plan_code(school, semester, sequence):
     year = semester.school_year.start_year
     number = semester.get_number_display()
@@ -75,49 +142,50 @@ def plan_code(school, semester, sequence):
 
 
 def _insert_plan(*, student, semester, kind, preparer):
-    for _attempt in range(5):
-        sequence = _next_sequence(student.school, semester)
-        try:
-            with transaction.atomic():
-                return SupportPlan.objects.create(
-                    student=student,
-                    school=student.school,
-                    semester=semester,
-                    kind=kind,
-                    preparer=preparer,
-                    sequence=sequence,
-                    code=plan_code(student.school, semester, sequence),
-                )
-        except IntegrityError:
-            if (
-                SupportPlan.objects.live()
-                .filter(student=student, semester=semester, kind=kind)
-                .exists()
-            ):
-                raise PlanActionError(
-                    _("This pupil already has a plan of this kind for this semester.")
-                ) from None
-            # Someone took the same sequence number at the same moment: take the next one.
-    raise PlanActionError(_("The plan could not be numbered; try again."))
+    def create(sequence):
+        return SupportPlan.objects.create(
+            student=student,
+            school=student.school,
+            semester=semester,
+            kind=kind,
+            preparer=preparer,
+            sequence=sequence,
+            code=plan_code(student.school, semester, sequence),
+        )
+
+    def already_has_one():
+        if (
+            SupportPlan.objects.live()
+            .filter(student=student, semester=semester, kind=kind)
+            .exists()
+        ):
+            raise PlanActionError(
+                _("This pupil already has a plan of this kind for this semester.")
+            ) from None
+
+    plan = create_numbered(
+        SupportPlan,
+        scope={"school": student.school, "semester": semester},
+        create=create,
+        on_conflict=already_has_one,
+    )
+    _require(plan is not None, _("The plan could not be numbered; try again."))
+    return plan
 
 
 @transaction.atomic
 def create_plan(*, student, semester, kind, by, prefill_signals=False):
     """A new draft; with ``prefill_signals`` it starts with the risks the pupil's
-    early-warning signals point to (``early_warning.services.prefill_plan_risks``)."""
-    _require(access.can_prepare_plan(by, student), _("You may not prepare plans for this pupil."))
+    early-warning signals point to (``plans.early_signals.prefill_plan_risks``)."""
+    _require(can_prepare_plan(by, student), _("You may not prepare plans for this pupil."))
     _require(
         semester.end_date >= timezone.localdate(),
         _("The semester has ended: a plan can no longer be made for it."),
     )
     plan = _insert_plan(student=student, semester=semester, kind=kind, preparer=by)
-    PlanStatusChange.objects.create(
-        plan=plan, from_status=PlanStatus.DRAFT, to_status=PlanStatus.DRAFT, by=by
-    )
+    record_status_change(plan, from_status=PlanStatus.DRAFT, to_status=PlanStatus.DRAFT, by=by)
     plan.prefilled_risks = 0
     if prefill_signals:
-        from early_warning.services import prefill_plan_risks
-
         plan.prefilled_risks = prefill_plan_risks(plan=plan)
     return plan
 
@@ -176,7 +244,7 @@ def copy_plan(*, source, semester, by):
 @transaction.atomic
 def save_plan_content(*, plan, by, form, risks, measures):
     """Save the plan's header, risks and measures from the edit page's forms."""
-    _require(access.can_prepare_plan(by, plan.student), _("You may not edit this plan."))
+    _require(can_prepare_plan(by, plan.student), _("You may not edit this plan."))
     locked = SupportPlan.objects.select_for_update().get(pk=plan.pk)
     _require(not locked.is_locked, _("This plan is locked: only its status may change."))
     form.save()
@@ -222,11 +290,7 @@ def submission_problems(plan):
 
 @transaction.atomic
 def submit_plan(*, plan, by):
-    _require(access.can_prepare_plan(by, plan.student), _("You may not submit this plan."))
-    _require(
-        plan.status in {PlanStatus.DRAFT, PlanStatus.REVISION},
-        _("Only a draft or a plan under revision can be submitted."),
-    )
+    STEPS.check("submit", plan, by)
     problems = submission_problems(plan)
     if problems:
         raise PlanActionError(*problems)
@@ -235,11 +299,7 @@ def submit_plan(*, plan, by):
 
 @transaction.atomic
 def approve_plan(*, plan, by):
-    _require(plan.status == PlanStatus.SUBMITTED, _("Only a submitted plan can be approved."))
-    _require(
-        access.can_approve_plan(by, plan),
-        _("Plans are approved by the coordinator, and not by the person who prepared them."),
-    )
+    STEPS.check("approve", plan, by)
     now = timezone.now()
     to = PlanStatus.IN_PROGRESS if semester_has_started(plan.semester) else PlanStatus.APPROVED
     return _transition(
@@ -249,11 +309,7 @@ def approve_plan(*, plan, by):
 
 @transaction.atomic
 def return_plan(*, plan, by, comment):
-    _require(plan.status == PlanStatus.SUBMITTED, _("Only a submitted plan can be returned."))
-    _require(
-        access.can_manage_school(by, plan.school_id),
-        _("Only the coordinator returns plans."),
-    )
+    STEPS.check("return_", plan, by)
     comment = (comment or "").strip()
     _require(comment, _("Say what needs to change: the comment is required."))
     to = PlanStatus.REVISION if plan.first_approved_at else PlanStatus.DRAFT
@@ -262,21 +318,13 @@ def return_plan(*, plan, by, comment):
 
 @transaction.atomic
 def revise_plan(*, plan, by):
-    _require(access.can_prepare_plan(by, plan.student), _("You may not revise this plan."))
-    _require(
-        plan.status in {PlanStatus.APPROVED, PlanStatus.IN_PROGRESS},
-        _("Only an approved plan can be reopened for revision."),
-    )
+    STEPS.check("revise", plan, by)
     return _transition(plan, to=PlanStatus.REVISION, by=by)
 
 
 @transaction.atomic
 def suspend_plan(*, plan, by, reason):
-    _require(access.can_prepare_plan(by, plan.student), _("You may not suspend this plan."))
-    _require(
-        plan.status in {PlanStatus.APPROVED, PlanStatus.IN_PROGRESS},
-        _("Only an approved plan can be suspended."),
-    )
+    STEPS.check("suspend", plan, by)
     reason = (reason or "").strip()
     _require(reason, _("Give the reason: it is required."))
     return _transition(
@@ -291,8 +339,7 @@ def suspend_plan(*, plan, by, reason):
 
 @transaction.atomic
 def resume_plan(*, plan, by):
-    _require(access.can_prepare_plan(by, plan.student), _("You may not resume this plan."))
-    _require(plan.status == PlanStatus.SUSPENDED, _("Only a suspended plan can be resumed."))
+    STEPS.check("resume", plan, by)
     _require(
         timezone.localdate() <= plan.semester.end_date,
         _("A plan can be resumed only within its own semester."),
@@ -305,24 +352,13 @@ def resume_plan(*, plan, by):
 
 def delivered_anything(plan):
     """Whether anything was delivered or paid on the plan (then it cannot be deleted)."""
-    from compensations.models import ClaimStatus, CompensationClaim
-
-    return (
-        Consultation.objects.filter(measure__plan=plan).exists()
-        or CompensationClaim.objects.filter(
-            plan=plan, status__in=[ClaimStatus.APPROVED, ClaimStatus.PAID]
-        ).exists()
-    )
+    return Consultation.objects.filter(measure__plan=plan).exists() or paid_on_plan(plan)
 
 
 @transaction.atomic
 def delete_plan(*, plan, by):
     """Make the plan inactive ("Dzēst"); only while nothing was delivered or paid."""
-    _require(access.can_prepare_plan(by, plan.student), _("You may not delete this plan."))
-    _require(
-        plan.status not in {PlanStatus.EVALUATED, PlanStatus.INACTIVE},
-        _("An evaluated or deleted plan cannot be deleted."),
-    )
+    STEPS.check("delete", plan, by)
     _require(
         not delivered_anything(plan),
         _(
@@ -336,11 +372,7 @@ def delete_plan(*, plan, by):
 @transaction.atomic
 def evaluate_plan(*, plan, by, form, risk_outcomes, measure_notes):
     """Record the evaluation and lock the plan."""
-    _require(access.can_prepare_plan(by, plan.student), _("You may not evaluate this plan."))
-    _require(
-        plan.status in {PlanStatus.IN_PROGRESS, PlanStatus.SUSPENDED},
-        _("Only a plan in progress or suspended can be evaluated."),
-    )
+    STEPS.check("evaluate", plan, by)
     now = timezone.now()
     _transition(plan, to=PlanStatus.EVALUATED, by=by, evaluated_at=now)
     evaluation = form.save(commit=False)
@@ -407,10 +439,10 @@ def consultation_problems(*, measure, date, today=None):
 
 @transaction.atomic
 def log_consultation(*, measure, by, form):
-    _require(access.can_log_consultation(by, measure), _("This measure is not assigned to you."))
+    _require(can_log_consultation(by, measure), _("This measure is not assigned to you."))
     plan = SupportPlan.objects.select_for_update().get(pk=measure.plan_id)
     _require(
-        plan.status in {PlanStatus.APPROVED, PlanStatus.IN_PROGRESS, PlanStatus.REVISION},
+        plan.status in PlanStatus.RUNNING,
         _("Consultations are logged only on an approved plan."),
     )
     consultation = form.save(commit=False)

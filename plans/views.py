@@ -1,9 +1,7 @@
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,16 +10,30 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from early_warning import services as early_warning
-from iap_portal import access
 from iap_portal.actions import comment_action, show_refusal
 from iap_portal.exports import ExportSpec, choice_labels, export_response, register_export
+from iap_portal.forms import CommentForm, ReasonForm
 from iap_portal.pagination import paginate
+from students.access import (
+    can_manage_school,
+    current_school_year,
+    get_student_or_404,
+    managed_schools,
+    require_roles,
+    visible_class_groups,
+)
 from students.models import SCHOOL_ROLES, Role, Semester
 
 from . import services
+from .access import (
+    can_log_consultation,
+    can_prepare_plan,
+    get_plan_or_404,
+    visible_plans,
+)
+from .early_signals import prefill_suggestions
 from .filters import PlanFilter
 from .forms import (
-    CommentForm,
     ConsultationForm,
     EvaluationForm,
     MeasureFormSet,
@@ -29,9 +41,10 @@ from .forms import (
     PlanHeaderForm,
     RiskFactorForm,
     RiskFormSet,
-    SuspendForm,
 )
+from .hooks import claim_sums
 from .models import (
+    Consultation,
     PlanRisk,
     PlanStatus,
     RiskFactor,
@@ -103,15 +116,15 @@ def plan_rows(plans):
 
 def plans_query(user, params):
     plans = (
-        access.visible_plans(user)
+        visible_plans(user)
         .select_related("student", "semester__school_year", "preparer")
         .order_by("-semester__start_date", "student__last_name", "student__first_name", "pk")
     )
-    year = access.current_school_year(user)
+    year = current_school_year(user)
     plan_filter = PlanFilter(
         params or None,
         queryset=plans,
-        class_groups=access.visible_class_groups(user).filter(school_year=year),
+        class_groups=visible_class_groups(user).filter(school_year=year),
         preparers_of=plans,
     )
     qs = plans
@@ -128,7 +141,7 @@ def plans_export(user, params):
 
 @login_required
 def plan_list(request):
-    access.require_roles(request.user, *SCHOOL_ROLES)
+    require_roles(request.user, *SCHOOL_ROLES)
     export = export_response(request, "plans")
     if export:
         return export
@@ -149,10 +162,10 @@ def plan_list(request):
 
 @login_required
 def plan_queue(request):
-    access.require_roles(request.user, Role.COORDINATOR)
+    require_roles(request.user, Role.COORDINATOR)
     plans = (
         SupportPlan.objects.filter(
-            school__in=access.managed_schools(request.user), status=PlanStatus.SUBMITTED
+            school__in=managed_schools(request.user), status=PlanStatus.SUBMITTED
         )
         .select_related("student", "semester__school_year", "preparer", "school")
         .annotate(
@@ -170,51 +183,29 @@ def _measures_with_delivery(plan):
     measures = list(
         plan.measures.select_related("specialist_type", "responsible")
         .prefetch_related("risks__risk_factor")
-        .annotate(delivered_minutes=Sum("consultations__minutes"))
+        .with_delivery()
         .order_by("pk")
     )
-    from compensations.services import measure_sums
-
-    sums = measure_sums(
+    sums = claim_sums(
         [m.pk for m in measures if m.measure_type == SupportMeasure.Type.COMPENSATION]
     )
     for measure in measures:
-        measure.delivered_hours = Decimal(measure.delivered_minutes or 0) / 60
         measure.claim_sums = sums.get(measure.pk)
     return measures
 
 
-def _allowed_actions(user, plan, can_prepare, delivered=False):
-    """The status buttons this user sees on this plan."""
-    status = plan.status
-    actions = []
-    if can_prepare and status in {PlanStatus.DRAFT, PlanStatus.REVISION}:
-        actions.append("submit")
-    if status == PlanStatus.SUBMITTED and access.can_approve_plan(user, plan):
-        actions.append("approve")
-    if status == PlanStatus.SUBMITTED and access.can_manage_school(user, plan.school_id):
-        actions.append("return")
-    if can_prepare and status in {PlanStatus.APPROVED, PlanStatus.IN_PROGRESS}:
-        actions += ["revise", "suspend"]
-    if can_prepare and status == PlanStatus.SUSPENDED:
-        actions.append("resume")
-    if can_prepare and status in {PlanStatus.IN_PROGRESS, PlanStatus.SUSPENDED}:
-        actions.append("evaluate")
-    if can_prepare and not delivered and status not in {PlanStatus.EVALUATED, PlanStatus.INACTIVE}:
-        actions.append("delete")
-    return actions
-
-
 @login_required
 def plan_detail(request, pk):
-    plan = access.get_plan_or_404(request.user, pk)
+    plan = get_plan_or_404(request.user, pk)
     measures = _measures_with_delivery(plan)
     risks = list(plan.risks.select_related("risk_factor__risk_type"))
     changes = plan.status_changes.select_related("by").order_by("-at", "-pk")
     history = _history(plan)
     consultations = list(_consultations(plan))
-    can_prepare = access.can_prepare_plan(request.user, plan.student)
-    actions = _allowed_actions(request.user, plan, can_prepare, delivered=bool(consultations))
+    can_prepare = can_prepare_plan(request.user, plan.student)
+    actions = services.allowed_actions(
+        request.user, plan, can_prepare=can_prepare, delivered=bool(consultations)
+    )
     return render(
         request,
         "plans/plan_detail.html",
@@ -234,15 +225,13 @@ def plan_detail(request, pk):
             and plan.first_approved_at is not None
             and plan.status != PlanStatus.INACTIVE,
             "problems": services.submission_problems(plan)
-            if plan.status in {PlanStatus.DRAFT, PlanStatus.REVISION}
+            if plan.status in PlanStatus.EDITABLE
             else [],
         },
     )
 
 
 def _consultations(plan):
-    from .models import Consultation
-
     return (
         Consultation.objects.filter(measure__plan=plan)
         .select_related("measure__specialist_type", "provider")
@@ -301,8 +290,8 @@ def _history(plan, limit=30):
 
 @login_required
 def plan_create(request, student_pk):
-    student = access.get_student_or_404(request.user, student_pk)
-    if not access.can_prepare_plan(request.user, student):
+    student = get_student_or_404(request.user, student_pk)
+    if not can_prepare_plan(request.user, student):
         raise PermissionDenied
     form = PlanCreateForm(request.POST or None)
     semester = form.fields["semester"].initial
@@ -313,7 +302,7 @@ def plan_create(request, student_pk):
         try:
             if request.POST.get("copy_from"):
                 source = (
-                    access.visible_plans(request.user)
+                    visible_plans(request.user)
                     .filter(pk=request.POST["copy_from"], student=student)
                     .first()
                 )
@@ -359,7 +348,7 @@ def plan_create(request, student_pk):
             "student": student,
             "previous": previous,
             "signals": signals,
-            "suggestions": early_warning.prefill_suggestions(signals),
+            "suggestions": prefill_suggestions(signals),
         },
     )
 
@@ -385,8 +374,8 @@ def _edit_forms(request, plan):
 
 @login_required
 def plan_update(request, pk):
-    plan = access.get_plan_or_404(request.user, pk)
-    if not access.can_prepare_plan(request.user, plan.student):
+    plan = get_plan_or_404(request.user, pk)
+    if not can_prepare_plan(request.user, plan.student):
         raise PermissionDenied
     if plan.is_locked:
         messages.error(request, _("This plan is locked: only its status may change."))
@@ -418,8 +407,8 @@ def plan_update(request, pk):
 @require_http_methods(["GET"])
 def plan_row(request, pk, kind):
     """One empty risk or measure row for the edit page (htmx), numbered after the others."""
-    plan = access.get_plan_or_404(request.user, pk)
-    if not access.can_prepare_plan(request.user, plan.student) or plan.is_locked:
+    plan = get_plan_or_404(request.user, pk)
+    if not can_prepare_plan(request.user, plan.student) or plan.is_locked:
         raise PermissionDenied
     _header, risks, measures = _edit_forms(request, plan)
     formset = risks if kind == "risk" else measures
@@ -459,14 +448,14 @@ SIMPLE_ACTIONS = {
 
 def _may_act(user, plan, action):
     if action == "approve":
-        return access.can_manage_school(user, plan.school_id)
-    return access.can_prepare_plan(user, plan.student)
+        return can_manage_school(user, plan.school_id)
+    return can_prepare_plan(user, plan.student)
 
 
 @login_required
 @require_POST
 def plan_transition(request, pk, action):
-    plan = access.get_plan_or_404(request.user, pk)
+    plan = get_plan_or_404(request.user, pk)
     if not _may_act(request.user, plan, action):
         raise PermissionDenied
     function, success = SIMPLE_ACTIONS[action]
@@ -484,8 +473,8 @@ def plan_transition(request, pk, action):
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_return(request, pk):
-    plan = access.get_plan_or_404(request.user, pk)
-    if not access.can_manage_school(request.user, plan.school_id):
+    plan = get_plan_or_404(request.user, pk)
+    if not can_manage_school(request.user, plan.school_id):
         raise PermissionDenied
     return _comment_action(
         request,
@@ -501,13 +490,13 @@ def plan_return(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_suspend(request, pk):
-    plan = access.get_plan_or_404(request.user, pk)
-    if not access.can_prepare_plan(request.user, plan.student):
+    plan = get_plan_or_404(request.user, pk)
+    if not can_prepare_plan(request.user, plan.student):
         raise PermissionDenied
     return _comment_action(
         request,
         plan,
-        SuspendForm,
+        ReasonForm,
         lambda reason: services.suspend_plan(plan=plan, by=request.user, reason=reason),
         title=_("Suspend the plan"),
         button=_("Suspend"),
@@ -522,8 +511,8 @@ def plan_suspend(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_delete(request, pk):
-    plan = access.get_plan_or_404(request.user, pk)
-    if not access.can_prepare_plan(request.user, plan.student):
+    plan = get_plan_or_404(request.user, pk)
+    if not can_prepare_plan(request.user, plan.student):
         raise PermissionDenied
     if request.method == "POST":
         try:
@@ -557,10 +546,10 @@ def _comment_action(request, plan, form_class, act, *, title, button, success, i
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_evaluate(request, pk):
-    plan = access.get_plan_or_404(request.user, pk)
-    if not access.can_prepare_plan(request.user, plan.student):
+    plan = get_plan_or_404(request.user, pk)
+    if not can_prepare_plan(request.user, plan.student):
         raise PermissionDenied
-    if plan.status not in {PlanStatus.IN_PROGRESS, PlanStatus.SUSPENDED}:
+    if plan.status not in PlanStatus.STARTED:
         messages.error(request, _("Only a plan in progress or suspended can be evaluated."))
         return redirect("plan_detail", pk=plan.pk)
     form = EvaluationForm(request.POST or None, plan=plan)
@@ -596,21 +585,19 @@ def plan_evaluate(request, pk):
 @login_required
 def consultation_list(request):
     """ "My consultations": the measures assigned to me with planned and delivered hours."""
-    access.require_roles(request.user, *SCHOOL_ROLES)
+    require_roles(request.user, *SCHOOL_ROLES)
     measures = (
         SupportMeasure.objects.filter(
             responsible=request.user,
             measure_type=SupportMeasure.Type.CONSULTATION,
-            plan__in=access.visible_plans(request.user),
-            plan__status__in=[PlanStatus.APPROVED, PlanStatus.IN_PROGRESS, PlanStatus.REVISION],
+            plan__in=visible_plans(request.user),
+            plan__status__in=PlanStatus.RUNNING,
         )
         .select_related("plan__student", "plan__semester__school_year", "specialist_type")
-        .annotate(delivered_minutes=Sum("consultations__minutes"))
+        .with_delivery()
         .order_by("plan__student__last_name", "plan__student__first_name", "pk")
     )
     page = paginate(request, measures)
-    for measure in page.object_list:
-        measure.delivered_hours = Decimal(measure.delivered_minutes or 0) / 60
     return render(request, "plans/consultation_list.html", {"page": page})
 
 
@@ -620,7 +607,7 @@ def consultation_create(request, measure_pk):
     measure = (
         SupportMeasure.objects.filter(
             pk=measure_pk,
-            plan__in=access.visible_plans(request.user),
+            plan__in=visible_plans(request.user),
             measure_type=SupportMeasure.Type.CONSULTATION,
         )
         .select_related("plan__student", "plan__semester", "plan__school", "specialist_type")
@@ -628,7 +615,7 @@ def consultation_create(request, measure_pk):
     )
     if measure is None:
         raise Http404
-    if not access.can_log_consultation(request.user, measure):
+    if not can_log_consultation(request.user, measure):
         raise PermissionDenied
     form = ConsultationForm(request.POST or None, measure=measure)
     if request.method == "POST" and form.is_valid():
@@ -647,7 +634,7 @@ def consultation_create(request, measure_pk):
 
 @login_required
 def risk_factor_list(request):
-    access.require_roles(request.user, Role.COORDINATOR)
+    require_roles(request.user, Role.COORDINATOR)
     types = RiskType.objects.prefetch_related(
         Prefetch("factors", queryset=RiskFactor.objects.order_by("-is_active", "name"))
     )
@@ -657,7 +644,7 @@ def risk_factor_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def risk_factor_edit(request, pk=None):
-    access.require_roles(request.user, Role.COORDINATOR)
+    require_roles(request.user, Role.COORDINATOR)
     factor = RiskFactor() if pk is None else RiskFactor.objects.filter(pk=pk).first()
     if factor is None:
         raise Http404
@@ -667,3 +654,14 @@ def risk_factor_edit(request, pk=None):
         messages.success(request, _("The risk catalogue was saved."))
         return redirect("risk_factor_list")
     return render(request, "plans/risk_factor_form.html", {"form": form, "factor": factor})
+
+
+def pupil_page_plans(request, student):
+    """The pupil page's plans section (students.hooks.pupil_page, registered by PlansConfig)."""
+    return {
+        "plans": visible_plans(request.user)
+        .filter(student=student)
+        .select_related("semester__school_year")
+        .order_by("-semester__start_date", "kind"),
+        "can_prepare_plan": can_prepare_plan(request.user, student),
+    }

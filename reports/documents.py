@@ -1,10 +1,10 @@
 """The data of plan documents (one plan, or a semester bundle) in a fixed number of queries."""
 
-from decimal import Decimal
-
-from django.db.models import F, FilteredRelation, Prefetch, Q, Sum
+from django.db.models import F, FilteredRelation, Prefetch, Q
+from django.utils import timezone
 
 from compensations.services import measure_sums
+from iap_portal.pdf import render_pdf
 from plans.models import PlanRisk, SupportMeasure
 
 
@@ -34,7 +34,7 @@ def plan_documents(plans):
                 "measures",
                 queryset=SupportMeasure.objects.select_related("specialist_type", "responsible")
                 .prefetch_related("risks__risk_factor")
-                .annotate(delivered_minutes=Sum("consultations__minutes"))
+                .with_delivery()
                 .order_by("pk"),
             ),
         )
@@ -49,7 +49,6 @@ def plan_documents(plans):
     for plan in plans:
         plan.class_label = f"{plan.class_grade}.{plan.class_letter}" if plan.class_grade else ""
         for measure in plan.measures.all():
-            measure.delivered_hours = Decimal(measure.delivered_minutes or 0) / 60
             measure.claim_sums = sums.get(measure.pk, {})
     return plans
 
@@ -57,10 +56,6 @@ def plan_documents(plans):
 def render_plan_pdf(plan, *, generated_by, request=None):
     """One plan (prepared by plan_documents) as a PDF, as the plan page, the semester bundle
     and the pupil's data archive all give it."""
-    from django.utils import timezone
-
-    from .pdf import render_pdf
-
     return render_pdf(
         "reports/plans_pdf.html",
         {"plans": [plan], "generated_by": generated_by, "generated_at": timezone.localtime()},

@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from students.forms import SchoolChoiceMixin
+from iap_portal.forms import SchoolChoiceMixin
 from students.models import School, Semester
 
 

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from compensations.models import private_storage
+from iap_portal.storage import private_storage
 from students.models import School, Semester
 
 

@@ -12,7 +12,8 @@ from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q, Subqu
 from django.utils.translation import gettext_lazy as _
 
 from compensations.models import ClaimStatus, CompensationClaim
-from early_warning.models import FLAGGED, Indicator
+from early_warning.indicators import FLAGGED
+from early_warning.models import Indicator
 from plans.models import (
     CompensationCategory,
     Consultation,
@@ -167,14 +168,6 @@ def flagged_plan_share(schools, *, suppress=False):
     return table
 
 
-def participation_long_rows(schools):
-    """Rows for the CSV the school publishes: year; semester; pupils."""
-    table = participation_by_semester(schools)
-    for year, first, second in table.rows:
-        yield [year, "I", first.value]
-        yield [year, "II", second.value]
-
-
 def participation_by_school(schools, semester, *, suppress=True):
     """Per school and per municipality, for one semester (two queries)."""
     plans = SupportPlan.objects.filter(counted(schools, semester))
@@ -312,11 +305,9 @@ def semester_breakdowns(schools, semester, *, suppress=False):
         .annotate(
             claimed=Sum(
                 "total",
-                filter=Q(
-                    status__in=[ClaimStatus.SUBMITTED, ClaimStatus.APPROVED, ClaimStatus.PAID]
-                ),
+                filter=Q(status__in=ClaimStatus.CLAIMED),
             ),
-            approved=Sum("total", filter=Q(status__in=[ClaimStatus.APPROVED, ClaimStatus.PAID])),
+            approved=Sum("total", filter=Q(status__in=ClaimStatus.GRANTED)),
             paid=Sum("total", filter=Q(status=ClaimStatus.PAID)),
         )
     )

@@ -14,8 +14,9 @@ from datetime import timedelta
 
 from django.core.cache import caches
 from django.utils import timezone, translation
+from django_tasks import task
 
-from students.models import School, Semester
+from students.models import Municipality, School, Semester
 
 from . import participation
 
@@ -37,8 +38,6 @@ def warm(languages):
     """Compute every aggregate report a user opens first — all schools and each municipality,
     for the default semester — so that nobody waits for one after a deploy or a quiet day
     (``manage.py warm_reports``). Returns the number computed."""
-    from students.models import Municipality
-
     semester = default_semester(
         list(Semester.objects.select_related("school_year").order_by("-start_date"))
     )
@@ -100,8 +99,6 @@ def compute(key, semester_id, language, semester=None):
 def aggregate_tables(key, semester):
     """The aggregate report's tables: kept ones when there are, refreshed in the background
     when they are older than FRESH_FOR; computed here only the first time."""
-    from .tasks import refresh_participation_report
-
     language = translation.get_language()
     semester_id = semester.pk if semester else None
     cache_key = _cache_key(key, semester_id, language)
@@ -115,3 +112,12 @@ def aggregate_tables(key, semester):
     ):
         refresh_participation_report.enqueue(key=key, semester_id=semester_id, language=language)
     return tables
+
+
+@task()
+def refresh_participation_report(key: str, semester_id: int | None, language: str):
+    """Recompute an aggregate report that has grown stale (reports.snapshots)."""
+    try:
+        compute(key, semester_id, language)
+    finally:
+        caches["reports"].delete(f"{_cache_key(key, semester_id, language)}:refreshing")

@@ -1,6 +1,5 @@
 """Background work: the semester bundle of plan PDFs (one PDF, and a ZIP of single PDFs)."""
 
-import io
 import logging
 import tempfile
 import zipfile
@@ -26,19 +25,6 @@ def bundle_plans(bundle):
         .filter(semester=bundle.semester)
         .order_by("student__last_name", "student__first_name", "pk")
     )
-
-
-@task()
-def refresh_participation_report(key: str, semester_id: int | None, language: str):
-    """Recompute an aggregate report that has grown stale (reports.snapshots)."""
-    from django.core.cache import caches
-
-    from .snapshots import _cache_key, compute
-
-    try:
-        compute(key, semester_id, language)
-    finally:
-        caches["reports"].delete(f"{_cache_key(key, semester_id, language)}:refreshing")
 
 
 @task()
@@ -89,57 +75,3 @@ def write_bundle(bundle, ids, *, progress=lambda number: None):
     bundle.status = PlanBundle.Status.DONE
     bundle.finished_at = timezone.now()
     bundle.save(update_fields=["zip", "pdf", "status", "finished_at"])
-
-
-# The modules that register list exports (a worker process may not have loaded the URLconf).
-EXPORT_MODULES = ("students.views", "plans.views", "compensations.views")
-
-
-@task()
-def build_export(job_id: str):
-    import importlib
-
-    from django.http import QueryDict
-
-    from iap_portal.exports import EXPORTS, write_csv, write_xlsx
-
-    from .models import ExportJob
-
-    for module in EXPORT_MODULES:
-        importlib.import_module(module)
-    job = ExportJob.objects.select_related("requested_by").get(public_id=job_id)
-    if not ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.PENDING).update(
-        status=ExportJob.Status.RUNNING
-    ):
-        return
-    try:
-        # The user's access is checked again now, with their rights as they are now.
-        spec = EXPORTS[job.kind](job.requested_by, QueryDict(job.params))
-        counted = {"rows": 0}
-
-        def rows():
-            for number, row in enumerate(spec.rows()):
-                counted["rows"] = number
-                yield row
-
-        with tempfile.TemporaryFile() as handle:
-            if job.format == "csv":
-                text = io.TextIOWrapper(handle, encoding="utf-8", newline="", write_through=True)
-                write_csv(rows(), text)
-                text.flush()
-                text.detach()
-            else:
-                write_xlsx([(spec.title, rows())], handle, constant_memory=True)
-            handle.seek(0)
-            job.file.save(f"exports/{job.public_id}.{job.format}", File(handle), save=False)
-        job.filename = f"{spec.filename}.{job.format}"
-        job.rows = counted["rows"]
-        job.status = ExportJob.Status.DONE
-        job.finished_at = timezone.now()
-        job.save(update_fields=["file", "filename", "rows", "status", "finished_at"])
-    except Exception as exc:
-        logger.exception("Export %s failed", job_id)
-        ExportJob.objects.filter(pk=job.pk).update(
-            status=ExportJob.Status.FAILED, error=str(exc)[:500], finished_at=timezone.now()
-        )
-        raise

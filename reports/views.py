@@ -8,19 +8,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from iap_portal import access, audit
-from iap_portal.access import STAFF_ROLES
+from iap_portal import audit
 from iap_portal.exports import XLSX_TYPE, csv_response, xlsx_response
 from iap_portal.models import AuditEvent
 from iap_portal.pagination import paginate
+from iap_portal.pdf import render_pdf
+from plans.access import get_plan_or_404
 from plans.models import SupportPlan
+from students.access import STAFF_ROLES, get_access, managed_schools, require_roles
 from students.models import Municipality, Role, School, Semester
 
 from . import snapshots
 from .documents import plan_documents, plan_pdf_name, render_plan_pdf
 from .forms import BundleForm
 from .models import ExportJob, PlanBundle
-from .pdf import render_pdf
 from .tasks import build_bundle
 
 
@@ -34,7 +35,7 @@ def _display_name(user):
 @login_required
 @require_http_methods(["GET"])
 def plan_pdf(request, public_id):
-    plan = access.get_plan_or_404(request.user, public_id=public_id)
+    plan = get_plan_or_404(request.user, public_id=public_id)
     audit.record(request, AuditEvent.Action.PDF, school=plan.school, obj=plan)
     (document,) = plan_documents(SupportPlan.objects.filter(pk=plan.pk))
     pdf = render_plan_pdf(document, generated_by=_display_name(request.user), request=request)
@@ -50,7 +51,7 @@ def plan_pdf(request, public_id):
 def report_scopes(user):
     """The scopes this user may report on: [(key, label, schools queryset or None for all,
     aggregate?)]."""
-    user_access = access.get_access(user)
+    user_access = get_access(user)
     scopes = []
     for school in School.objects.filter(pk__in=user_access.school_ids(*STAFF_ROLES)).order_by(
         "name"
@@ -142,7 +143,7 @@ def participation_report(request):
 
 
 def _bundles(user):
-    return PlanBundle.objects.filter(school__in=access.managed_schools(user)).select_related(
+    return PlanBundle.objects.filter(school__in=managed_schools(user)).select_related(
         "school", "semester__school_year", "requested_by"
     )
 
@@ -157,8 +158,8 @@ def _get_bundle_or_404(user, public_id):
 @login_required
 @require_http_methods(["GET", "POST"])
 def bundle_list(request):
-    access.require_roles(request.user, Role.COORDINATOR)
-    schools = access.managed_schools(request.user)
+    require_roles(request.user, Role.COORDINATOR)
+    schools = managed_schools(request.user)
     form = BundleForm(request.POST or None, schools=schools)
     if request.method == "POST" and form.is_valid():
         bundle = PlanBundle.objects.create(
@@ -176,7 +177,7 @@ def bundle_list(request):
 @login_required
 @require_http_methods(["GET"])
 def bundle_detail(request, public_id):
-    access.require_roles(request.user, Role.COORDINATOR)
+    require_roles(request.user, Role.COORDINATOR)
     bundle = _get_bundle_or_404(request.user, public_id)
     template = (
         "reports/includes/bundle_progress.html"
@@ -189,7 +190,7 @@ def bundle_detail(request, public_id):
 @login_required
 @require_http_methods(["GET"])
 def bundle_download(request, public_id, kind):
-    access.require_roles(request.user, Role.COORDINATOR)
+    require_roles(request.user, Role.COORDINATOR)
     bundle = _get_bundle_or_404(request.user, public_id)
     if kind not in {"pdf", "zip"}:
         raise Http404

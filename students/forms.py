@@ -8,6 +8,8 @@ from django.forms import inlineformset_factory
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext_lazy as _
 
+from iap_portal.forms import DateInput, SchoolChoiceMixin
+
 from .calendar import current_start_year, semester_dates
 from .models import (
     SCHOOL_ROLES,
@@ -25,30 +27,6 @@ from .personas_kods import birth_date_from_personas_kods, format_personas_kods
 from .services import school_year_exists_error
 
 User = get_user_model()
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class SchoolChoiceMixin:
-    """A school field that only offers the schools the user manages, hidden when there is one."""
-
-    def setup_school(self, schools):
-        field = self.fields["school"]
-        field.queryset = schools
-        first_two = list(schools[:2])
-        self.only_school = first_two[0] if len(first_two) == 1 else None
-        if self.only_school:
-            field.initial = self.only_school
-            field.required = False
-            field.widget = forms.HiddenInput()
-
-    def clean_school(self):
-        return self.cleaned_data.get("school") or self.only_school
 
 
 class StudentForm(SchoolChoiceMixin, forms.ModelForm):

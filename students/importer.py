@@ -109,7 +109,7 @@ def _cell_text(value):
 
 
 def _read_xlsx(data):
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # heavy, and only imports of spreadsheets need it
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -3,13 +3,11 @@
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import PasswordResetForm
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
+
+from accounts.mail import send_welcome_email
 
 from .models import (
     ClassGroup,
@@ -166,25 +164,6 @@ def add_staff_member(*, school, email, first_name, last_name, role, specialist_t
     if created:
         transaction.on_commit(lambda: send_welcome_email(user=user, request=request))
     return membership, created
-
-
-def send_welcome_email(*, user, request):
-    """A link to set a password (the password-reset flow, with a welcome text)."""
-    context = {
-        "email": user.email,
-        "domain": request.get_host(),
-        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
-        "user": user,
-        "token": default_token_generator.make_token(user),
-        "protocol": "https" if request.is_secure() else "http",
-    }
-    PasswordResetForm().send_mail(
-        "registration/welcome_subject.txt",
-        "registration/welcome_email.txt",
-        context,
-        None,
-        user.email,
-    )
 
 
 @transaction.atomic

@@ -1,20 +1,42 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from iap_portal import access, audit
-from iap_portal.access import get_access
+from accounts.sessions import end_all_sessions
+from accounts.two_factor import remove_devices
+from iap_portal import audit
 from iap_portal.exports import ExportSpec, choice_labels, export_response, register_export
 from iap_portal.models import AuditEvent
 from iap_portal.pagination import paginate
+from iap_portal.users import display_name
 
 from . import services
+from .access import (
+    CALENDAR_VIEWERS,
+    STAFF_ROLES,
+    can_edit_calendar,
+    can_edit_student,
+    current_school_year,
+    get_access,
+    get_class_group_or_404,
+    get_membership_or_404,
+    get_school_year_or_404,
+    get_student_or_404,
+    managed_schools,
+    require_roles,
+    visible_class_groups,
+    visible_students,
+    who_can_see,
+)
 from .filters import StudentFilter
 from .forms import (
     ClassGroupForm,
@@ -24,6 +46,7 @@ from .forms import (
     StaffMemberForm,
     StudentForm,
 )
+from .hooks import pupil_page
 from .importer import ImportFileError, check_rows, read_table
 from .models import (
     SCHOOL_ROLES,
@@ -87,10 +110,10 @@ def student_rows(students, year):
 
 def pupils_query(user, params):
     """The pupils this user sees, with this year's class, filtered by the request's filters."""
-    year = access.current_school_year(user)
-    class_groups = access.visible_class_groups(user).filter(school_year=year)
+    year = current_school_year(user)
+    class_groups = visible_class_groups(user).filter(school_year=year)
     students = (
-        access.visible_students(user)
+        visible_students(user)
         .select_related("school")
         .prefetch_related(
             Prefetch(
@@ -126,7 +149,7 @@ def pupils_export(user, params):
 
 @login_required
 def student_list(request):
-    access.require_roles(request.user, *SCHOOL_ROLES)
+    require_roles(request.user, *SCHOOL_ROLES)
     export = export_response(request, "pupils")
     if export:
         return export
@@ -150,7 +173,7 @@ def student_list(request):
 
 @login_required
 def student_detail(request, pk):
-    student = access.get_student_or_404(request.user, pk)
+    student = get_student_or_404(request.user, pk)
     audit.record(request, AuditEvent.Action.VIEW_PUPIL, school=student.school, obj=student)
     enrollments = student.enrollments.select_related("class_group", "school_year").order_by(
         "-school_year__start_year"
@@ -162,25 +185,25 @@ def student_detail(request, pk):
             "student": student,
             "enrollments": enrollments,
             "guardians": student.guardians.all(),
-            "can_edit": access.can_edit_student(request.user, student),
-            "plans": access.visible_plans(request.user)
-            .filter(student=student)
-            .select_related("semester__school_year")
-            .order_by("-semester__start_date", "kind"),
-            "can_prepare_plan": access.can_prepare_plan(request.user, student),
-            "access_list": access.who_can_see(student)
-            if access.get_access(request.user).school_ids(*access.STAFF_ROLES)
+            "can_edit": can_edit_student(request.user, student),
+            **{
+                name: value
+                for section in pupil_page.values()
+                for name, value in section(request, student).items()
+            },
+            "access_list": who_can_see(student)
+            if get_access(request.user).school_ids(*STAFF_ROLES)
             else None,
         },
     )
 
 
 def _student_form(request, student=None):
-    year = access.current_school_year(request.user)
+    year = current_school_year(request.user)
     if year is None:
         messages.error(request, _("No school year exists yet: a school year must be added first."))
         return redirect("student_list")
-    schools = access.managed_schools(request.user)
+    schools = managed_schools(request.user)
     if student is None:
         student = Student()
     data = request.POST if request.method == "POST" else None
@@ -203,13 +226,13 @@ def _student_form(request, student=None):
 
 @login_required
 def student_create(request):
-    access.require_roles(request.user, Role.COORDINATOR)
+    require_roles(request.user, Role.COORDINATOR)
     return _student_form(request)
 
 
 @login_required
 def student_update(request, pk):
-    student = access.get_student_or_404(request.user, pk, for_edit=True)
+    student = get_student_or_404(request.user, pk, for_edit=True)
     return _student_form(request, student)
 
 
@@ -218,9 +241,9 @@ def student_update(request, pk):
 
 @login_required
 def student_import(request):
-    access.require_roles(request.user, Role.COORDINATOR)
-    year = access.current_school_year(request.user)
-    schools = access.managed_schools(request.user)
+    require_roles(request.user, Role.COORDINATOR)
+    year = current_school_year(request.user)
+    schools = managed_schools(request.user)
     form = ImportUploadForm(request.POST or None, request.FILES or None, schools=schools)
     check = None
     if request.method == "POST" and form.is_valid():
@@ -253,12 +276,12 @@ def student_import(request):
 @login_required
 @require_POST
 def student_import_confirm(request):
-    access.require_roles(request.user, Role.COORDINATOR)
+    require_roles(request.user, Role.COORDINATOR)
     pending = request.session.get(IMPORT_SESSION_KEY)
     if not pending:
         messages.error(request, _("There is no checked file to import: upload it again."))
         return redirect("student_import")
-    school = access.managed_schools(request.user).filter(pk=pending["school"]).first()
+    school = managed_schools(request.user).filter(pk=pending["school"]).first()
     year = SchoolYear.objects.filter(pk=pending["year"]).first()
     if school is None or year is None:
         request.session.pop(IMPORT_SESSION_KEY, None)
@@ -289,15 +312,15 @@ def student_import_confirm(request):
 
 @login_required
 def class_list(request):
-    access.require_roles(request.user, Role.COORDINATOR)
+    require_roles(request.user, Role.COORDINATOR)
     years = list(SchoolYear.objects.all())
-    current = access.current_school_year(request.user)
+    current = current_school_year(request.user)
     year = current
     wanted = request.GET.get("year")
     if wanted and wanted.isdigit():
         year = next((y for y in years if y.pk == int(wanted)), current)
     groups = (
-        ClassGroup.objects.filter(school__in=access.managed_schools(request.user), school_year=year)
+        ClassGroup.objects.filter(school__in=managed_schools(request.user), school_year=year)
         .select_related("school", "school_year")
         .prefetch_related("class_teachers")
         .annotate(pupil_count=Count("enrollments"))
@@ -311,7 +334,7 @@ def class_list(request):
 
 
 def _class_form(request, group):
-    schools = access.managed_schools(request.user)
+    schools = managed_schools(request.user)
     form = ClassGroupForm(request.POST or None, instance=group, schools=schools)
     if request.method == "POST" and form.is_valid():
         created = group.pk is None
@@ -327,13 +350,13 @@ def _class_form(request, group):
 
 @login_required
 def class_create(request):
-    access.require_roles(request.user, Role.COORDINATOR)
+    require_roles(request.user, Role.COORDINATOR)
     return _class_form(request, ClassGroup())
 
 
 @login_required
 def class_update(request, pk):
-    group = access.get_class_group_or_404(request.user, pk, for_edit=True)
+    group = get_class_group_or_404(request.user, pk, for_edit=True)
     return _class_form(request, group)
 
 
@@ -342,11 +365,9 @@ def class_update(request, pk):
 
 @login_required
 def staff_list(request):
-    access.require_roles(request.user, Role.COORDINATOR)
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
+    require_roles(request.user, Role.COORDINATOR)
     memberships = (
-        Membership.objects.filter(school__in=access.managed_schools(request.user))
+        Membership.objects.filter(school__in=managed_schools(request.user))
         .select_related("user", "school", "specialist_type")
         .annotate(
             has_two_factor=Exists(
@@ -360,8 +381,8 @@ def staff_list(request):
 
 @login_required
 def staff_create(request):
-    access.require_roles(request.user, Role.COORDINATOR)
-    form = StaffMemberForm(request.POST or None, schools=access.managed_schools(request.user))
+    require_roles(request.user, Role.COORDINATOR)
+    form = StaffMemberForm(request.POST or None, schools=managed_schools(request.user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         membership, created = services.add_staff_member(
@@ -395,8 +416,8 @@ def staff_create(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def staff_remove(request, pk):
-    access.require_roles(request.user, Role.COORDINATOR)
-    membership = access.get_membership_or_404(request.user, pk)
+    require_roles(request.user, Role.COORDINATOR)
+    membership = get_membership_or_404(request.user, pk)
     if membership.user_id == request.user.pk and membership.role == Role.COORDINATOR:
         messages.error(request, _("You cannot remove your own coordinator role."))
         return redirect("staff_list")
@@ -417,9 +438,44 @@ def staff_remove(request, pk):
 # --- School calendar ------------------------------------------------------------------------
 
 
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def reset_for_member(request, pk):
+    """A coordinator removes a colleague's authenticator (a lost phone); they set up a new one
+    at their next sign-in, and every session of theirs ends."""
+    require_roles(request.user, Role.COORDINATOR)
+    membership = get_membership_or_404(request.user, pk)
+    member = membership.user
+    if member.pk == request.user.pk:
+        messages.error(request, _("Change your own two-factor sign-in on your own settings page."))
+        return redirect("staff_list")
+    if request.method == "POST":
+        with transaction.atomic():
+            remove_devices(member)
+            audit.record(
+                request,
+                AuditEvent.Action.TWO_FACTOR_CHANGE,
+                school=membership.school,
+                obj=member,
+                detail=f"reset for {member.get_username()}",
+            )
+        end_all_sessions(member)
+        messages.success(
+            request,
+            _(
+                "Two-factor sign-in of %(name)s was reset. They set it up again at their "
+                "next sign-in."
+            )
+            % {"name": display_name(member)},
+        )
+        return redirect("staff_list")
+    return render(request, "registration/two_factor_reset.html", {"membership": membership})
+
+
 @login_required
 def calendar_list(request):
-    access.require_roles(request.user, *access.CALENDAR_VIEWERS)
+    require_roles(request.user, *CALENDAR_VIEWERS)
     years = SchoolYear.objects.prefetch_related(
         Prefetch("semesters", queryset=Semester.objects.order_by("number"))
     ).order_by("-start_year")
@@ -428,15 +484,15 @@ def calendar_list(request):
         "students/calendar_list.html",
         {
             "years": years,
-            "current_year": access.current_school_year(request.user),
-            "can_edit": access.can_edit_calendar(request.user),
+            "current_year": current_school_year(request.user),
+            "can_edit": can_edit_calendar(request.user),
         },
     )
 
 
 @login_required
 def calendar_create(request):
-    access.require_roles(request.user, Role.COORDINATOR)
+    require_roles(request.user, Role.COORDINATOR)
     form = SchoolYearForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         first, second = form.periods
@@ -458,7 +514,7 @@ def calendar_create(request):
 
 @login_required
 def calendar_update(request, pk):
-    year = access.get_school_year_or_404(request.user, pk, for_edit=True)
+    year = get_school_year_or_404(request.user, pk, for_edit=True)
     form = SchoolYearForm(request.POST or None, school_year=year)
     if request.method == "POST" and form.is_valid():
         first, second = form.periods
@@ -469,27 +525,3 @@ def calendar_update(request, pk):
         )
         return redirect("calendar")
     return render(request, "students/calendar_form.html", {"form": form, "year": year})
-
-
-@login_required
-@require_http_methods(["GET"])
-def student_data_export(request, public_id):
-    """Everything held about the pupil, as one ZIP (a data-subject request); coordinators."""
-    from django.http import HttpResponse
-
-    from .subject_export import pupil_archive
-
-    student = access.get_student_or_404(request.user, public_id=public_id, for_edit=True)
-    audit.record(
-        request,
-        AuditEvent.Action.EXPORT,
-        school=student.school,
-        obj=student,
-        detail="pupil archive",
-    )
-    content = pupil_archive(
-        student, generated_by=request.user.get_full_name() or request.user.username
-    )
-    response = HttpResponse(content, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="izglitojamais-{student.pk}.zip"'
-    return response

@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from early_warning.lists import flagged_stalled_plans, flagged_without_plan
 from early_warning.models import Indicator, Level, Thresholds
+from plans.early_signals import flagged_stalled_plans, flagged_without_plan
 from plans.models import Consultation, PlanRisk, PlanStatus, SupportPlan
 from plans.tests.factories import ready_plan
 from students.models import Student
@@ -347,7 +347,7 @@ def test_the_pupils_data_archive_holds_the_e_journal_data(cast):
     import zipfile
     from io import BytesIO
 
-    from students.subject_export import pupil_archive
+    from privacy.subject_export import pupil_archive
 
     flag(cast, cast.student, held=100, excused=4, unexcused=12, grades={"Matemātika": 3})
     archive = zipfile.ZipFile(BytesIO(pupil_archive(cast.student, generated_by="test")))
@@ -358,7 +358,7 @@ def test_the_pupils_data_archive_holds_the_e_journal_data(cast):
 
 
 def test_anonymising_removes_the_details_and_keeps_the_level(cast):
-    from students.retention import anonymise
+    from privacy.retention import anonymise
 
     flag(cast, cast.student, held=100, excused=4, unexcused=12, grades={"Matemātika": 3})
     anonymise(Student.objects.filter(pk=cast.student.pk))

@@ -11,7 +11,7 @@ EXCLUDE = [
     "contenttypes",
     "auth.permission",
     "sessions",
-    "iap_portal.usersession",
+    "accounts.usersession",
     "admin.logentry",
 ]
 

@@ -23,7 +23,7 @@ ROLES = ["coordinator", "class_teacher", "social_pedagogue", "specialist"]
 FRAME_ACTIONS = ("/accounts/logout/", "/i18n/setlang/")
 NOT_FUZZED = {"login", "password_reset", "password_reset_confirm", "logout_everywhere"}
 # Rows that any request may write: the audit log, sessions, sign-in records, task results.
-LOG_TABLES = {"iap_portal.auditevent", "iap_portal.usersession"}
+LOG_TABLES = {"iap_portal.auditevent", "accounts.usersession"}
 INPUT_TYPES_SKIPPED = {"submit", "button", "reset", "image"}
 
 PROPERTY = settings(

@@ -212,8 +212,8 @@ def cast_plan(cast):
 
 
 def cast_export(cast):
+    from reports.list_exports import build_export
     from reports.models import ExportJob
-    from reports.tasks import build_export
 
     job = ExportJob.objects.create(requested_by=cast.coordinator, kind="pupils", format="csv")
     build_export.enqueue(job_id=str(job.public_id))  # runs at once in tests

@@ -11,11 +11,11 @@ from pypdf import PdfReader
 
 from compensations import services as claim_services
 from compensations.tests.factories import submitted_claim, transport_measure
+from iap_portal.pdf import StaticOnlyFetcher
 from plans.models import Consultation, PlanEvaluation, PlanStatus, SupportPlan
 from plans.tests.factories import add_risk, make_plan, ready_plan
 from reports import participation
 from reports.models import PlanBundle
-from reports.pdf import StaticOnlyFetcher
 from students.models import School, Semester, Student
 from students.tests.factories import ClassGroupFactory, StudentFactory, enrol
 

@@ -58,21 +58,21 @@ def test_a_stale_report_is_served_at_once_and_refreshed_in_the_background(cast, 
     for student in pupils(cast, 3):
         counted(cast, student)
     # Fresh: the kept figures are shown and nothing is recomputed.
-    with mock.patch("reports.tasks.refresh_participation_report") as task:
+    with mock.patch("reports.snapshots.refresh_participation_report") as task:
         assert "4" in main_total(client.get(reverse("participation_report")))
         task.enqueue.assert_not_called()
     # Stale: still answered at once from what is kept, and one refresh is queued.
     later = timezone.now() + snapshots.FRESH_FOR + timedelta(seconds=1)
     with (
         mock.patch("reports.snapshots.timezone.now", return_value=later),
-        mock.patch("reports.tasks.refresh_participation_report") as task,
+        mock.patch("reports.snapshots.refresh_participation_report") as task,
     ):
         assert "4" in main_total(client.get(reverse("participation_report")))
         client.get(reverse("participation_report"))
     assert task.enqueue.call_count == 1  # the second request found the refresh under way
     (call,) = task.enqueue.call_args_list
     # The worker computes the new figures; the next request shows them.
-    from reports.tasks import refresh_participation_report
+    from reports.snapshots import refresh_participation_report
 
     refresh_participation_report.call(**call.kwargs)
     assert "7" in main_total(client.get(reverse("participation_report")))

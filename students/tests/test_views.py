@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from iap_portal.sessions import UserSession as Session
+from accounts.models import UserSession as Session
 from students.models import ClassGroup, Membership, Role, SpecialistType, Student
 from students.tests.factories import ClassGroupFactory, StudentFactory, enrol
 

@@ -1,0 +1,16 @@
+from django.conf import settings
+
+from accounts.two_factor import two_factor_pending
+from students.access import get_access
+
+
+def portal(request):
+    user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated
+    roles = get_access(user).roles if signed_in else set()
+    return {
+        "two_factor_pending": signed_in and two_factor_pending(request),
+        "programme_name": settings.IAP_PROGRAMME_NAME,
+        "programme_code": settings.IAP_PROGRAMME_CODE,
+        "user_roles": roles,
+    }

@@ -1,0 +1,9 @@
+"""What this app learns from the apps above it, without importing them (filled in their
+``AppConfig.ready()``; docs/architecture.md)."""
+
+from django.db.models import Value
+
+from iap_portal.registry import Hook
+
+# plans: an expression telling whether an indicator's pupil has a live plan in the semester.
+live_plan_exists = Hook("live_plan_exists", default=lambda semester: Value(False))

@@ -1,0 +1,120 @@
+"""Who sees which plans, and who may prepare, approve or log consultations on them (built on
+``students.access``). A specialist sees a pupil while a measure of theirs runs: this module tells
+``students.access`` so through its hooks (PlansConfig.ready)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from students.access import (
+    STAFF_ROLES,
+    can_manage_school,
+    get_access,
+    taught_class_groups,
+    taught_student_ids,
+)
+from students.models import Role
+
+from .models import PlanStatus, SupportMeasure, SupportPlan
+
+
+def assigned_measures(user):
+    """Measures assigned to this user as a specialist that are still running: on a plan that is
+    neither deleted nor evaluated, and not ended more than the grace period ago (to log the last
+    consultations). After that the specialist no longer sees the pupil."""
+    return running_measures(
+        SupportMeasure.objects.filter(
+            responsible=user,
+            plan__school_id__in=get_access(user).school_ids(Role.SPECIALIST),
+        )
+    )
+
+
+def running_measures(measures):
+    """The measures that still give their specialist access (see ``assigned_measures``)."""
+    since = timezone.localdate() - timedelta(days=settings.IAP_SPECIALIST_GRACE_DAYS)
+    return measures.filter(end_date__gte=since).exclude(plan__status__in=PlanStatus.CLOSED)
+
+
+def specialist_pupil_ids(user):
+    """For ``students.access.visible_students``: the pupils of this specialist's measures."""
+    return assigned_measures(user).values("plan__student_id")
+
+
+def specialists_who_see(student):
+    """For ``students.access.who_can_see``: the specialists of the pupil's running measures."""
+    specialists = (
+        running_measures(
+            SupportMeasure.objects.filter(
+                plan__student=student,
+                responsible__memberships__school_id=student.school_id,
+                responsible__memberships__role=Role.SPECIALIST,
+            )
+        )
+        .select_related("responsible", "plan")
+        .order_by("responsible_id", "plan__code")
+    )
+    rows, seen = [], set()
+    for measure in specialists:
+        if measure.responsible_id in seen:
+            continue
+        seen.add(measure.responsible_id)
+        rows.append(
+            (
+                measure.responsible,
+                Role.SPECIALIST.label,
+                _("a support measure of plan %(code)s is assigned to them")
+                % {"code": measure.plan.code},
+            )
+        )
+    return rows
+
+
+def visible_plans(user):
+    """Plans of the pupils one may see; a specialist sees the plans that give them a measure."""
+    access = get_access(user)
+    staff_schools = access.school_ids(*STAFF_ROLES)
+    # A plan's pupil is always of the plan's school. Saying so lets PostgreSQL join only that
+    # school's pupils when a list sorts by name, rather than all of the country's.
+    query = SupportPlan.objects.filter(
+        school_id__in=staff_schools, student__school_id__in=staff_schools
+    )
+    if access.has_role(Role.CLASS_TEACHER):
+        query = query | SupportPlan.objects.filter(student_id__in=taught_student_ids(user))
+    if access.has_role(Role.SPECIALIST):
+        query = query | SupportPlan.objects.filter(pk__in=assigned_measures(user).values("plan_id"))
+    return query
+
+
+def can_prepare_plan(user, student) -> bool:
+    """The pupil's class teacher, the social pedagogue and the coordinator prepare plans."""
+    access = get_access(user)
+    if student.school_id in access.school_ids(*STAFF_ROLES):
+        return True
+    return taught_class_groups(user).filter(enrollments__student=student).exists()
+
+
+def can_approve_plan(user, plan) -> bool:
+    if plan.school_id not in get_access(user).coordinated_school_ids:
+        return False
+    return plan.preparer_id != user.pk or plan.school.allow_self_approval
+
+
+def get_plan_or_404(user, pk=None, *, public_id=None):
+    lookup = {"pk": pk} if public_id is None else {"public_id": public_id}
+    plan = (
+        visible_plans(user)
+        .filter(**lookup)
+        .select_related("student", "school", "semester__school_year", "preparer", "approved_by")
+        .first()
+    )
+    if plan is None:
+        raise Http404
+    return plan
+
+
+def can_log_consultation(user, measure) -> bool:
+    return measure.responsible_id == user.pk or can_manage_school(user, measure.plan.school_id)

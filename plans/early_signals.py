@@ -1,0 +1,116 @@
+"""What plans take from the early-warning signals: the lists of flagged pupils without a plan
+or with a stalled one (the class teacher's home page), and a new plan's risks pre-filled from
+the signals."""
+
+from datetime import timedelta
+
+from django.db.models import Exists, Max, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from early_warning import indicators
+from early_warning.indicators import FLAGGED, Level
+from early_warning.lists import current_indicators
+from early_warning.services import signals_for_plan
+from students.models import Student
+
+from .models import PlanRisk, PlanStatus, RiskFactor, SupportPlan
+
+STALLED_DAYS = 30
+
+
+def live_plan_exists(semester):
+    """For the early-warning overview: whether the indicator's pupil has a live plan."""
+    return Exists(SupportPlan.objects.live().filter(semester=semester, student=OuterRef("student")))
+
+
+def flagged_without_plan(students, semester):
+    """Pupils among ``students`` flagged "at risk" or higher with no live plan this semester:
+    the class teacher's call to action."""
+    plans = SupportPlan.objects.live().filter(semester=semester, student=OuterRef("student"))
+    return (
+        current_indicators(semester)
+        .filter(student__in=students, level__gte=FLAGGED, student__status=Student.Status.ACTIVE)
+        .exclude(Exists(plans))
+        .select_related("student", "period")
+        .order_by("-level", "student__last_name", "student__first_name", "pk")
+    )
+
+
+def flagged_stalled_plans(plans, semester, today=None):
+    """Running plans of flagged pupils with no consultation for 30 days (or none since an
+    approval more than 30 days ago)."""
+    today = today or timezone.localdate()
+    cutoff = today - timedelta(days=STALLED_DAYS)
+    flagged = current_indicators(semester).filter(student=OuterRef("student"), level__gte=FLAGGED)
+    return (
+        plans.filter(semester=semester, status__in=PlanStatus.RUNNING)
+        .filter(Exists(flagged))
+        .annotate(last_consultation=Max("measures__consultations__date"))
+        .filter(
+            Q(last_consultation__lt=cutoff)
+            | Q(last_consultation__isnull=True, first_approved_at__date__lt=cutoff)
+        )
+        .select_related("student")
+        .order_by("last_consultation", "student__last_name", "pk")
+    )
+
+
+# --- Pre-filling a plan's risks -----------------------------------------------------------------
+
+# Trigger -> the risk factor of the catalogue it points to (risk type 1, learning and school).
+FACTOR_OF_TRIGGER = {
+    indicators.ATTENDANCE: "bieži kavējumi",
+    indicators.UNEXCUSED: "neattaisnoti kavējumi",
+    indicators.FAILING: "zemi mācību sasniegumi",
+    indicators.AVERAGE_DROP: "zemi mācību sasniegumi",
+    indicators.CONDUCT: "uzvedības problēmas",
+}
+PLAN_RISK_LEVEL = {Level.WATCH: "low", Level.AT_RISK: "medium", Level.HIGH: "high"}
+
+
+def prefill_suggestions(indicator):
+    """[(factor name, level, justification)] for the indicator's triggers, one per factor."""
+    if indicator is None or indicator.level == Level.NONE:
+        return []
+    by_factor = {}
+    for trigger in indicator.triggers:
+        name = FACTOR_OF_TRIGGER.get(trigger["code"])
+        if name is None:
+            continue
+        entry = by_factor.setdefault(name, {"level": 0, "reasons": []})
+        entry["level"] = max(entry["level"], trigger["level"])
+        entry["reasons"].append(indicators.describe(trigger))
+    intro = _("E-journal data for %(period)s:") % {"period": indicator.period}
+    return [
+        (name, entry["level"], " ".join([intro, *entry["reasons"]]))
+        for name, entry in by_factor.items()
+    ]
+
+
+def prefill_plan_risks(*, plan):
+    """Add the risks the pupil's early-warning signals point to, with the figures as the
+    justification's starting text (the preparer edits them). Returns how many were added."""
+    suggestions = prefill_suggestions(signals_for_plan(plan.student, plan.semester))
+    if not suggestions:
+        return 0
+    factors = {
+        f.name: f
+        for f in RiskFactor.objects.filter(
+            risk_type__number=1, is_active=True, name__in=[s[0] for s in suggestions]
+        )
+    }
+    existing = set(plan.risks.values_list("risk_factor_id", flat=True))
+    added = 0
+    for name, level, justification in suggestions:
+        factor = factors.get(name)
+        if factor is None or factor.pk in existing:
+            continue
+        PlanRisk.objects.create(
+            plan=plan,
+            risk_factor=factor,
+            level=PLAN_RISK_LEVEL.get(level, ""),
+            justification=justification,
+        )
+        added += 1
+    return added

@@ -1,0 +1,55 @@
+"""The school's audit log, and a pupil's data archive (a data-subject request)."""
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from iap_portal import audit
+from iap_portal.models import AuditEvent
+from iap_portal.pagination import paginate
+from iap_portal.users import display_name
+from students.access import get_access, get_student_or_404, require_roles
+from students.models import Membership, Role
+
+from .subject_export import pupil_archive
+
+
+@login_required
+def audit_log(request):
+    """The school's audit log, for its coordinators (read-only; nobody can edit it)."""
+    require_roles(request.user, Role.COORDINATOR)
+    schools = get_access(request.user).coordinated_school_ids
+    members = Membership.objects.filter(school_id__in=schools).values("user_id")
+    events = AuditEvent.objects.filter(
+        Q(school_id__in=schools)
+        | Q(school__isnull=True, user_id__in=members)
+        | Q(action=AuditEvent.Action.LOGIN_FAILED, username__in=members.values("user__username"))
+    ).select_related("user", "school")
+    action = request.GET.get("action", "")
+    if action in AuditEvent.Action.values:
+        events = events.filter(action=action)
+    return render(
+        request,
+        "audit_log.html",
+        {"page": paginate(request, events), "actions": AuditEvent.Action.choices, "action": action},
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def student_data_export(request, public_id):
+    """Everything held about the pupil, as one ZIP (a data-subject request); coordinators."""
+    student = get_student_or_404(request.user, public_id=public_id, for_edit=True)
+    audit.record(
+        request,
+        AuditEvent.Action.EXPORT,
+        school=student.school,
+        obj=student,
+        detail="pupil archive",
+    )
+    content = pupil_archive(student, generated_by=display_name(request.user))
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="izglitojamais-{student.pk}.zip"'
+    return response

@@ -1,0 +1,72 @@
+"""Large list exports on the task queue: the job, the task that writes the file with the
+requester's rights as they are when it runs, and the hook ``iap_portal.exports`` calls."""
+
+import io
+import logging
+import tempfile
+
+from django.core.files import File
+from django.db import transaction
+from django.http import QueryDict
+from django.shortcuts import redirect
+from django.utils import timezone
+from django_tasks import task
+
+from iap_portal.exports import EXPORTS, write_csv, write_xlsx
+
+from .models import ExportJob
+
+logger = logging.getLogger(__name__)
+
+
+def queue_export(request, kind, fmt):
+    """Record the export job, start it once the request's transaction commits, and show its
+    progress page (``iap_portal.exports.queue_export``, registered by ReportsConfig)."""
+    params = request.GET.copy()
+    params.pop("format", None)
+    params.pop("page", None)
+    job = ExportJob.objects.create(
+        requested_by=request.user, kind=kind, format=fmt, params=params.urlencode()
+    )
+    transaction.on_commit(lambda: build_export.enqueue(job_id=str(job.public_id)))
+    return redirect("export_detail", public_id=job.public_id)
+
+
+@task()
+def build_export(job_id: str):
+    job = ExportJob.objects.select_related("requested_by").get(public_id=job_id)
+    if not ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.PENDING).update(
+        status=ExportJob.Status.RUNNING
+    ):
+        return
+    try:
+        # The user's access is checked again now, with their rights as they are now.
+        spec = EXPORTS[job.kind](job.requested_by, QueryDict(job.params))
+        counted = {"rows": 0}
+
+        def rows():
+            for number, row in enumerate(spec.rows()):
+                counted["rows"] = number
+                yield row
+
+        with tempfile.TemporaryFile() as handle:
+            if job.format == "csv":
+                text = io.TextIOWrapper(handle, encoding="utf-8", newline="", write_through=True)
+                write_csv(rows(), text)
+                text.flush()
+                text.detach()
+            else:
+                write_xlsx([(spec.title, rows())], handle, constant_memory=True)
+            handle.seek(0)
+            job.file.save(f"exports/{job.public_id}.{job.format}", File(handle), save=False)
+        job.filename = f"{spec.filename}.{job.format}"
+        job.rows = counted["rows"]
+        job.status = ExportJob.Status.DONE
+        job.finished_at = timezone.now()
+        job.save(update_fields=["file", "filename", "rows", "status", "finished_at"])
+    except Exception as exc:
+        logger.exception("Export %s failed", job_id)
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportJob.Status.FAILED, error=str(exc)[:500], finished_at=timezone.now()
+        )
+        raise
