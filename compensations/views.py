@@ -132,9 +132,7 @@ def _claim_list(request, kind, template, *, extra=None):
     year = current_school_year(request.user)
     totals = claims.aggregate(count=Count("pk"), total=Sum("total"))
     page = paginate(request, _with_current_class(claims, year).order_by("-month", "-pk"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "page": page, "totals": totals, "query": query.urlencode()}
+    context = {"form": form, "page": page, "totals": totals}
     context.update(extra or {})
     return render(request, template, context)
 

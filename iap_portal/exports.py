@@ -87,7 +87,7 @@ def write_xlsx(sheets, stream, *, constant_memory=False):
     a number or a link. A response's export (at most ``IAP_INLINE_XLSX_ROWS`` rows) is built
     in memory, where repeated texts — statuses, semesters, names of staff — are stored once;
     the task queue's large exports pass ``constant_memory=True`` and stream row by row.
-    Either way it writes 1.5–2 times faster than openpyxl's write-only mode (bench/README.md)."""
+    XlsxWriter rather than openpyxl's write-only mode: it is the faster writer (bench/README.md)."""
     workbook = xlsxwriter.Workbook(
         stream,
         {

@@ -303,9 +303,9 @@ IAP_RETENTION_YEARS = int(env("IAP_RETENTION_YEARS", "5"))
 # History of changes is recorded always, except while a backup is restored (the backup holds
 # the history already): IAP_HISTORY_ENABLED=0 python manage.py loaddata backup.json
 SIMPLE_HISTORY_ENABLED = env_bool("IAP_HISTORY_ENABLED", True)
-# Larger list exports than this are built on the task queue, not in the request. A spreadsheet
-# costs about three times a CSV file per row to write (XlsxWriter, ~5 µs a cell here), so it has
-# its own, lower limit: no request spends more than ~100 ms writing a file (bench/README.md).
+# Larger list exports than this are built on the task queue, not in the request, so that no
+# request spends long writing a file. A spreadsheet costs more per row to write than a CSV
+# file, so it has its own, lower limit (the measurements: bench/README.md).
 IAP_INLINE_EXPORT_ROWS = int(env("IAP_INLINE_EXPORT_ROWS", "2000"))
 IAP_INLINE_XLSX_ROWS = int(env("IAP_INLINE_XLSX_ROWS", "1500"))
 IAP_RECEIPT_MAX_BYTES = 10 * 1024 * 1024

@@ -10,9 +10,9 @@ application = get_wsgi_application()
 def freeze_startup_objects():
     """Load every view now (Django would on the first request), then move everything loaded so
     far — modules, URL patterns, settings, model metadata — out of the garbage collector's
-    reach (Python's ``gc.freeze()``). Otherwise each full collection re-scans those ~100,000
-    long-lived objects, in the middle of whichever request allocated a lot: an XLSX export's
-    p95 went 95 → 49 ms with this (bench/README.md). With ``gunicorn --preload`` it also keeps
+    reach (Python's ``gc.freeze()``). Otherwise each full collection re-scans those many
+    long-lived objects, in the middle of whichever request allocated a lot, which showed in the
+    large exports' slowest responses (bench/README.md). With ``gunicorn --preload`` it also keeps
     the forked workers' memory shared."""
     from django.urls import get_resolver  # after get_wsgi_application() has set Django up
 

@@ -1,4 +1,4 @@
-"""Semester bundles of plan PDFs, built on the task queue."""
+"""Work done on the task queue for one person: semester bundles of plan PDFs, large exports."""
 
 import uuid
 
@@ -11,7 +11,9 @@ from iap_portal.storage import private_storage
 from students.models import School, Semester
 
 
-class PlanBundle(models.Model):
+class QueuedJob(models.Model):
+    """What a job on the task queue keeps: who asked, its status, and how it ended."""
+
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting in the queue")
         RUNNING = "running", pgettext_lazy("bundle", "Being prepared")
@@ -19,22 +21,32 @@ class PlanBundle(models.Model):
         FAILED = "failed", _("Failed")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
-    semester = models.ForeignKey(Semester, on_delete=models.CASCADE, related_name="+")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     requested_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
-    pdf = models.FileField(storage=private_storage, blank=True, max_length=200)
-    zip = models.FileField(storage=private_storage, blank=True, max_length=200)
     error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-requested_at"]
+
+    @property
+    def is_finished(self):
+        return self.status in {self.Status.DONE, self.Status.FAILED}
+
+
+class PlanBundle(QueuedJob):
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    semester = models.ForeignKey(Semester, on_delete=models.CASCADE, related_name="+")
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    pdf = models.FileField(storage=private_storage, blank=True, max_length=200)
+    zip = models.FileField(storage=private_storage, blank=True, max_length=200)
+
+    class Meta(QueuedJob.Meta):
         verbose_name = _("plan bundle")
         verbose_name_plural = _("plan bundles")
 
@@ -45,43 +57,20 @@ class PlanBundle(models.Model):
     def percent(self):
         return int(100 * self.done / self.total) if self.total else (100 if self.is_finished else 0)
 
-    @property
-    def is_finished(self):
-        return self.status in {self.Status.DONE, self.Status.FAILED}
 
-
-class ExportJob(models.Model):
+class ExportJob(QueuedJob):
     """A large list export, built on the task queue for the user who asked for it."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting in the queue")
-        RUNNING = "running", pgettext_lazy("bundle", "Being prepared")
-        DONE = "done", _("Ready")
-        FAILED = "failed", _("Failed")
-
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
-    requested_at = models.DateTimeField(auto_now_add=True)
     kind = models.CharField(max_length=20)
     format = models.CharField(max_length=4)
     params = models.TextField(blank=True)  # the list's filters, as a query string
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     rows = models.PositiveIntegerField(default=0)
     file = models.FileField(storage=private_storage, blank=True, max_length=200)
     filename = models.CharField(max_length=100, blank=True)
-    error = models.TextField(blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-requested_at"]
+    class Meta(QueuedJob.Meta):
         verbose_name = _("export")
         verbose_name_plural = _("exports")
 
     def __str__(self):
         return f"{self.kind}.{self.format}"
-
-    @property
-    def is_finished(self):
-        return self.status in {self.Status.DONE, self.Status.FAILED}

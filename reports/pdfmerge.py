@@ -1,7 +1,7 @@
 """Join PDFs into one file while they are made, holding only an offset per object in memory.
 
 pypdf's PdfWriter keeps every page of the merged document until it writes it, so a semester
-bundle's worker grew by ~20 MB per 100 plans (bench/results.md). Here each plan's PDF is read,
+bundle's worker grew with every plan (bench/README.md). Here each plan's PDF is read,
 its pages and everything they reference are written to the output straight away with new
 object numbers, and the reader is dropped; only the object offsets, the page references and one
 bookmark per plan remain until the end, where the page tree, the outline, the catalogue and the

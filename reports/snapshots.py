@@ -1,8 +1,8 @@
 """The aggregate participation report (municipality, agency), kept in a cache that every app
 server and task worker shares (the ``reports`` cache: the database by default).
 
-Above school level the report sums up to 600 schools: some 300 ms of queries on the national
-data set (bench/results.md). Those figures change slowly and name nobody, so a computed report
+Above school level the report sums up to every school of the country, which takes longer than a
+page should (bench/README.md). Those figures change slowly and name nobody, so a computed report
 is kept and served to everyone; once it is older than ``FRESH_FOR`` the next request still gets
 it at once while a task worker computes a new one (stale-while-revalidate). Only the first
 request for a scope and semester ever waits for the queries, and ``manage.py warm_reports``

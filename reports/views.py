@@ -13,6 +13,7 @@ from iap_portal.exports import XLSX_TYPE, csv_response, xlsx_response
 from iap_portal.models import AuditEvent
 from iap_portal.pagination import paginate
 from iap_portal.pdf import render_pdf
+from iap_portal.users import display_name
 from plans.access import get_plan_or_404
 from plans.models import SupportPlan
 from students.access import STAFF_ROLES, get_access, managed_schools, require_roles
@@ -24,11 +25,6 @@ from .forms import BundleForm
 from .models import ExportJob, PlanBundle
 from .tasks import build_bundle
 
-
-def _display_name(user):
-    return user.get_full_name() or user.username
-
-
 # --- Plan PDF -------------------------------------------------------------------------------
 
 
@@ -38,7 +34,7 @@ def plan_pdf(request, public_id):
     plan = get_plan_or_404(request.user, public_id=public_id)
     audit.record(request, AuditEvent.Action.PDF, school=plan.school, obj=plan)
     (document,) = plan_documents(SupportPlan.objects.filter(pk=plan.pk))
-    pdf = render_plan_pdf(document, generated_by=_display_name(request.user), request=request)
+    pdf = render_plan_pdf(document, generated_by=display_name(request.user), request=request)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{plan_pdf_name(plan)}"'
     response["X-Content-Type-Options"] = "nosniff"
@@ -125,7 +121,7 @@ def participation_report(request):
         "main": main,
         "share": share,
         "tables": tables,
-        "generated_by": _display_name(request.user),
+        "generated_by": display_name(request.user),
         "generated_at": timezone.localtime(),
     }
     if export == "pdf":
@@ -137,6 +133,19 @@ def participation_report(request):
     query.pop("format", None)
     context["query"] = query.urlencode()
     return render(request, "reports/participation.html", context)
+
+
+# --- Work on the task queue ------------------------------------------------------------------
+
+
+def _progress_page(request, kind, job, name=None):
+    """A queued job's page; htmx's polls get only its progress part, until it has finished."""
+    template = (
+        f"reports/includes/{kind}_progress.html"
+        if request.headers.get("HX-Request")
+        else f"reports/{kind}_detail.html"
+    )
+    return render(request, template, {name or kind: job})
 
 
 # --- Semester bundles -----------------------------------------------------------------------
@@ -178,13 +187,7 @@ def bundle_list(request):
 @require_http_methods(["GET"])
 def bundle_detail(request, public_id):
     require_roles(request.user, Role.COORDINATOR)
-    bundle = _get_bundle_or_404(request.user, public_id)
-    template = (
-        "reports/includes/bundle_progress.html"
-        if request.headers.get("HX-Request")
-        else "reports/bundle_detail.html"
-    )
-    return render(request, template, {"bundle": bundle})
+    return _progress_page(request, "bundle", _get_bundle_or_404(request.user, public_id))
 
 
 @login_required
@@ -222,13 +225,7 @@ def _get_export_or_404(user, public_id):
 @login_required
 @require_http_methods(["GET"])
 def export_detail(request, public_id):
-    job = _get_export_or_404(request.user, public_id)
-    template = (
-        "reports/includes/export_progress.html"
-        if request.headers.get("HX-Request")
-        else "reports/export_detail.html"
-    )
-    return render(request, template, {"job": job})
+    return _progress_page(request, "export", _get_export_or_404(request.user, public_id), "job")
 
 
 @login_required

@@ -117,8 +117,8 @@ def taught_student_ids(user):
 
     Read from the enrollments alone, without joining the pupils: PostgreSQL plans a query of at
     most 8 tables (``from_collapse_limit``) as a whole, and the class teacher's plan list with
-    one table more hash-joined all 99,000 plans of the country before keeping their pupils'
-    (115 ms instead of a few at national size)."""
+    one table more hash-joined every plan of the country before keeping their pupils'
+    (bench/README.md)."""
     return Enrollment.objects.filter(class_group__in=taught_class_groups(user)).values("student_id")
 
 

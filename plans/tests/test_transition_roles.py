@@ -1,6 +1,8 @@
 """Every transition × every role of the cast: who may, and that the refused leave no trace."""
 
 import pytest
+from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from conftest import CAST_ROLES
@@ -113,3 +115,41 @@ def test_each_transition_is_refused_from_the_wrong_status(cast, action, status):
     with pytest.raises(services.PlanActionError):
         call(plan, cast.coordinator)
     assert SupportPlan.objects.get(pk=plan.pk).status == status
+
+
+class _Undo(Exception):
+    """Roll back a transition that was only tried."""
+
+
+def _accepted(plan_pk, user):
+    """The transitions the services accept from this user on the plan as it is (none kept)."""
+    accepted = set()
+    for action, (_start, call, _allowed, _end) in TRANSITIONS.items():
+        try:
+            with transaction.atomic():
+                call(SupportPlan.objects.get(pk=plan_pk), user)
+                raise _Undo
+        except _Undo:
+            accepted.add(action)
+        except services.PlanActionError:
+            pass
+    return accepted
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("status", list(PlanStatus))
+def test_the_plan_page_offers_exactly_the_transitions_the_services_accept(
+    cast, login, status, role
+):
+    plan = ready_plan(
+        student=cast.student,
+        preparer=cast.class_teacher,
+        responsible=cast.specialist,
+        status=status,
+        first_approved_at=timezone.now() if status != PlanStatus.DRAFT else None,
+        status_before_suspension=PlanStatus.IN_PROGRESS if status == PlanStatus.SUSPENDED else "",
+    )
+    user = cast.users[role]
+    page = login(user).get(reverse("plan_detail", args=[plan.pk]))
+    shown = set(page.context["actions"]) - {"evaluate"} if page.status_code == 200 else set()
+    assert shown == _accepted(plan.pk, user)

@@ -120,3 +120,18 @@ def test_a_deleted_users_events_stay_unlinked_from_them(cast):
     leaver.delete()
     event.refresh_from_db()
     assert event.user_id is None and event.username == "leaver"
+
+
+def test_the_audit_log_pages_keep_the_chosen_action(cast, login, settings):
+    settings.IAP_PAGE_SIZE = 2
+    for _ in range(3):
+        AuditEvent.objects.create(
+            user=cast.class_teacher,
+            username=cast.class_teacher.username,
+            action=AuditEvent.Action.VIEW_PUPIL,
+            school=cast.school,
+        )
+    page = login(cast.coordinator).get(reverse("audit_log"), {"action": "view_pupil"})
+    assert page.status_code == 200
+    # The next page's link filters by the same action (it used to drop it).
+    assert b'href="?action=view_pupil&amp;page=2"' in page.content
