@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -27,6 +27,7 @@ from .models import (
     ClaimStatus,
     CompensationClaim,
     Receipt,
+    money_sums,
 )
 from .receipts import check_receipts
 
@@ -233,14 +234,7 @@ def measure_sums(measures):
     rows = (
         CompensationClaim.objects.filter(measure__in=measures)
         .values("measure_id")
-        .annotate(
-            claimed=Sum(
-                "total",
-                filter=Q(status__in=ClaimStatus.CLAIMED),
-            ),
-            approved=Sum("total", filter=Q(status__in=ClaimStatus.GRANTED)),
-            paid=Sum("total", filter=Q(status=ClaimStatus.PAID)),
-        )
+        .annotate(**money_sums())
     )
     zero = Decimal("0.00")
     return {

@@ -24,55 +24,17 @@ from students.models import (
 @login_required
 def home(request):
     """One page per user, with a section for each role they hold."""
-    user_access = get_access(request.user)
+    user = request.user
+    user_access = get_access(user)
     roles = user_access.roles
     year = user_access.current_year
-    context = {"roles": roles, "school_year": year, "Role": Role}
-
     semester = Semester.objects.current()
-    context["semester"] = semester
+    context = {"roles": roles, "school_year": year, "Role": Role, "semester": semester}
     if Role.CLASS_TEACHER in roles:
-        semester_plans = SupportPlan.objects.live().filter(semester=semester)
-        my_classes = list(
-            taught_class_groups(request.user)
-            .select_related("school")
-            .prefetch_related(
-                Prefetch(
-                    "enrollments",
-                    queryset=Enrollment.objects.select_related("student")
-                    .prefetch_related(
-                        Prefetch(
-                            "student__plans", queryset=semester_plans, to_attr="semester_plans"
-                        )
-                    )
-                    .order_by("student__last_name", "student__first_name"),
-                )
-            )
-            .order_by("grade", "letter")
-        )
-        context["my_classes"] = my_classes
-        context["without_plan"] = [
-            e.student
-            for group in my_classes
-            for e in group.enrollments.all()
-            if not e.student.semester_plans and e.student.status == Student.Status.ACTIVE
-        ]
-        if semester is not None:
-            taught = Student.objects.filter(
-                enrollments__class_group__in=taught_class_groups(request.user)
-            )
-            context["flagged_without_plan"] = list(flagged_without_plan(taught, semester))
-            flagged_ids = {i.student_id for i in context["flagged_without_plan"]}
-            context["without_plan"] = [
-                s for s in context["without_plan"] if s.pk not in flagged_ids
-            ]
-            context["flagged_stalled"] = list(
-                flagged_stalled_plans(SupportPlan.objects.filter(student__in=taught), semester)
-            )
-
+        context.update(_class_teacher_section(user, semester))
     if user_access.has_role(*SCHOOL_ROLES):
         context["my_measure_count"] = (
-            assigned_measures(request.user)
+            assigned_measures(user)
             .filter(
                 measure_type=SupportMeasure.Type.CONSULTATION,
                 plan__status__in=PlanStatus.RUNNING,
@@ -81,49 +43,104 @@ def home(request):
             if Role.SPECIALIST in roles
             else None
         )
-    if Role.COORDINATOR in roles:
-        context["queue_count"] = SupportPlan.objects.filter(
-            school_id__in=user_access.coordinated_school_ids, status=PlanStatus.SUBMITTED
+    context.update(_queue_counts(user_access))
+    if user_access.has_role(Role.CLASS_TEACHER, Role.SOCIAL_PEDAGOGUE, Role.COORDINATOR):
+        context["decisions"] = recent_decisions(user)
+    context.update(_staff_section(user_access))
+    if user_access.has_role(Role.MUNICIPALITY, Role.AGENCY):
+        context["aggregate_schools"] = _aggregate_schools(user_access)
+    return render(request, "home.html", context)
+
+
+def _class_teacher_section(user, semester):
+    """The teacher's classes with each pupil's plan this semester, and the calls to action:
+    pupils without a plan (flagged ones first) and stalled plans of flagged pupils."""
+    semester_plans = SupportPlan.objects.live().filter(semester=semester)
+    my_classes = list(
+        taught_class_groups(user)
+        .select_related("school")
+        .prefetch_related(
+            Prefetch(
+                "enrollments",
+                queryset=Enrollment.objects.select_related("student")
+                .prefetch_related(
+                    Prefetch("student__plans", queryset=semester_plans, to_attr="semester_plans")
+                )
+                .order_by("student__last_name", "student__first_name"),
+            )
+        )
+        .order_by("grade", "letter")
+    )
+    section = {
+        "my_classes": my_classes,
+        "without_plan": [
+            e.student
+            for group in my_classes
+            for e in group.enrollments.all()
+            if not e.student.semester_plans and e.student.status == Student.Status.ACTIVE
+        ],
+    }
+    if semester is not None:
+        taught = Student.objects.filter(enrollments__class_group__in=taught_class_groups(user))
+        flagged = list(flagged_without_plan(taught, semester))
+        flagged_ids = {i.student_id for i in flagged}
+        section["flagged_without_plan"] = flagged
+        section["without_plan"] = [s for s in section["without_plan"] if s.pk not in flagged_ids]
+        section["flagged_stalled"] = list(
+            flagged_stalled_plans(SupportPlan.objects.filter(student__in=taught), semester)
+        )
+    return section
+
+
+def _queue_counts(user_access):
+    """What waits for this person: plans to approve, claims to pay, claims to decide."""
+    counts = {}
+    if Role.COORDINATOR in user_access.roles:
+        schools = user_access.coordinated_school_ids
+        counts["queue_count"] = SupportPlan.objects.filter(
+            school_id__in=schools, status=PlanStatus.SUBMITTED
         ).count()
-        context["to_pay_count"] = CompensationClaim.objects.filter(
-            school_id__in=user_access.coordinated_school_ids, status=ClaimStatus.APPROVED
+        counts["to_pay_count"] = CompensationClaim.objects.filter(
+            school_id__in=schools, status=ClaimStatus.APPROVED
         ).count()
-    if Role.SOCIAL_PEDAGOGUE in roles:
-        context["claims_to_decide"] = CompensationClaim.objects.filter(
+    if Role.SOCIAL_PEDAGOGUE in user_access.roles:
+        counts["claims_to_decide"] = CompensationClaim.objects.filter(
             school_id__in=user_access.school_ids(Role.SOCIAL_PEDAGOGUE),
             status=ClaimStatus.SUBMITTED,
         ).count()
-    if user_access.has_role(Role.CLASS_TEACHER, Role.SOCIAL_PEDAGOGUE, Role.COORDINATOR):
-        context["decisions"] = recent_decisions(request.user)
+    return counts
 
+
+def _staff_section(user_access):
+    """The schools a coordinator or social pedagogue works in, with their pupils and classes."""
     staff_school_ids = user_access.school_ids(*STAFF_ROLES)
-    if staff_school_ids:
-        context["staff_schools"] = (
-            School.objects.filter(pk__in=staff_school_ids)
-            .annotate(
-                active_pupils=Count(
-                    "students", filter=Q(students__status=Student.Status.ACTIVE), distinct=True
-                ),
-            )
-            .order_by("name")
+    if not staff_school_ids:
+        return {}
+    return {
+        "staff_schools": School.objects.filter(pk__in=staff_school_ids)
+        .annotate(
+            active_pupils=Count(
+                "students", filter=Q(students__status=Student.Status.ACTIVE), distinct=True
+            ),
         )
-        context["class_count"] = ClassGroup.objects.filter(
-            school_id__in=staff_school_ids, school_year=year
-        ).count()
+        .order_by("name"),
+        "class_count": ClassGroup.objects.filter(
+            school_id__in=staff_school_ids, school_year=user_access.current_year
+        ).count(),
+    }
 
-    if user_access.has_role(Role.MUNICIPALITY, Role.AGENCY):
-        if Role.AGENCY in roles:
-            schools = School.objects.all()
-        else:
-            municipality_ids = {
-                m.municipality_id for m in user_access.memberships if m.role == Role.MUNICIPALITY
-            }
-            schools = School.objects.filter(municipality_id__in=municipality_ids)
-        context["aggregate_schools"] = (
-            schools.select_related("municipality")
-            .annotate(
-                active_pupils=Count("students", filter=Q(students__status=Student.Status.ACTIVE))
-            )
-            .order_by("municipality__name", "name")
-        )
-    return render(request, "home.html", context)
+
+def _aggregate_schools(user_access):
+    """The schools of a municipality user's municipalities, or all of them for the agency."""
+    if Role.AGENCY in user_access.roles:
+        schools = School.objects.all()
+    else:
+        municipality_ids = {
+            m.municipality_id for m in user_access.memberships if m.role == Role.MUNICIPALITY
+        }
+        schools = School.objects.filter(municipality_id__in=municipality_ids)
+    return (
+        schools.select_related("municipality")
+        .annotate(active_pupils=Count("students", filter=Q(students__status=Student.Status.ACTIVE)))
+        .order_by("municipality__name", "name")
+    )

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext_lazy as _
 
-from compensations.models import ClaimStatus, CompensationClaim
+from compensations.models import CompensationClaim, money_sums
 from early_warning.indicators import FLAGGED
 from early_warning.models import Indicator
 from plans.models import (
@@ -201,8 +201,18 @@ def participation_by_school(schools, semester, *, suppress=True):
 def semester_breakdowns(schools, semester, *, suppress=False):
     """The breakdowns of one semester: grade, gender, risk type, measures, money, outcomes."""
     plans = SupportPlan.objects.filter(counted(schools, semester))
-    tables = []
+    measures = SupportMeasure.objects.filter(counted(schools, semester, "plan__"))
+    return [
+        _by_grade(plans, semester, suppress),
+        _by_gender(plans, suppress),
+        _by_risk_type(schools, semester, suppress),
+        _by_measure(schools, semester, measures, suppress),
+        _compensations(schools, semester, measures),
+        _by_outcome(schools, semester, suppress),
+    ]
 
+
+def _by_grade(plans, semester, suppress):
     grades = (
         plans.annotate(
             year_class=FilteredRelation(
@@ -220,8 +230,10 @@ def semester_breakdowns(schools, semester, *, suppress=False):
         table.rows.append(
             [f"{grade}." if grade else _("not in a class"), Cell(row["pupils"], suppress)]
         )
-    tables.append(table)
+    return table
 
+
+def _by_gender(plans, suppress):
     genders = dict(Student.Gender.choices)
     table = Table(title=_("By gender"), columns=[_("Gender"), _("Pupils")])
     for row in (
@@ -231,8 +243,10 @@ def semester_breakdowns(schools, semester, *, suppress=False):
     ):
         label = genders.get(row["student__gender"], _("not given"))
         table.rows.append([label, Cell(row["pupils"], suppress)])
-    tables.append(table)
+    return table
 
+
+def _by_risk_type(schools, semester, suppress):
     table = Table(title=_("By risk type"), columns=[_("Risk type"), _("Pupils")])
     for row in (
         PlanRisk.objects.filter(counted(schools, semester, "plan__"))
@@ -246,9 +260,10 @@ def semester_breakdowns(schools, semester, *, suppress=False):
                 Cell(row["pupils"], suppress),
             ]
         )
-    tables.append(table)
+    return table
 
-    measures = SupportMeasure.objects.filter(counted(schools, semester, "plan__"))
+
+def _by_measure(schools, semester, measures, suppress):
     delivered = {
         (row["measure__measure_type"], row["measure__specialist_type__name"]): row["minutes"]
         for row in Consultation.objects.filter(counted(schools, semester, "measure__plan__"))
@@ -286,8 +301,10 @@ def semester_breakdowns(schools, semester, *, suppress=False):
                 (Decimal(minutes) / 60).quantize(Decimal("0.1")) if is_consultation else "",
             ]
         )
-    tables.append(table)
+    return table
 
+
+def _compensations(schools, semester, measures):
     categories = dict(CompensationCategory.choices)
     planned = {
         row["compensation_category"]: row["planned"]
@@ -302,14 +319,7 @@ def semester_breakdowns(schools, semester, *, suppress=False):
     claims = (
         CompensationClaim.objects.filter(counted(schools, semester, "plan__"))
         .values("measure__compensation_category")
-        .annotate(
-            claimed=Sum(
-                "total",
-                filter=Q(status__in=ClaimStatus.CLAIMED),
-            ),
-            approved=Sum("total", filter=Q(status__in=ClaimStatus.GRANTED)),
-            paid=Sum("total", filter=Q(status=ClaimStatus.PAID)),
-        )
+        .annotate(**money_sums())
     )
     sums = {row["measure__compensation_category"]: row for row in claims}
     zero = Decimal("0.00")
@@ -324,8 +334,10 @@ def semester_breakdowns(schools, semester, *, suppress=False):
                 row.get("paid") or zero,
             ]
         )
-    tables.append(table)
+    return table
 
+
+def _by_outcome(schools, semester, suppress):
     outcomes = dict(SupportPlan.Outcome.choices)
     table = Table(title=_("By evaluation outcome"), columns=[_("Outcome"), _("Pupils")])
     for row in (
@@ -340,5 +352,4 @@ def semester_breakdowns(schools, semester, *, suppress=False):
                 Cell(row["pupils"], suppress),
             ]
         )
-    tables.append(table)
-    return tables
+    return table
