@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from iap_portal.models import StatusChange
 from iap_portal.storage import private_storage
 from plans.models import SupportMeasure, SupportPlan
 from students.models import School
@@ -162,22 +163,15 @@ class Receipt(models.Model):
         return self.content_type in {self.Kind.JPEG, self.Kind.PNG}
 
 
-class ClaimStatusChange(models.Model):
-    """Who moved a claim from which status to which, when, and why (append-only)."""
-
+class ClaimStatusChange(StatusChange):
+    subject_field = "claim"
     claim = models.ForeignKey(
         CompensationClaim, on_delete=models.CASCADE, related_name="status_changes"
     )
     from_status = models.CharField(max_length=10, choices=ClaimStatus.choices)
     to_status = models.CharField(max_length=10, choices=ClaimStatus.choices)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now)
-    comment = models.TextField(blank=True)
 
-    class Meta:
-        ordering = ["at", "pk"]
+    class Meta(StatusChange.Meta):
         verbose_name = _("claim status change")
         verbose_name_plural = _("claim status changes")
-
-    def __str__(self):
-        return f"{self.claim}: {self.from_status} → {self.to_status}"

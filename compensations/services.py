@@ -6,8 +6,11 @@ when in the same transaction.
 """
 
 import calendar
+from datetime import date
 from decimal import Decimal
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Sum
@@ -45,11 +48,11 @@ def _require(condition, message):
     require(condition, message, ClaimError)
 
 
-def month_end(month):
+def month_end(month: date) -> date:
     return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
-def period_problems(*, measure, month, line_dates):
+def period_problems(*, measure: SupportMeasure, month: date, line_dates: list[date]) -> list[str]:
     """Why this month or these line dates do not fit the plan's semester and the measure."""
     problems = []
     semester = measure.plan.semester
@@ -146,7 +149,14 @@ def _replace_lines(claim, lines):
 
 
 @transaction.atomic
-def create_claim(*, measure, by, month, lines, receipts):
+def create_claim(
+    *,
+    measure: SupportMeasure,
+    by: AbstractBaseUser,
+    month: date,
+    lines: list[dict],
+    receipts: list[UploadedFile],
+) -> CompensationClaim:
     plan = measure.plan
     _require(
         measure.measure_type == SupportMeasure.Type.COMPENSATION,
@@ -183,7 +193,14 @@ def create_claim(*, measure, by, month, lines, receipts):
 
 
 @transaction.atomic
-def update_claim(*, claim, by, month, lines, receipts):
+def update_claim(
+    *,
+    claim: CompensationClaim,
+    by: AbstractBaseUser,
+    month: date,
+    lines: list[dict],
+    receipts: list[UploadedFile],
+) -> CompensationClaim:
     STEPS.check("edit", claim, by)
     # Again on the locked row: a claim submitted meanwhile is no longer editable.
     locked = CompensationClaim.objects.select_for_update().get(pk=claim.pk)
@@ -201,7 +218,7 @@ def update_claim(*, claim, by, month, lines, receipts):
 
 
 @transaction.atomic
-def delete_receipt(*, receipt, by):
+def delete_receipt(*, receipt: Receipt, by: AbstractBaseUser) -> None:
     claim = receipt.claim
     STEPS.check("edit", claim, by)
     stored = receipt.file.name
@@ -210,7 +227,7 @@ def delete_receipt(*, receipt, by):
 
 
 @transaction.atomic
-def submit_claim(*, claim, by):
+def submit_claim(*, claim: CompensationClaim, by: AbstractBaseUser) -> CompensationClaim:
     STEPS.check("submit", claim, by)
     problems = []
     if not claim.lines.exists():
@@ -229,7 +246,7 @@ def paid_on_plan(plan) -> bool:
     return CompensationClaim.objects.filter(plan=plan, status__in=ClaimStatus.GRANTED).exists()
 
 
-def measure_sums(measures):
+def measure_sums(measures) -> dict[int, dict[str, Decimal]]:
     """Claimed, approved and paid sums per measure id, in one query."""
     rows = (
         CompensationClaim.objects.filter(measure__in=measures)
@@ -252,7 +269,7 @@ def _notify(claim, subject):
 
 
 @transaction.atomic
-def approve_claim(*, claim, by):
+def approve_claim(*, claim: CompensationClaim, by: AbstractBaseUser) -> CompensationClaim:
     STEPS.check("approve", claim, by)
     # Lock the measure so two approvals on it cannot both slip under the planned amount.
     measure = SupportMeasure.objects.select_for_update().get(pk=claim.measure_id)
@@ -292,7 +309,9 @@ def _decide_with_comment(claim, by, comment, to, required_message):
 
 
 @transaction.atomic
-def reject_claim(*, claim, by, reason):
+def reject_claim(
+    *, claim: CompensationClaim, by: AbstractBaseUser, reason: str
+) -> CompensationClaim:
     _decide_with_comment(
         claim, by, reason, ClaimStatus.REJECTED, _("Give the reason for the rejection.")
     )
@@ -301,14 +320,18 @@ def reject_claim(*, claim, by, reason):
 
 
 @transaction.atomic
-def return_claim(*, claim, by, comment):
+def return_claim(
+    *, claim: CompensationClaim, by: AbstractBaseUser, comment: str
+) -> CompensationClaim:
     _decide_with_comment(claim, by, comment, ClaimStatus.RETURNED, _("Say what must be corrected."))
     _notify(claim, _("Claim %(code)s was returned for correction") % {"code": claim.code})
     return claim
 
 
 @transaction.atomic
-def pay_claims(*, claims, by, paid_on, reference):
+def pay_claims(
+    *, claims: list[CompensationClaim], by: AbstractBaseUser, paid_on: date, reference: str
+) -> tuple[int, list[str]]:
     """Mark approved claims paid; returns how many were, and the codes refused."""
     _require(paid_on <= timezone.localdate(), _("The payment date cannot be in the future."))
     paid, refused = 0, []

@@ -2,7 +2,27 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+class StatusChange(models.Model):
+    """Who moved an object from which status to which, when, and why (append-only).
+
+    A subclass adds the object (named by ``subject_field``), ``from_status`` and ``to_status``
+    with its statuses' choices, and ``by``; ``iap_portal.actions.transition`` writes the rows."""
+
+    subject_field = ""
+    at = models.DateTimeField(default=timezone.now)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        subject = getattr(self, self.subject_field)
+        return f"{subject}: {self.from_status} → {self.to_status}"
 
 
 class AuditQuerySet(models.QuerySet):

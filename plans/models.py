@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from iap_portal.models import StatusChange
 from students.models import School, Semester, SpecialistType, Student
 
 EUR = {"max_digits": 9, "decimal_places": 2}
@@ -394,22 +395,15 @@ class PlanEvaluation(models.Model):
         return f"{self.plan} — {self.get_overall_outcome_display()}"
 
 
-class PlanStatusChange(models.Model):
-    """Who moved a plan from which status to which, when, and why (append-only)."""
-
+class PlanStatusChange(StatusChange):
+    subject_field = "plan"
     plan = models.ForeignKey(SupportPlan, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=12, choices=PlanStatus.choices)
     to_status = models.CharField(max_length=12, choices=PlanStatus.choices)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
-    at = models.DateTimeField(default=timezone.now)
-    comment = models.TextField(blank=True)
 
-    class Meta:
-        ordering = ["at", "pk"]
+    class Meta(StatusChange.Meta):
         verbose_name = _("status change")
         verbose_name_plural = _("status changes")
-
-    def __str__(self):
-        return f"{self.plan}: {self.from_status} → {self.to_status}"

@@ -1,0 +1,72 @@
+"""The claim page offers exactly what the services accept: every status × every role."""
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from compensations import services
+from compensations.models import ClaimStatus, CompensationClaim
+from compensations.tests.factories import at_status, draft_claim, transport_measure
+from conftest import CAST_ROLES
+from plans.models import PlanStatus
+from plans.tests.factories import ready_plan
+
+
+class _Undo(Exception):
+    """Roll back a change that was only tried."""
+
+
+# The page's flag -> the service call it stands for.
+CALLS = {
+    "can_edit": lambda claim, user: services.update_claim(
+        claim=claim, by=user, month=claim.month, lines=_lines(claim), receipts=[]
+    ),
+    "can_decide": lambda claim, user: services.approve_claim(claim=claim, by=user),
+    "can_pay": lambda claim, user: services.pay_claims(
+        claims=[claim], by=user, paid_on=timezone.localdate(), reference="MK-1"
+    ),
+}
+
+
+def _lines(claim):
+    return [
+        {"date": line.date, "description": line.description, "amount": line.amount}
+        for line in claim.lines.all()
+    ]
+
+
+def _accepted(claim_pk, user):
+    accepted = set()
+    for flag, call in CALLS.items():
+        try:
+            with transaction.atomic():
+                result = call(CompensationClaim.objects.get(pk=claim_pk), user)
+                # pay_claims refuses claim by claim: (paid, refused codes).
+                if not (isinstance(result, tuple) and result[0] == 0):
+                    raise _Undo
+        except _Undo:
+            accepted.add(flag)
+        except services.ClaimError:
+            pass
+    return accepted
+
+
+@pytest.mark.parametrize("role", CAST_ROLES)
+@pytest.mark.parametrize("status", list(ClaimStatus))
+def test_the_claim_page_offers_exactly_what_the_services_accept(cast, login, status, role):
+    plan = ready_plan(
+        student=cast.student,
+        preparer=cast.class_teacher,
+        responsible=cast.specialist,
+        status=PlanStatus.IN_PROGRESS,
+        first_approved_at=timezone.now(),
+    )
+    claim = draft_claim(plan=plan, by=cast.class_teacher, measure=transport_measure(plan))
+    if status == ClaimStatus.PAID:  # a paid claim has its payment date (a constraint)
+        CompensationClaim.objects.filter(pk=claim.pk).update(paid_on=timezone.localdate())
+    claim = at_status(claim, status)
+    user = cast.users[role]
+    page = login(user).get(reverse("claim_detail", args=[claim.pk]))
+    shown = {flag for flag in CALLS if page.context[flag]} if page.status_code == 200 else set()
+    assert shown == _accepted(claim.pk, user)
