@@ -1,6 +1,7 @@
 """Writes of the early-warning app: imports, thresholds, recomputing levels; the signals a
 plan starts from (the plans app pre-fills risks from them: plans.early_signals)."""
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -137,9 +138,9 @@ def import_facts(*, check, school, period_dates, semester, file_name, by) -> Imp
 
 
 @transaction.atomic
-def save_thresholds(*, form, by) -> Thresholds:
-    """Save the school's thresholds and recompute its levels with them."""
-    thresholds = form.save(commit=False)
+def save_thresholds(*, thresholds: Thresholds, by: AbstractBaseUser) -> Thresholds:
+    """Save the school's thresholds (changed, not yet saved) and recompute its levels with
+    them."""
     thresholds.updated_by = by
     thresholds.save()
     recompute_school(thresholds.school)

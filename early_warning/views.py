@@ -276,7 +276,7 @@ def thresholds_edit(request):
     school = next((s for s in schools if str(s.pk) == request.GET.get("school")), schools[0])
     form = ThresholdsForm(request.POST or None, instance=Thresholds.for_school(school))
     if request.method == "POST" and form.is_valid():
-        services.save_thresholds(form=form, by=request.user)
+        services.save_thresholds(thresholds=form.save(commit=False), by=request.user)
         messages.success(request, _("The thresholds were saved and the levels recomputed."))
         return redirect(f"{request.path}?school={school.pk}")
     return render(

@@ -7,7 +7,9 @@ same transaction.
 """
 
 import contextlib
+from collections.abc import Iterable, Mapping
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,8 +31,10 @@ from .early_signals import prefill_plan_risks
 from .hooks import paid_on_plan
 from .models import (
     Consultation,
+    PlanEvaluation,
     PlanRisk,
     PlanStatus,
+    RiskFactor,
     SupportMeasure,
     SupportPlan,
 )
@@ -242,28 +246,38 @@ def copy_plan(*, source, semester, by):
 
 
 @transaction.atomic
-def save_plan_content(*, plan, by, form, risks, measures):
-    """Save the plan's header, risks and measures from the edit page's forms."""
+def save_plan_content(
+    *,
+    plan: SupportPlan,
+    by: AbstractBaseUser,
+    risks: Iterable[PlanRisk],
+    removed_risks: Iterable[PlanRisk],
+    measures: Iterable[tuple[SupportMeasure, Iterable[RiskFactor]]],
+    removed_measures: Iterable[SupportMeasure],
+) -> SupportPlan:
+    """Save the plan's header (the fields set on ``plan``), its new and changed risks, its new
+    and changed measures each with the risk factors it addresses (of the plan's risks once
+    saved), and remove the removed risks and measures."""
     _require(can_prepare_plan(by, plan.student), _("You may not edit this plan."))
     locked = SupportPlan.objects.select_for_update().get(pk=plan.pk)
     _require(not locked.is_locked, _("This plan is locked: only its status may change."))
-    form.save()
-    risks.save()
+    plan.save()
+    for risk in removed_risks:
+        risk.delete()
+    for risk in risks:
+        risk.plan = plan
+        risk.save()
     by_factor = {risk.risk_factor_id: risk for risk in plan.risks.all()}
-    for measure_form in measures.forms:
-        if measure_form in measures.deleted_forms or not measure_form.has_changed():
-            continue
-        measure = measure_form.save(commit=False)
+    for measure, factors in measures:
         measure.plan = plan
         measure.save()
-        measure.risks.set([by_factor[f.pk] for f in measure_form.cleaned_data["risk_factors"]])
-    for measure_form in measures.deleted_forms:
-        if measure_form.instance.pk:
-            _require(
-                not measure_form.instance.consultations.exists(),
-                _("A measure with consultations cannot be removed."),
-            )
-            measure_form.instance.delete()
+        measure.risks.set([by_factor[f.pk] for f in factors])
+    for measure in removed_measures:
+        _require(
+            not measure.consultations.exists(),
+            _("A measure with consultations cannot be removed."),
+        )
+        measure.delete()
     return plan
 
 
@@ -370,12 +384,19 @@ def delete_plan(*, plan, by):
 
 
 @transaction.atomic
-def evaluate_plan(*, plan, by, form, risk_outcomes, measure_notes):
-    """Record the evaluation and lock the plan."""
+def evaluate_plan(
+    *,
+    plan: SupportPlan,
+    by: AbstractBaseUser,
+    evaluation: PlanEvaluation,
+    risk_outcomes: Mapping[int, str],
+    measure_notes: Mapping[int, str],
+) -> SupportPlan:
+    """Record the evaluation (new, not yet saved), each risk's outcome and each measure's note
+    (by pk), and lock the plan."""
     STEPS.check("evaluate", plan, by)
     now = timezone.now()
     _transition(plan, to=PlanStatus.EVALUATED, by=by, evaluated_at=now)
-    evaluation = form.save(commit=False)
     evaluation.plan = plan
     evaluation.evaluated_by = by
     evaluation.evaluated_at = now
@@ -438,14 +459,16 @@ def consultation_problems(*, measure, date, today=None):
 
 
 @transaction.atomic
-def log_consultation(*, measure, by, form):
+def log_consultation(
+    *, measure: SupportMeasure, by: AbstractBaseUser, consultation: Consultation
+) -> Consultation:
+    """Log the consultation (new, not yet saved) on the measure, given by ``by``."""
     _require(can_log_consultation(by, measure), _("This measure is not assigned to you."))
     plan = SupportPlan.objects.select_for_update().get(pk=measure.plan_id)
     _require(
         plan.status in PlanStatus.RUNNING,
         _("Consultations are logged only on an approved plan."),
     )
-    consultation = form.save(commit=False)
     consultation.measure = measure
     consultation.provider = by
     consultation.save()

@@ -372,6 +372,18 @@ def _edit_forms(request, plan):
     return header, risks, measures
 
 
+def _measure_changes(measures):
+    """A valid measure formset as the new and changed measures (unsaved), each with the risk
+    factors it addresses, and the saved measures to remove."""
+    deleted = measures.deleted_forms
+    changed = [
+        (form.save(commit=False), list(form.cleaned_data["risk_factors"]))
+        for form in measures.forms
+        if form not in deleted and form.has_changed()
+    ]
+    return changed, [form.instance for form in deleted if form.instance.pk]
+
+
 @login_required
 def plan_update(request, pk):
     plan = get_plan_or_404(request.user, pk)
@@ -383,9 +395,16 @@ def plan_update(request, pk):
     header, risks, measures = _edit_forms(request, plan)
     if request.method == "POST":
         if header.is_valid() and risks.is_valid() and measures.is_valid():
+            changed_risks = risks.save(commit=False)  # fills risks.deleted_objects
+            changed_measures, removed_measures = _measure_changes(measures)
             try:
                 services.save_plan_content(
-                    plan=plan, by=request.user, form=header, risks=risks, measures=measures
+                    plan=header.save(commit=False),
+                    by=request.user,
+                    risks=changed_risks,
+                    removed_risks=risks.deleted_objects,
+                    measures=changed_measures,
+                    removed_measures=removed_measures,
                 )
             except services.PlanActionError as error:
                 show_refusal(request, error)
@@ -558,7 +577,7 @@ def plan_evaluate(request, pk):
             services.evaluate_plan(
                 plan=plan,
                 by=request.user,
-                form=form,
+                evaluation=form.save(commit=False),
                 risk_outcomes=form.risk_outcomes(),
                 measure_notes=form.measure_notes(),
             )
@@ -620,7 +639,9 @@ def consultation_create(request, measure_pk):
     form = ConsultationForm(request.POST or None, measure=measure)
     if request.method == "POST" and form.is_valid():
         try:
-            services.log_consultation(measure=measure, by=request.user, form=form)
+            services.log_consultation(
+                measure=measure, by=request.user, consultation=form.save(commit=False)
+            )
         except services.PlanActionError as error:
             show_refusal(request, error)
         else:

@@ -1,8 +1,10 @@
 """Writes that span several models: the calendar, a pupil with their class, the import, staff."""
 
+from collections.abc import Iterable
 from datetime import date
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -12,6 +14,7 @@ from accounts.mail import send_welcome_email
 from .models import (
     ClassGroup,
     Enrollment,
+    Guardian,
     Membership,
     Role,
     School,
@@ -86,13 +89,23 @@ def set_enrollment(*, student: Student, school_year: SchoolYear, class_group: Cl
 
 
 @transaction.atomic
-def save_student(*, form, guardians, school_year: SchoolYear) -> Student:
-    student = form.save()
-    guardians.instance = student
-    guardians.save()
-    set_enrollment(
-        student=student, school_year=school_year, class_group=form.cleaned_data.get("class_group")
-    )
+def save_student(
+    *,
+    student: Student,
+    guardians: Iterable[Guardian],
+    removed_guardians: Iterable[Guardian],
+    school_year: SchoolYear,
+    class_group: ClassGroup | None,
+) -> Student:
+    """Save the pupil (new or changed, not yet saved), their new and changed guardians, remove
+    the removed ones, and put the pupil in ``class_group`` for the year (or in none)."""
+    student.save()
+    for guardian in removed_guardians:
+        guardian.delete()
+    for guardian in guardians:
+        guardian.student = student  # a new pupil has its pk only now
+        guardian.save()
+    set_enrollment(student=student, school_year=school_year, class_group=class_group)
     return student
 
 
@@ -140,9 +153,11 @@ def import_students(*, check, school: School, school_year: SchoolYear) -> dict:
 
 
 @transaction.atomic
-def save_class_group(*, form) -> ClassGroup:
-    """Save the class and give each of its teachers the class teacher role in the school."""
-    group = form.save()
+def save_class_group(*, group: ClassGroup, teachers: Iterable[AbstractBaseUser]) -> ClassGroup:
+    """Save the class (new or changed, not yet saved) with these class teachers, and give each
+    of its teachers the class teacher role in the school."""
+    group.save()
+    group.class_teachers.set(teachers)
     for teacher in group.class_teachers.all():
         Membership.objects.get_or_create(user=teacher, school=group.school, role=Role.CLASS_TEACHER)
     return group

@@ -211,7 +211,14 @@ def _student_form(request, student=None):
     guardians = GuardianFormSet(data, instance=student, prefix="guardians")
     if request.method == "POST" and form.is_valid() and guardians.is_valid():
         created = student.pk is None
-        student = services.save_student(form=form, guardians=guardians, school_year=year)
+        changed_guardians = guardians.save(commit=False)  # fills guardians.deleted_objects
+        student = services.save_student(
+            student=form.save(commit=False),
+            guardians=changed_guardians,
+            removed_guardians=guardians.deleted_objects,
+            school_year=year,
+            class_group=form.cleaned_data.get("class_group"),
+        )
         message = (
             _("The pupil %(name)s was added.") if created else _("Changes to %(name)s were saved.")
         )
@@ -338,7 +345,9 @@ def _class_form(request, group):
     form = ClassGroupForm(request.POST or None, instance=group, schools=schools)
     if request.method == "POST" and form.is_valid():
         created = group.pk is None
-        group = services.save_class_group(form=form)
+        group = services.save_class_group(
+            group=form.save(commit=False), teachers=list(form.cleaned_data["class_teachers"])
+        )
         messages.success(
             request,
             (_("Class %(label)s was added.") if created else _("Class %(label)s was saved."))

@@ -239,7 +239,9 @@ def test_the_first_consultation_starts_an_approved_plan(cast, draft):
         measure=measure,
     )
     assert form.is_valid(), form.errors
-    services.log_consultation(measure=measure, by=cast.specialist, form=form)
+    services.log_consultation(
+        measure=measure, by=cast.specialist, consultation=form.save(commit=False)
+    )
     draft.refresh_from_db()
     assert draft.status == PlanStatus.IN_PROGRESS
 
