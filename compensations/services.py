@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from iap_portal.actions import ActionRefused, Step, Steps, create_numbered, require, transition
 from plans.models import PlanStatus, SupportMeasure
@@ -85,7 +85,7 @@ def files(user, claim) -> bool:
 
 
 _SUBMITTED = frozenset({ClaimStatus.SUBMITTED})
-_DECIDER_ONLY = _l(
+_DECIDER_ONLY = gettext_lazy(
     "Claims are decided by the social pedagogue, never by the person who submitted them."
 )
 
@@ -96,34 +96,34 @@ STEPS = Steps(
     edit=Step(
         ClaimStatus.EDITABLE,
         files,
-        _l("You may not change this claim."),
-        _l("Only a claim being prepared or returned can be changed."),
+        gettext_lazy("You may not change this claim."),
+        gettext_lazy("Only a claim being prepared or returned can be changed."),
     ),
     submit=Step(
         ClaimStatus.EDITABLE,
         files,
-        _l("You may not submit this claim."),
-        _l("Only a claim being prepared or returned can be submitted."),
+        gettext_lazy("You may not submit this claim."),
+        gettext_lazy("Only a claim being prepared or returned can be submitted."),
     ),
     approve=Step(
         _SUBMITTED,
         can_decide_claim,
         _DECIDER_ONLY,
-        _l("Only a submitted claim can be approved."),
+        gettext_lazy("Only a submitted claim can be approved."),
         status_first=True,
     ),
     decide=Step(
         _SUBMITTED,
         can_decide_claim,
         _DECIDER_ONLY,
-        _l("Only a submitted claim can be decided on."),
+        gettext_lazy("Only a submitted claim can be decided on."),
         status_first=True,
     ),
     pay=Step(
         frozenset({ClaimStatus.APPROVED}),
         can_pay_claim,
-        _l("You may not mark this claim paid."),
-        _l("Only an approved claim can be marked paid."),
+        gettext_lazy("You may not mark this claim paid."),
+        gettext_lazy("Only an approved claim can be marked as paid."),
         status_first=True,
     ),
 )

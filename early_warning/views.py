@@ -113,8 +113,6 @@ def overview(request):
             .order_by("-level", "student__last_name", "student__first_name", "pk")
         )
         page = paginate(request, pupils)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "early_warning/overview.html",
@@ -129,7 +127,6 @@ def overview(request):
             "totals": totals,
             "page": page,
             "min_level": min_level,
-            "query": query.urlencode(),
             "is_coordinator": can_manage_school(request.user, school.pk),
             "thresholds": Thresholds.for_school(school),
         },

@@ -13,7 +13,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from iap_portal.actions import (
     ActionRefused,
@@ -72,52 +72,54 @@ STEPS = Steps(
     submit=Step(
         PlanStatus.EDITABLE,
         prepares,
-        _l("You may not submit this plan."),
-        _l("Only a draft or a plan under revision can be submitted."),
+        gettext_lazy("You may not submit this plan."),
+        gettext_lazy("Only a draft or a plan under revision can be submitted."),
     ),
     approve=Step(
         frozenset({PlanStatus.SUBMITTED}),
         can_approve_plan,
-        _l("Plans are approved by the coordinator, and not by the person who prepared them."),
-        _l("Only a submitted plan can be approved."),
+        gettext_lazy(
+            "Plans are approved by the coordinator, and not by the person who prepared them."
+        ),
+        gettext_lazy("Only a submitted plan can be approved."),
         status_first=True,
     ),
     return_=Step(
         frozenset({PlanStatus.SUBMITTED}),
         _coordinates,
-        _l("Only the coordinator returns plans."),
-        _l("Only a submitted plan can be returned."),
+        gettext_lazy("Only the coordinator returns plans."),
+        gettext_lazy("Only a submitted plan can be returned."),
         status_first=True,
     ),
     revise=Step(
         PlanStatus.ACTIVE,
         prepares,
-        _l("You may not revise this plan."),
-        _l("Only an approved plan can be reopened for revision."),
+        gettext_lazy("You may not revise this plan."),
+        gettext_lazy("Only an approved plan can be reopened for revision."),
     ),
     suspend=Step(
         PlanStatus.ACTIVE,
         prepares,
-        _l("You may not suspend this plan."),
-        _l("Only an approved plan can be suspended."),
+        gettext_lazy("You may not suspend this plan."),
+        gettext_lazy("Only an approved plan can be suspended."),
     ),
     resume=Step(
         frozenset({PlanStatus.SUSPENDED}),
         prepares,
-        _l("You may not resume this plan."),
-        _l("Only a suspended plan can be resumed."),
+        gettext_lazy("You may not resume this plan."),
+        gettext_lazy("Only a suspended plan can be resumed."),
     ),
     evaluate=Step(
         PlanStatus.STARTED,
         prepares,
-        _l("You may not evaluate this plan."),
-        _l("Only a plan in progress or suspended can be evaluated."),
+        gettext_lazy("You may not evaluate this plan."),
+        gettext_lazy("Only a plan in progress or suspended can be evaluated."),
     ),
     delete=Step(
         frozenset(PlanStatus) - PlanStatus.CLOSED,
         prepares,
-        _l("You may not delete this plan."),
-        _l("An evaluated or deleted plan cannot be deleted."),
+        gettext_lazy("You may not delete this plan."),
+        gettext_lazy("An evaluated or deleted plan cannot be deleted."),
     ),
 )
 

@@ -146,15 +146,12 @@ def plan_list(request):
     if export:
         return export
     plan_filter, qs = plans_query(request.user, request.GET)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "plans/plan_list.html",
         {
             "filter": plan_filter,
             "page": paginate(request, qs),
-            "query": query.urlencode(),
             "is_filtered": any(v for k, v in request.GET.items() if k != "page"),
         },
     )
