@@ -1,7 +1,19 @@
 """The session table moves here from iap_portal in the migration state only: its table keeps
-its name (iap_portal_usersession) and its rows."""
+its name (iap_portal_usersession) and its rows. Its content type moves along, so the
+permissions that point at it stay attached and nothing stale is left behind."""
 
 from django.db import migrations, models
+
+
+def move_content_type(apps, schema_editor, source="iap_portal", target="accounts"):
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    ContentType.objects.using(schema_editor.connection.alias).filter(
+        app_label=source, model="usersession"
+    ).update(app_label=target)
+
+
+def move_content_type_back(apps, schema_editor):
+    move_content_type(apps, schema_editor, source="accounts", target="iap_portal")
 
 
 class Migration(migrations.Migration):
@@ -9,6 +21,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("iap_portal", "0004_audit_append_only_guard"),
+        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
@@ -38,4 +51,5 @@ class Migration(migrations.Migration):
             ],
             database_operations=[],
         ),
+        migrations.RunPython(move_content_type, move_content_type_back),
     ]

@@ -21,7 +21,7 @@ def row_counts():
         model._meta.label: model._default_manager.count()
         for model in apps.get_models()
         if model._meta.app_label not in {"contenttypes", "sessions", "admin"}
-        and model._meta.label not in {"auth.Permission", "iap_portal.UserSession"}
+        and model._meta.label not in {"auth.Permission", "accounts.UserSession"}
     }
 
 
