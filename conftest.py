@@ -8,6 +8,7 @@ coordinator. Above them: a municipality user for A's municipality and an agency 
 from dataclasses import dataclass
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from demo.seed import ensure_seed_data
@@ -168,3 +169,21 @@ def login(client):
         return client
 
     return _login
+
+
+class _Undo(Exception):
+    """Roll back what was only tried."""
+
+
+def accepted(call, refused):
+    """Whether ``call()`` goes through (True) or raises ``refused`` (False); either way nothing
+    it wrote is kept. For matrices that compare a page's buttons with what the services do."""
+    outcome = {}
+    try:
+        with transaction.atomic():
+            outcome["result"] = call()
+            raise _Undo
+    except _Undo:
+        return outcome["result"] is not False  # a call may answer False for "refused"
+    except refused:
+        return False
