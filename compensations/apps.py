@@ -11,7 +11,7 @@ class CompensationsConfig(AppConfig):
         # app's models are loaded (Django's app-loading order).
         from plans import hooks as plans_hooks
 
-        from . import services, views  # noqa: F401 - views registers the claims' list export
+        from . import exports, services  # noqa: F401 - exports registers the claims' lists
 
         plans_hooks.paid_on_plan.register(services.paid_on_plan)
         plans_hooks.claim_sums.register(services.measure_sums)

@@ -1,7 +1,17 @@
-"""The payment list: one row generator for the CSV and the XLSX (iap_portal.exports)."""
+"""The claim lists' queries and their export: one row generator for the CSV and the XLSX
+(iap_portal.exports), registered for each list."""
 
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
+
+from iap_portal.exports import ExportSpec, register_export
+from students.access import current_school_year, get_access, managed_schools, visible_class_groups
+from students.models import Enrollment, Role
+
+from .access import visible_claims
+from .forms import ClaimFilterForm
+from .models import ClaimStatus
 
 
 def payment_rows(claims):
@@ -30,3 +40,78 @@ def payment_rows(claims):
             claim.paid_on,
             claim.payment_reference,
         ]
+
+
+def _filtered_claims(user, params, claims, *, default_status=""):
+    year = current_school_year(user)
+    class_groups = visible_class_groups(user).filter(school_year=year)
+    data = params.copy()
+    if default_status and "status" not in data:
+        data["status"] = default_status
+    form = ClaimFilterForm(data, class_groups=class_groups.order_by("grade", "letter"))
+    if form.is_valid():
+        f = form.cleaned_data
+        if f["status"]:
+            claims = claims.filter(status=f["status"])
+        if f["class_group"]:
+            claims = claims.filter(plan__student__enrollments__class_group_id=f["class_group"])
+        if f["category"]:
+            claims = claims.filter(measure__compensation_category=f["category"])
+        if f["month"]:
+            claims = claims.filter(month=f["month"].replace(day=1))
+        if f["min_amount"] is not None:
+            claims = claims.filter(total__gte=f["min_amount"])
+        if f["max_amount"] is not None:
+            claims = claims.filter(total__lte=f["max_amount"])
+    else:
+        claims = claims.none()
+    return form, claims
+
+
+def with_current_class(claims, year):
+    return claims.select_related("plan__student", "measure").prefetch_related(
+        Prefetch(
+            "plan__student__enrollments",
+            queryset=Enrollment.objects.filter(school_year=year).select_related("class_group"),
+            to_attr="year_classes",
+        )
+    )
+
+
+# The three claim lists: their base rows and the status they show unless asked otherwise.
+CLAIM_LISTS = {
+    "claims": (lambda user: visible_claims(user), ""),
+    "claim_queue": (
+        lambda user: visible_claims(user).filter(
+            school_id__in=get_access(user).school_ids(Role.SOCIAL_PEDAGOGUE)
+        ),
+        ClaimStatus.SUBMITTED,
+    ),
+    "payments": (
+        lambda user: visible_claims(user).filter(school__in=managed_schools(user)),
+        ClaimStatus.APPROVED,
+    ),
+}
+
+
+def claims_query(kind, user, params):
+    base, default_status = CLAIM_LISTS[kind]
+    return _filtered_claims(user, params, base(user), default_status=default_status)
+
+
+def _claims_export(kind):
+    def export(user, params):
+        _form, claims = claims_query(kind, user, params)
+        year = current_school_year(user)
+        return ExportSpec(
+            queryset=claims,
+            rows=lambda: payment_rows(with_current_class(claims, year).order_by("month", "code")),
+            filename="pieteikumi" if kind != "payments" else "izmaksas",
+            title=_("Compensation claims"),
+        )
+
+    return export
+
+
+for _kind in CLAIM_LISTS:
+    register_export(_kind)(_claims_export(_kind))

@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Count, Sum
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from iap_portal import audit
 from iap_portal.actions import comment_action, show_refusal
-from iap_portal.exports import ExportSpec, export_response, register_export
+from iap_portal.exports import export_response
 from iap_portal.forms import ReasonForm
 from iap_portal.models import AuditEvent
 from iap_portal.pagination import paginate
@@ -23,11 +23,9 @@ from plans.models import SupportMeasure
 from students.access import (
     current_school_year,
     get_access,
-    managed_schools,
     require_roles,
-    visible_class_groups,
 )
-from students.models import Enrollment, Role
+from students.models import Role
 
 from . import services
 from .access import (
@@ -36,9 +34,8 @@ from .access import (
     get_claim_or_404,
     visible_claims,
 )
-from .exports import payment_rows
+from .exports import CLAIM_LISTS, claims_query, with_current_class
 from .forms import (
-    ClaimFilterForm,
     ClaimForm,
     ClaimLineFormSet,
     CorrectionForm,
@@ -49,81 +46,6 @@ from .models import ClaimStatus, Receipt
 CLAIM_ROLES = [Role.CLASS_TEACHER, Role.SOCIAL_PEDAGOGUE, Role.COORDINATOR]
 
 
-def _filtered_claims(user, params, claims, *, default_status=""):
-    year = current_school_year(user)
-    class_groups = visible_class_groups(user).filter(school_year=year)
-    data = params.copy()
-    if default_status and "status" not in data:
-        data["status"] = default_status
-    form = ClaimFilterForm(data, class_groups=class_groups.order_by("grade", "letter"))
-    if form.is_valid():
-        f = form.cleaned_data
-        if f["status"]:
-            claims = claims.filter(status=f["status"])
-        if f["class_group"]:
-            claims = claims.filter(plan__student__enrollments__class_group_id=f["class_group"])
-        if f["category"]:
-            claims = claims.filter(measure__compensation_category=f["category"])
-        if f["month"]:
-            claims = claims.filter(month=f["month"].replace(day=1))
-        if f["min_amount"] is not None:
-            claims = claims.filter(total__gte=f["min_amount"])
-        if f["max_amount"] is not None:
-            claims = claims.filter(total__lte=f["max_amount"])
-    else:
-        claims = claims.none()
-    return form, claims
-
-
-def _with_current_class(claims, year):
-    return claims.select_related("plan__student", "measure").prefetch_related(
-        Prefetch(
-            "plan__student__enrollments",
-            queryset=Enrollment.objects.filter(school_year=year).select_related("class_group"),
-            to_attr="year_classes",
-        )
-    )
-
-
-# The three claim lists: their base rows and the status they show unless asked otherwise.
-CLAIM_LISTS = {
-    "claims": (lambda user: visible_claims(user), ""),
-    "claim_queue": (
-        lambda user: visible_claims(user).filter(
-            school_id__in=get_access(user).school_ids(Role.SOCIAL_PEDAGOGUE)
-        ),
-        ClaimStatus.SUBMITTED,
-    ),
-    "payments": (
-        lambda user: visible_claims(user).filter(school__in=managed_schools(user)),
-        ClaimStatus.APPROVED,
-    ),
-}
-
-
-def claims_query(kind, user, params):
-    base, default_status = CLAIM_LISTS[kind]
-    return _filtered_claims(user, params, base(user), default_status=default_status)
-
-
-def _claims_export(kind):
-    def export(user, params):
-        _form, claims = claims_query(kind, user, params)
-        year = current_school_year(user)
-        return ExportSpec(
-            queryset=claims,
-            rows=lambda: payment_rows(_with_current_class(claims, year).order_by("month", "code")),
-            filename="pieteikumi" if kind != "payments" else "izmaksas",
-            title=_("Compensation claims"),
-        )
-
-    return export
-
-
-for _kind in CLAIM_LISTS:
-    register_export(_kind)(_claims_export(_kind))
-
-
 def _claim_list(request, kind, template, *, extra=None):
     export = export_response(request, kind)
     if export:
@@ -131,7 +53,7 @@ def _claim_list(request, kind, template, *, extra=None):
     form, claims = claims_query(kind, request.user, request.GET)
     year = current_school_year(request.user)
     totals = claims.aggregate(count=Count("pk"), total=Sum("total"))
-    page = paginate(request, _with_current_class(claims, year).order_by("-month", "-pk"))
+    page = paginate(request, with_current_class(claims, year).order_by("-month", "-pk"))
     context = {"form": form, "page": page, "totals": totals}
     context.update(extra or {})
     return render(request, template, context)

@@ -12,7 +12,7 @@ class PlansConfig(AppConfig):
         from early_warning import hooks as early_warning_hooks
         from students import hooks as students_hooks
 
-        from . import access, early_signals, views  # views registers the plans' list export
+        from . import access, early_signals, exports, views  # noqa: F401 - exports registers
 
         students_hooks.specialist_pupil_ids.register(access.specialist_pupil_ids)
         students_hooks.specialists_who_see.register(access.specialists_who_see)

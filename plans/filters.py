@@ -2,6 +2,7 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from iap_portal.users import display_name
 from students.models import ClassGroup, Semester
 
 from .models import PlanStatus, SupportPlan
@@ -39,9 +40,7 @@ class PlanFilter(django_filters.FilterSet):
         self.filters["preparer"].queryset = User.objects.filter(
             pk__in=preparers_of.values("preparer_id")
         ).order_by("last_name", "first_name")
-        self.filters["preparer"].field.label_from_instance = lambda u: (
-            u.get_full_name() or u.username
-        )
+        self.filters["preparer"].field.label_from_instance = display_name
 
     def in_class(self, queryset, name, value):
         return queryset.filter(

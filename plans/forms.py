@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from iap_portal.forms import DateInput
+from iap_portal.users import display_name
 from students.models import Semester, SpecialistType
 
 from .models import (
@@ -142,7 +143,7 @@ class SupportMeasureForm(forms.ModelForm):
             .distinct()
             .order_by("last_name", "first_name")
         )
-        self.fields["responsible"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["responsible"].label_from_instance = display_name
         self.fields["risk_factors"].queryset = RiskFactor.objects.filter(
             pk__in=risk_factor_ids
         ).select_related("risk_type")

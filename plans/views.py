@@ -5,24 +5,22 @@ from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from early_warning import services as early_warning
 from iap_portal.actions import comment_action, show_refusal
-from iap_portal.exports import ExportSpec, choice_labels, export_response, register_export
+from iap_portal.exports import export_response
 from iap_portal.forms import CommentForm, ReasonForm
 from iap_portal.pagination import paginate
+from iap_portal.users import display_name
 from students.access import (
     can_manage_school,
-    current_school_year,
     get_student_or_404,
     managed_schools,
     require_roles,
-    visible_class_groups,
 )
-from students.models import SCHOOL_ROLES, Role, Semester
+from students.models import SCHOOL_ROLES, Role
 
 from . import services
 from .access import (
@@ -32,7 +30,7 @@ from .access import (
     visible_plans,
 )
 from .early_signals import prefill_suggestions
-from .filters import PlanFilter
+from .exports import plans_query
 from .forms import (
     ConsultationForm,
     EvaluationForm,
@@ -53,90 +51,7 @@ from .models import (
     SupportPlan,
 )
 
-
-def plan_rows(plans):
-    yield [
-        _("Plan code"),
-        _("Pupil"),
-        _("Semester"),
-        _("Kind"),
-        _("Status"),
-        _("Preparer"),
-        _("Submitted"),
-        _("Approved"),
-    ]
-    # Plain values, not model instances, and the choice labels translated once: a 2,000-row
-    # export spent most of its time building models, in get_FOO_display() and in gettext.
-    kinds = choice_labels(SupportPlan.Kind.choices)
-    statuses = choice_labels(PlanStatus.choices)
-    numbers = choice_labels(Semester.Number.choices)
-    zone = timezone.get_current_timezone()  # looked up once, not per cell
-    rows = plans.values_list(
-        "code",
-        "student__last_name",
-        "student__first_name",
-        "semester__school_year__start_year",
-        "semester__number",
-        "kind",
-        "status",
-        "preparer__first_name",
-        "preparer__last_name",
-        "preparer__username",
-        "submitted_at",
-        "first_approved_at",
-    )
-    for (
-        code,
-        last_name,
-        first_name,
-        start_year,
-        number,
-        kind,
-        status,
-        preparer_first,
-        preparer_last,
-        preparer_username,
-        submitted_at,
-        approved_at,
-    ) in rows:
-        yield [
-            code,
-            f"{last_name} {first_name}",
-            f"{start_year}/{start_year + 1} {numbers[number]}",
-            kinds.get(kind, kind),
-            statuses.get(status, status),
-            f"{preparer_first} {preparer_last}".strip() or preparer_username,
-            submitted_at.astimezone(zone).date() if submitted_at else None,
-            approved_at.astimezone(zone).date() if approved_at else None,
-        ]
-
-
 # --- Lists ----------------------------------------------------------------------------------
-
-
-def plans_query(user, params):
-    plans = (
-        visible_plans(user)
-        .select_related("student", "semester__school_year", "preparer")
-        .order_by("-semester__start_date", "student__last_name", "student__first_name", "pk")
-    )
-    year = current_school_year(user)
-    plan_filter = PlanFilter(
-        params or None,
-        queryset=plans,
-        class_groups=visible_class_groups(user).filter(school_year=year),
-        preparers_of=plans,
-    )
-    qs = plans
-    if plan_filter.is_bound:
-        qs = plan_filter.qs if plan_filter.is_valid() else plans.none()
-    return plan_filter, qs
-
-
-@register_export("plans")
-def plans_export(user, params):
-    _filter, qs = plans_query(user, params)
-    return ExportSpec(queryset=qs, rows=lambda: plan_rows(qs), filename="plani", title=_("Plans"))
 
 
 @login_required
@@ -236,12 +151,6 @@ def _consultations(plan):
     )
 
 
-def _display_name(user):
-    if user is None:
-        return _("system")
-    return user.get_full_name() or user.username
-
-
 def _history(plan, limit=30):
     """Who changed what and when: field changes of the plan, its risks and its measures."""
     entries = []
@@ -271,7 +180,7 @@ def _history(plan, limit=30):
             entries.append(
                 {
                     "at": record.history_date,
-                    "user": _display_name(record.history_user),
+                    "user": display_name(record.history_user),
                     "what": label,
                     "type": record.get_history_type_display(),
                     "fields": changed,

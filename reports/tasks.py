@@ -8,6 +8,7 @@ from django.core.files import File
 from django.utils import timezone
 from django_tasks import task
 
+from iap_portal.users import display_name
 from plans.models import SupportPlan
 from reports import participation
 
@@ -53,7 +54,7 @@ def build_bundle(bundle_id: str):
 
 def write_bundle(bundle, ids, *, progress=lambda number: None):
     """Render the plans one by one into the bundle's ZIP and merged PDF, and mark it done."""
-    who = bundle.requested_by.get_full_name() or bundle.requested_by.username
+    who = display_name(bundle.requested_by)
     name = f"bundles/{bundle.public_id}"
     with tempfile.TemporaryFile() as zipped, tempfile.TemporaryFile() as merged:
         # Plan by plan, each written out at once, so memory stays flat and progress can show.

@@ -11,6 +11,6 @@ class StudentsConfig(AppConfig):
         # app's models are loaded (Django's app-loading order).
         from accounts import two_factor
 
-        from . import access, views  # noqa: F401 - views registers the pupils' list export
+        from . import access, exports  # noqa: F401 - exports registers the pupils' list export
 
         two_factor.required_by_role.register(access.two_factor_required_by_role)

@@ -9,6 +9,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext_lazy as _
 
 from iap_portal.forms import DateInput, SchoolChoiceMixin
+from iap_portal.users import display_name
 
 from .calendar import current_start_year, semester_dates
 from .models import (
@@ -130,9 +131,7 @@ class ClassGroupForm(SchoolChoiceMixin, forms.ModelForm):
             .distinct()
             .order_by("last_name", "first_name", "username")
         )
-        self.fields["class_teachers"].label_from_instance = lambda user: (
-            user.get_full_name() or user.username
-        )
+        self.fields["class_teachers"].label_from_instance = display_name
 
     def clean_grade(self):
         grade = self.cleaned_data["grade"]
