@@ -84,6 +84,11 @@ def _cache_key(key, semester_id, language):
     return f"participation:{key}:{semester_id or 0}:{language}"
 
 
+def _refresh_lock_key(key, semester_id, language):
+    """Held while a task worker recomputes the report, so only one is asked to."""
+    return f"{_cache_key(key, semester_id, language)}:refreshing"
+
+
 def compute(key, semester_id, language, semester=None):
     """Compute one aggregate report and keep it for everyone."""
     with translation.override(language):
@@ -108,7 +113,7 @@ def aggregate_tables(key, semester):
         return compute(key, semester_id, language, semester)
     computed_at, tables = kept
     if timezone.now() - computed_at > FRESH_FOR and cache.add(
-        f"{cache_key}:refreshing", True, REFRESH_LOCK_SECONDS
+        _refresh_lock_key(key, semester_id, language), True, REFRESH_LOCK_SECONDS
     ):
         refresh_participation_report.enqueue(key=key, semester_id=semester_id, language=language)
     return tables
@@ -116,8 +121,8 @@ def aggregate_tables(key, semester):
 
 @task()
 def refresh_participation_report(key: str, semester_id: int | None, language: str):
-    """Recompute an aggregate report that has grown stale (reports.snapshots)."""
+    """Recompute an aggregate report that has grown stale (``aggregate_tables`` asks)."""
     try:
         compute(key, semester_id, language)
     finally:
-        caches["reports"].delete(f"{_cache_key(key, semester_id, language)}:refreshing")
+        caches["reports"].delete(_refresh_lock_key(key, semester_id, language))
