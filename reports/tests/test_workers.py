@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.utils.module_loading import import_string
+from django_tasks.base import Task
 
 from reports.models import PlanBundle
 from reports.tasks import build_bundle
@@ -61,3 +63,17 @@ def test_two_workers_drain_one_queue_without_duplicates(cast_tx, settings):
     assert all(r.status == "SUCCESSFUL" for r in results)
     assert all(len(r.worker_ids) == 1 for r in results)  # each job ran exactly once
     assert PlanBundle.objects.filter(status=PlanBundle.Status.DONE).count() == 12
+
+
+@pytest.mark.parametrize(
+    ("old_path", "task_name"),
+    [
+        ("reports.tasks.build_export", "build_export"),
+        ("reports.tasks.refresh_participation_report", "refresh_participation_report"),
+    ],
+)
+def test_a_task_queued_under_its_old_path_still_runs(old_path, task_name):
+    """A queue filled before the tasks moved names them by the old path (django-tasks-db
+    imports the task by that path when a worker takes it)."""
+    task = import_string(old_path)
+    assert isinstance(task, Task) and task.name == task_name
