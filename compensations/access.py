@@ -3,11 +3,12 @@
 
 from django.http import Http404
 
+from iap_portal.actions import touched_by
 from plans.access import can_prepare_plan
 from students.access import STAFF_ROLES, can_manage_school, get_access, taught_student_ids
 from students.models import Role
 
-from .models import CompensationClaim
+from .models import ClaimStatus, CompensationClaim
 
 
 def visible_claims(user):
@@ -39,13 +40,21 @@ def can_file_claim(user, plan) -> bool:
     return can_prepare_plan(user, plan.student)
 
 
-def can_decide_claim(user, claim) -> bool:
-    """The school's social pedagogue decides, and never on a claim they submitted."""
-    return (
-        claim.school_id in get_access(user).school_ids(Role.SOCIAL_PEDAGOGUE)
-        and claim.submitted_by_id != user.pk
+def touched_claim(user, claim) -> bool:
+    """Whether the user filed the claim, ever submitted it, or changed its lines or receipts
+    since it was last decided (then they may not decide on it or pay it: four eyes)."""
+    return user.pk in touched_by(
+        claim, creator_id=claim.submitted_by_id, submitted=ClaimStatus.SUBMITTED
     )
 
 
+def can_decide_claim(user, claim) -> bool:
+    """The school's social pedagogue decides, and never on a claim they touched."""
+    return claim.school_id in get_access(user).school_ids(
+        Role.SOCIAL_PEDAGOGUE
+    ) and not touched_claim(user, claim)
+
+
 def can_pay_claim(user, claim) -> bool:
-    return can_manage_school(user, claim.school_id)
+    """The school's coordinator records the payment, and never of a claim they touched."""
+    return can_manage_school(user, claim.school_id) and not touched_claim(user, claim)

@@ -20,7 +20,16 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from iap_portal.actions import ActionRefused, Step, Steps, create_numbered, require, transition
+from iap_portal.actions import (
+    ActionRefused,
+    Step,
+    Steps,
+    create_numbered,
+    record_change,
+    require,
+    transition,
+)
+from iap_portal.models import ContentChange
 from plans.models import PlanStatus, SupportMeasure
 from plans.services import start_plan_if_due
 
@@ -86,7 +95,8 @@ def files(user, claim) -> bool:
 
 _SUBMITTED = frozenset({ClaimStatus.SUBMITTED})
 _DECIDER_ONLY = gettext_lazy(
-    "Claims are decided by the social pedagogue, never by the person who submitted them."
+    "Claims are decided by the social pedagogue, never by a person who filed, submitted or "
+    "changed them."
 )
 
 # The claim's changes: from where, who may, and the refusals (the claim page's buttons come
@@ -122,7 +132,10 @@ STEPS = Steps(
     pay=Step(
         frozenset({ClaimStatus.APPROVED}),
         can_pay_claim,
-        gettext_lazy("You may not mark this claim paid."),
+        gettext_lazy(
+            "Payments are recorded by the coordinator, never by a person who filed, submitted or "
+            "changed the claim."
+        ),
         gettext_lazy("Only an approved claim can be marked as paid."),
         status_first=True,
     ),
@@ -211,10 +224,19 @@ def update_claim(
     if problems:
         raise ClaimError(*problems)
     checked = check_receipts(receipts, already=claim.receipts.count())
+    before = (claim.month, _line_values(claim.lines.all()))
     claim.month = month
     _replace_lines(claim, lines)
+    if (month, _line_values(claim.lines.all())) != before:
+        record_change(claim, by=by, what=ContentChange.What.LINES)
+    if checked:
+        record_change(claim, by=by, what=ContentChange.What.RECEIPTS)
     _store_receipts(claim, checked, by)
     return claim
+
+
+def _line_values(lines):
+    return sorted((line.date, line.description, line.amount) for line in lines)
 
 
 @transaction.atomic
@@ -223,6 +245,7 @@ def delete_receipt(*, receipt: Receipt, by: AbstractBaseUser) -> None:
     STEPS.check("edit", claim, by)
     stored = receipt.file.name
     receipt.delete()
+    record_change(claim, by=by, what=ContentChange.What.RECEIPTS)
     transaction.on_commit(lambda: receipt.file.storage.delete(stored))
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from iap_portal import audit
-from iap_portal.actions import comment_action, show_refusal
+from iap_portal.actions import changes_of, comment_action, show_refusal
 from iap_portal.exports import export_response
 from iap_portal.forms import ReasonForm
 from iap_portal.models import AuditEvent
@@ -233,6 +233,7 @@ def claim_detail(request, pk):
             "lines": claim.lines.all(),
             "receipts": claim.receipts.all(),
             "changes": claim.status_changes.select_related("by"),
+            "content_changes": changes_of(claim),
             "can_edit": "edit" in allowed,
             "can_decide": "decide" in allowed,
             "can_pay": "pay" in allowed,

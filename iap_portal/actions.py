@@ -6,12 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from . import audit
+from .models import ContentChange
 
 
 class ActionRefused(Exception):
@@ -73,7 +75,7 @@ class Steps:
         return names
 
 
-def transition(obj, *, to, by, changed, comment="", **fields):
+def transition(obj, *, to, by, changed, comment="", audit_note="", **fields):
     """Move ``obj`` from the status it was read with to ``to``.
 
     A conditional UPDATE (``filter(pk=…, status=current)``): of two people acting at once one
@@ -86,13 +88,22 @@ def transition(obj, *, to, by, changed, comment="", **fields):
     )
     if updated != 1:
         raise changed()
-    record_status_change(obj, from_status=obj.status, to_status=to, by=by, at=now, comment=comment)
+    record_status_change(
+        obj,
+        from_status=obj.status,
+        to_status=to,
+        by=by,
+        at=now,
+        comment=comment,
+        audit_note=audit_note,
+    )
     obj.refresh_from_db()
     return obj
 
 
-def record_status_change(obj, *, from_status, to_status, by, at=None, comment=""):
+def record_status_change(obj, *, from_status, to_status, by, at=None, comment="", audit_note=""):
     """One row of the object's status history, and its audit event."""
+    obj.__dict__.pop("_touched_by", None)
     change = obj.status_changes.create(
         from_status=from_status,
         to_status=to_status,
@@ -100,8 +111,39 @@ def record_status_change(obj, *, from_status, to_status, by, at=None, comment=""
         at=at or timezone.now(),
         comment=comment,
     )
-    audit.record_status(obj, from_status=from_status, to_status=to_status, by=by)
+    audit.record_status(obj, from_status=from_status, to_status=to_status, by=by, note=audit_note)
     return change
+
+
+def record_change(obj, *, by, what):
+    """Someone changed the object's content (the four-eyes rule remembers who)."""
+    obj.__dict__.pop("_touched_by", None)
+    return ContentChange.objects.create(
+        content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk, by=by, what=what
+    )
+
+
+def changes_of(obj):
+    """The object's content changes, oldest first, with who made them."""
+    return ContentChange.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
+    ).select_related("by")
+
+
+def touched_by(obj, *, creator_id, submitted):
+    """The people who may not decide on ``obj`` (four eyes): its creator, everyone who ever
+    submitted it (``submitted``: the object's submitted status), and everyone who ever changed
+    its content. Ever, not since the last decision: a change a return "saw" may still be in
+    what is decided now.
+
+    Kept on the object for the rest of the request: a page asks for several decisions."""
+    cached = getattr(obj, "_touched_by", None)
+    if cached is not None:
+        return cached
+    submitters = obj.status_changes.filter(to_status=submitted).values_list("by_id", flat=True)
+    editors = changes_of(obj).values_list("by_id", flat=True)
+    obj._touched_by = frozenset({creator_id, *submitters, *editors} - {None})
+    return obj._touched_by
 
 
 def create_numbered(model, *, scope, create, attempts=5, on_conflict=None):

@@ -34,8 +34,9 @@ def record_failed_sign_in(request, username):
     )
 
 
-def record_status(subject, *, from_status, to_status, by):
-    """A plan's or claim's status change (the services call it in their transaction)."""
+def record_status(subject, *, from_status, to_status, by, note=""):
+    """A plan's or claim's status change (the services call it in their transaction); ``note``
+    marks it (e.g. a self-approval)."""
     return AuditEvent.objects.create(
         user=by,
         username=by.get_username() if by else "",
@@ -43,5 +44,5 @@ def record_status(subject, *, from_status, to_status, by):
         school_id=subject.school_id,
         object_type=subject._meta.label,
         object_id=str(subject.pk),
-        detail=f"{subject}: {from_status} → {to_status}",
+        detail=f"{subject}: {from_status} → {to_status}" + (f" ({note})" if note else ""),
     )

@@ -1,6 +1,8 @@
 """The audit log: who did what to whose data, when, and from where. Append-only."""
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -25,12 +27,48 @@ class StatusChange(models.Model):
         return f"{subject}: {self.from_status} → {self.to_status}"
 
 
-class AuditQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise PermissionError("The audit log is append-only.")
+        raise PermissionError("This log is append-only.")
 
     def delete(self):
-        raise PermissionError("The audit log is append-only.")
+        raise PermissionError("This log is append-only.")
+
+
+class ContentChange(models.Model):
+    """Who changed a plan's or a claim's content, and when (append-only): the four-eyes rule
+    reads it (``iap_portal.actions.touched_by``), the object's page shows it."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    subject = GenericForeignKey("content_type", "object_id")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("who")
+    )
+
+    class What(models.TextChoices):
+        PLAN = "plan", _("The plan's content")
+        LINES = "lines", _("Expense lines")
+        RECEIPTS = "receipts", _("Receipts")
+
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    what = models.CharField(_("what"), max_length=20, choices=What.choices)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["content_type", "object_id", "at"])]
+        verbose_name = _("content change")
+        verbose_name_plural = _("content changes")
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.by_id} {self.what}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Content changes are append-only.")
+        super().save(*args, **kwargs)
 
 
 class AuditEvent(models.Model):
@@ -66,7 +104,7 @@ class AuditEvent(models.Model):
     detail = models.CharField(_("details"), max_length=300, blank=True)
     ip = models.GenericIPAddressField(_("from"), null=True, blank=True)
 
-    objects = AuditQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-pk"]

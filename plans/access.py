@@ -9,6 +9,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from iap_portal.actions import touched_by
 from students.access import (
     STAFF_ROLES,
     can_manage_school,
@@ -97,10 +98,18 @@ def can_prepare_plan(user, student) -> bool:
     return taught_class_groups(user).filter(enrollments__student=student).exists()
 
 
+def touched_plan(user, plan) -> bool:
+    """Whether the user prepared the plan, ever submitted it, or changed it since it was last
+    approved or returned (then they may not decide on it: four eyes)."""
+    return user.pk in touched_by(plan, creator_id=plan.preparer_id, submitted=PlanStatus.SUBMITTED)
+
+
 def can_approve_plan(user, plan) -> bool:
+    """The school's coordinator approves or returns a plan, and never one they touched, unless
+    the school allows self-approval (a very small school; such an approval is marked)."""
     if plan.school_id not in get_access(user).coordinated_school_ids:
         return False
-    return plan.preparer_id != user.pk or plan.school.allow_self_approval
+    return plan.school.allow_self_approval or not touched_plan(user, plan)
 
 
 def get_plan_or_404(user, pk=None, *, public_id=None):

@@ -20,13 +20,14 @@ from iap_portal.actions import (
     Step,
     Steps,
     create_numbered,
+    record_change,
     record_status_change,
     require,
     transition,
 )
-from students.access import can_manage_school
+from iap_portal.models import ContentChange
 
-from .access import can_approve_plan, can_log_consultation, can_prepare_plan
+from .access import can_approve_plan, can_log_consultation, can_prepare_plan, touched_plan
 from .early_signals import prefill_plan_risks
 from .hooks import paid_on_plan
 from .models import (
@@ -53,16 +54,14 @@ def _require(condition, message):
     require(condition, message, PlanActionError)
 
 
-def _transition(plan, *, to, by, comment="", **fields):
-    return transition(plan, to=to, by=by, changed=StatusChanged, comment=comment, **fields)
+def _transition(plan, *, to, by, comment="", audit_note="", **fields):
+    return transition(
+        plan, to=to, by=by, changed=StatusChanged, comment=comment, audit_note=audit_note, **fields
+    )
 
 
 def prepares(user, plan) -> bool:
     return can_prepare_plan(user, plan.student)
-
-
-def _coordinates(user, plan) -> bool:
-    return can_manage_school(user, plan.school_id)
 
 
 # The plan's status changes: from where, who may, and the refusals (the plan page's buttons
@@ -79,15 +78,19 @@ STEPS = Steps(
         frozenset({PlanStatus.SUBMITTED}),
         can_approve_plan,
         gettext_lazy(
-            "Plans are approved by the coordinator, and not by the person who prepared them."
+            "Plans are approved by the coordinator, and never by a person who prepared, "
+            "submitted or changed them."
         ),
         gettext_lazy("Only a submitted plan can be approved."),
         status_first=True,
     ),
     return_=Step(
         frozenset({PlanStatus.SUBMITTED}),
-        _coordinates,
-        gettext_lazy("Only the coordinator returns plans."),
+        can_approve_plan,
+        gettext_lazy(
+            "Plans are returned by the coordinator, and never by a person who prepared, "
+            "submitted or changed them."
+        ),
         gettext_lazy("Only a submitted plan can be returned."),
         status_first=True,
     ),
@@ -280,6 +283,7 @@ def save_plan_content(
             _("A measure with consultations cannot be removed."),
         )
         measure.delete()
+    record_change(plan, by=by, what=ContentChange.What.PLAN)
     return plan
 
 
@@ -318,8 +322,17 @@ def approve_plan(*, plan, by):
     STEPS.check("approve", plan, by)
     now = timezone.now()
     to = PlanStatus.IN_PROGRESS if semester_has_started(plan.semester) else PlanStatus.APPROVED
+    # A school that allows self-approval lets a coordinator approve what they touched; the
+    # approval says so in the plan's history and the audit log.
+    own = touched_plan(by, plan)
     return _transition(
-        plan, to=to, by=by, approved_by=by, first_approved_at=plan.first_approved_at or now
+        plan,
+        to=to,
+        by=by,
+        comment=_("Self-approval: the school allows it.") if own else "",
+        audit_note="self-approval" if own else "",
+        approved_by=by,
+        first_approved_at=plan.first_approved_at or now,
     )
 
 
