@@ -409,6 +409,9 @@ def _schools_chunk(
             start_date=semester.start_date,
             end_date=semester.end_date,
         )
+        if plan.first_approved_at:  # approved as planned
+            consultation.approved_hours = consultation.planned_hours
+            compensation.approved_amount = compensation.planned_amount
         measures += [consultation, compensation]
         links += [(consultation, risks[2 * index]), (compensation, risks[2 * index + 1])]
     add(SupportMeasure, measures)

@@ -257,11 +257,34 @@ def submit_claim(*, claim: CompensationClaim, by: AbstractBaseUser) -> Compensat
         problems.append(_("Add at least one expense line."))
     if not claim.receipts.exists():
         problems.append(_("Attach at least one receipt."))
+    over = _over_approved(claim.measure, claim, ClaimStatus.CLAIMED)
+    if over > 0:
+        problems.append(
+            _(
+                "The claim is %(over)s EUR more than what remains of the measure's approved "
+                "amount (%(remaining)s EUR). Correct it, or have the plan revised and approved "
+                "again first; it stays saved as a draft."
+            )
+            % {
+                "over": number_format(over, 2, force_grouping=True),
+                "remaining": number_format(claim.total - over, 2, force_grouping=True),
+            }
+        )
     if problems:
         raise ClaimError(*problems)
     _transition(claim, to=ClaimStatus.SUBMITTED, by=by, submitted_at=timezone.now())
     start_plan_if_due(plan=claim.plan, by=by)
     return claim
+
+
+def _over_approved(measure, claim, counted) -> Decimal:
+    """By how much the claim, with the measure's other claims in ``counted`` statuses, goes
+    over the amount the plan's last approval approved (a revision's figures do not count
+    until it is approved again; a measure added since has nothing approved yet)."""
+    others = CompensationClaim.objects.filter(measure=measure, status__in=counted).exclude(
+        pk=claim.pk
+    ).aggregate(total=Sum("total"))["total"] or Decimal(0)
+    return others + claim.total - (measure.approved_amount or Decimal(0))
 
 
 def paid_on_plan(plan) -> bool:
@@ -294,20 +317,19 @@ def _notify(claim, subject):
 @transaction.atomic
 def approve_claim(*, claim: CompensationClaim, by: AbstractBaseUser) -> CompensationClaim:
     STEPS.check("approve", claim, by)
-    # Lock the measure so two approvals on it cannot both slip under the planned amount.
+    # Lock the measure so two approvals on it cannot both slip under the approved amount.
     measure = SupportMeasure.objects.select_for_update().get(pk=claim.measure_id)
-    approved = CompensationClaim.objects.filter(
-        measure=measure, status__in=ClaimStatus.GRANTED
-    ).exclude(pk=claim.pk).aggregate(total=Sum("total"))["total"] or Decimal(0)
-    over = approved + claim.total - (measure.planned_amount or Decimal(0))
+    over = _over_approved(measure, claim, ClaimStatus.GRANTED)
     if over > 0:
         raise ClaimError(
             _(
-                "Approving would exceed the planned amount of %(planned)s EUR by %(over)s EUR. "
-                "The plan must be revised first."
+                "Approving would exceed the approved amount of %(approved)s EUR by %(over)s EUR. "
+                "The plan must be revised and approved again first."
             )
             % {
-                "planned": number_format(measure.planned_amount, 2, force_grouping=True),
+                "approved": number_format(
+                    measure.approved_amount or Decimal(0), 2, force_grouping=True
+                ),
                 "over": number_format(over, 2, force_grouping=True),
             }
         )

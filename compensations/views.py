@@ -1,4 +1,5 @@
 from datetime import timedelta
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -179,10 +180,22 @@ def _claim_form(request, *, measure, claim=None):
                 form.add_error(None, message)
         else:
             return redirect("claim_detail", pk=claim.pk)
+    # What the measure's approved amount still leaves: shown before the claim is submitted.
+    sums = services.measure_sums([measure.pk]).get(measure.pk) or dict.fromkeys(
+        ("claimed", "approved", "paid"), Decimal("0.00")
+    )
+    remaining = (measure.approved_amount or Decimal(0)) - sums["claimed"]
     return render(
         request,
         "compensations/claim_form.html",
-        {"form": form, "lines": lines, "measure": measure, "claim": claim},
+        {
+            "form": form,
+            "lines": lines,
+            "measure": measure,
+            "claim": claim,
+            "sums": sums,
+            "remaining": remaining,
+        },
     )
 
 

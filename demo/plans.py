@@ -395,3 +395,6 @@ class DemoPlans:
 
 def create_demo_plans(*, school, users, today):
     DemoPlans(school=school, users=users, today=today).run()
+    SupportMeasure.objects.filter(
+        plan__school=school, plan__first_approved_at__isnull=False
+    ).approve_as_planned()

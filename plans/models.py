@@ -227,6 +227,13 @@ class SupportMeasureQuerySet(models.QuerySet):
         """Each measure with the minutes of consultation delivered (``delivered_hours``)."""
         return self.annotate(delivered_minutes=Sum("consultations__minutes"))
 
+    def approve_as_planned(self):
+        """Take the planned hours and amounts as approved, in one UPDATE and without history
+        (demo and generated data; an approval in the app goes through ``approve_plan``)."""
+        return self.update(
+            approved_hours=models.F("planned_hours"), approved_amount=models.F("planned_amount")
+        )
+
 
 class SupportMeasure(models.Model):
     class Type(models.TextChoices):
@@ -269,6 +276,14 @@ class SupportMeasure(models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal("0.01"))],
         **EUR,
+    )
+    # What the last approval of the plan approved (a revision's new figures count only once it
+    # is approved again): claims are checked against these.
+    approved_hours = models.DecimalField(
+        _("approved hours"), max_digits=5, decimal_places=1, null=True, blank=True, editable=False
+    )
+    approved_amount = models.DecimalField(
+        _("approved amount, EUR"), null=True, blank=True, editable=False, **EUR
     )
     start_date = models.DateField(_("from"))
     end_date = models.DateField(_("until"))

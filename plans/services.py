@@ -325,7 +325,7 @@ def approve_plan(*, plan, by):
     # A school that allows self-approval lets a coordinator approve what they touched; the
     # approval says so in the plan's history and the audit log.
     own = touched_plan(by, plan)
-    return _transition(
+    _transition(
         plan,
         to=to,
         by=by,
@@ -334,6 +334,14 @@ def approve_plan(*, plan, by):
         approved_by=by,
         first_approved_at=plan.first_approved_at or now,
     )
+    # What is approved now is what claims are checked against until the next approval (a
+    # revision's new figures count only once approved); each measure's history keeps it.
+    for measure in plan.measures.all():
+        measure.approved_hours = measure.planned_hours
+        measure.approved_amount = measure.planned_amount
+        measure._history_user = by
+        measure.save(update_fields=["approved_hours", "approved_amount"])
+    return plan
 
 
 @transaction.atomic

@@ -36,6 +36,7 @@ def transport_measure(plan, planned="100.00", responsible=None):
         measure_type=SupportMeasure.Type.COMPENSATION,
         compensation_category=CompensationCategory.TRANSPORT_TICKETS,
         planned_amount=Decimal(planned),
+        approved_amount=Decimal(planned) if plan.first_approved_at else None,
         responsible=responsible or plan.preparer,
         start_date=plan.semester.start_date,
         end_date=plan.semester.end_date,

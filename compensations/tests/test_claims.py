@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from compensations import services
@@ -25,7 +25,7 @@ from compensations.tests.factories import (
 )
 from conftest import CAST_ROLES
 from plans import services as plan_services
-from plans.models import PlanStatus
+from plans.models import PlanStatus, SupportMeasure, SupportPlan
 from plans.tests.factories import ready_plan
 from students.tests.factories import StudentFactory, enrol
 
@@ -222,18 +222,46 @@ def test_rejecting_and_returning_need_a_reason(cast, plan):
     assert claim.decision_comment == "Nav attiecināms"
 
 
-def test_approving_over_the_planned_amount_says_by_how_much(cast, plan, settings):
-    settings.LANGUAGE_CODE = "en"
+def test_a_claim_over_what_remains_cannot_be_submitted_and_says_by_how_much(cast, plan):
     first = submitted_claim(plan=plan, by=cast.class_teacher, amount="80.00")
     services.approve_claim(claim=first, by=cast.social_pedagogue)
-    second = submitted_claim(plan=plan, by=cast.class_teacher, amount="30.50")
-    from django.utils import translation
+    second = draft_claim(plan=plan, by=cast.class_teacher, amount="30.50")  # saved as a draft
+    with translation.override("en"), pytest.raises(services.ClaimError) as excinfo:
+        services.submit_claim(claim=second, by=cast.class_teacher)
+    message = excinfo.value.messages[0]
+    assert "10.50" in message and "20.00" in message and "draft" in message
+    assert CompensationClaim.objects.get(pk=second.pk).status == ClaimStatus.DRAFT
 
+
+def test_approving_over_the_approved_amount_says_by_how_much(cast, plan):
+    """Two claims within the amount when submitted; the plan's approved amount then fell (a
+    revision approved with less): approving the second now would go over."""
+    first = submitted_claim(plan=plan, by=cast.class_teacher, amount="60.00")
+    second = submitted_claim(plan=plan, by=cast.class_teacher, amount="30.50")
+    services.approve_claim(claim=first, by=cast.social_pedagogue)
+    SupportMeasure.objects.filter(pk=first.measure_id).update(approved_amount=Decimal("80.00"))
     with translation.override("en"), pytest.raises(services.ClaimError) as excinfo:
         services.approve_claim(claim=second, by=cast.social_pedagogue)
     message = excinfo.value.messages[0]
-    assert "10.50" in message and "revised" in message
+    assert "10.50" in message and "80.00" in message and "revised" in message
     assert CompensationClaim.objects.get(pk=second.pk).status == ClaimStatus.SUBMITTED
+
+
+def test_a_plan_in_revision_pays_only_what_was_approved(cast, plan):
+    """The revision loophole: an approved measure of 100,00 raised to 99 999,00 while the plan
+    is in revision pays no more than 100,00 until the plan is approved again."""
+    measure = plan.measures.get(measure_type="compensation")
+    plan_services.revise_plan(plan=plan, by=cast.class_teacher)
+    SupportMeasure.objects.filter(pk=measure.pk).update(planned_amount=Decimal("99999.00"))
+    claim = draft_claim(plan=plan, by=cast.class_teacher, amount="500.00", measure=measure)
+    with pytest.raises(services.ClaimError):
+        services.submit_claim(claim=claim, by=cast.class_teacher)
+    assert CompensationClaim.objects.get(pk=claim.pk).status == ClaimStatus.DRAFT
+    # Approved again, the new amount counts.
+    plan_services.submit_plan(plan=SupportPlan.objects.get(pk=plan.pk), by=cast.class_teacher)
+    plan_services.approve_plan(plan=SupportPlan.objects.get(pk=plan.pk), by=cast.coordinator)
+    services.submit_claim(claim=CompensationClaim.objects.get(pk=claim.pk), by=cast.class_teacher)
+    assert SupportMeasure.objects.get(pk=measure.pk).approved_amount == Decimal("99999.00")
 
 
 def test_decisions_are_recorded_and_emailed(cast, plan, django_capture_on_commit_callbacks):

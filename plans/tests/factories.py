@@ -40,6 +40,7 @@ def add_consultation_measure(plan, *, responsible, risks, hours="6"):
         specialist_type=SpecialistType.objects.get(name="psihologs"),
         responsible=responsible,
         planned_hours=Decimal(hours),
+        approved_hours=Decimal(hours) if plan.first_approved_at else None,
         start_date=plan.semester.start_date,
         end_date=plan.semester.end_date,
     )
