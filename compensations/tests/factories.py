@@ -7,7 +7,8 @@ from PIL import Image
 
 from compensations.models import CompensationClaim
 from compensations.services import create_claim
-from plans.models import CompensationCategory, PlanRisk, SupportMeasure
+from plans.models import CompensationCategory, PlanRisk, PlanStatus, SupportMeasure
+from plans.tests.factories import ready_plan
 
 
 def png_bytes(size=(8, 8)):
@@ -74,3 +75,16 @@ def at_status(claim, status):
     CompensationClaim.objects.filter(pk=claim.pk).update(status=status)
     claim.refresh_from_db()
     return claim
+
+
+def claimable_plan(cast, planned="100.00"):
+    """The cast's pupil's plan in progress, with a transport compensation of ``planned``."""
+    plan = ready_plan(
+        student=cast.student,
+        preparer=cast.class_teacher,
+        responsible=cast.specialist,
+        status=PlanStatus.IN_PROGRESS,
+        first_approved_at=timezone.now(),
+    )
+    transport_measure(plan, planned=planned)
+    return plan

@@ -15,6 +15,7 @@ from compensations import services
 from compensations.models import ClaimStatus, ClaimStatusChange, CompensationClaim, Receipt
 from compensations.tests.factories import (
     at_status,
+    claimable_plan,
     draft_claim,
     pdf_bytes,
     png_bytes,
@@ -34,15 +35,7 @@ ROLES = CAST_ROLES
 
 @pytest.fixture
 def plan(cast):
-    plan = ready_plan(
-        student=cast.student,
-        preparer=cast.class_teacher,
-        responsible=cast.specialist,
-        status=PlanStatus.IN_PROGRESS,
-        first_approved_at=timezone.now(),
-    )
-    transport_measure(plan, planned="100.00")
-    return plan
+    return claimable_plan(cast)
 
 
 def english(client):

@@ -11,7 +11,12 @@ from django.utils import timezone, translation
 
 from compensations import services as claims
 from compensations.models import ClaimStatus, CompensationClaim
-from compensations.tests.factories import draft_claim, receipt, this_month, transport_measure
+from compensations.tests.factories import (
+    claimable_plan,
+    draft_claim,
+    receipt,
+    this_month,
+)
 from conftest import accepted
 from iap_portal.models import AuditEvent
 from iap_portal.users import display_name
@@ -86,15 +91,7 @@ CLAIM_DECISIONS = {
 
 @pytest.fixture
 def plan(cast):
-    plan = ready_plan(
-        student=cast.student,
-        preparer=cast.class_teacher,
-        responsible=cast.specialist,
-        status=PlanStatus.IN_PROGRESS,
-        first_approved_at=timezone.now(),
-    )
-    transport_measure(plan, planned="100.00")
-    return plan
+    return claimable_plan(cast)
 
 
 @pytest.mark.parametrize("decision", sorted(CLAIM_DECISIONS))
