@@ -1,12 +1,14 @@
 """Who sees which compensation claims, and who may file, decide and pay them (built on
 ``students.access`` and ``plans.access``)."""
 
+from django.db.models import TextChoices
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from iap_portal.actions import touched_by
 from plans.access import can_prepare_plan
 from students.access import STAFF_ROLES, can_manage_school, get_access, taught_student_ids
-from students.models import Role
+from students.models import Membership, Role
 
 from .models import ClaimStatus, CompensationClaim
 
@@ -48,11 +50,61 @@ def touched_claim(user, claim) -> bool:
     )
 
 
+class Decider(TextChoices):
+    """Who decides a submitted claim."""
+
+    SOCIAL_PEDAGOGUE = "social_pedagogue", _("a social pedagogue of the school")
+    COORDINATOR = (
+        "coordinator",
+        _(
+            "the coordinator, as every social pedagogue of the school filed, submitted or "
+            "changed it"
+        ),
+    )
+    NOBODY = (
+        "nobody",
+        _(
+            "nobody yet: every social pedagogue of the school filed, submitted or changed it, and "
+            "the school's settings do not let the coordinator decide it"
+        ),
+    )
+
+
+def who_decides(claim) -> Decider:
+    """A social pedagogue who did not touch the claim; failing one, the coordinator where the
+    school's setting says so; else nobody (the claim page says why)."""
+    cached = getattr(claim, "_decider", None)
+    if cached is None:
+        untouched = (
+            Membership.objects.filter(
+                school_id=claim.school_id, role=Role.SOCIAL_PEDAGOGUE, user__is_active=True
+            )
+            .exclude(
+                user_id__in=touched_by(
+                    claim, creator_id=claim.submitted_by_id, submitted=ClaimStatus.SUBMITTED
+                )
+            )
+            .exists()
+        )
+        if untouched:
+            cached = Decider.SOCIAL_PEDAGOGUE
+        elif claim.school.claims_fall_back_to_coordinator:
+            cached = Decider.COORDINATOR
+        else:
+            cached = Decider.NOBODY
+        claim._decider = cached
+    return cached
+
+
 def can_decide_claim(user, claim) -> bool:
-    """The school's social pedagogue decides, and never on a claim they touched."""
-    return claim.school_id in get_access(user).school_ids(
-        Role.SOCIAL_PEDAGOGUE
-    ) and not touched_claim(user, claim)
+    """The school's social pedagogue decides, never on a claim they touched; when every social
+    pedagogue touched it, the coordinator (the school's setting) who did not."""
+    access = get_access(user)
+    if claim.school_id in access.school_ids(Role.SOCIAL_PEDAGOGUE):
+        return not touched_claim(user, claim)
+    if claim.school_id in access.coordinated_school_ids:
+        return who_decides(claim) == Decider.COORDINATOR and not touched_claim(user, claim)
+    return False
 
 
 def can_pay_claim(user, claim) -> bool:

@@ -30,10 +30,13 @@ from students.models import Role
 
 from . import services
 from .access import (
+    Decider,
     can_file_claim,
     can_pay_claim,
     get_claim_or_404,
+    touched_claim,
     visible_claims,
+    who_decides,
 )
 from .exports import CLAIM_LISTS, claims_query, with_current_class
 from .forms import (
@@ -237,6 +240,9 @@ def claim_update(request, pk):
 def claim_detail(request, pk):
     claim = get_claim_or_404(request.user, pk)
     allowed = services.STEPS.allowed(request.user, claim)
+    # Who decides a submitted claim, and whether this person touched it (then they may not).
+    staff = get_access(request.user).school_ids(Role.SOCIAL_PEDAGOGUE, Role.COORDINATOR)
+    submitted = claim.status == ClaimStatus.SUBMITTED and claim.school_id in staff
     sums = services.measure_sums([claim.measure_id]).get(claim.measure_id, {})
     return render(
         request,
@@ -250,6 +256,8 @@ def claim_detail(request, pk):
             "can_edit": "edit" in allowed,
             "can_decide": "decide" in allowed,
             "can_pay": "pay" in allowed,
+            "decider": who_decides(claim) if submitted else None,
+            "touched": submitted and touched_claim(request.user, claim),
             "sums": sums,
         },
     )
@@ -271,8 +279,15 @@ def claim_submit(request, pk):
 
 
 def _require_decider(request, claim):
-    if claim.school_id not in get_access(request.user).school_ids(Role.SOCIAL_PEDAGOGUE):
-        raise PermissionDenied
+    """Social pedagogues decide; a coordinator only where the claim falls to them."""
+    access = get_access(request.user)
+    if claim.school_id in access.school_ids(Role.SOCIAL_PEDAGOGUE):
+        return
+    if claim.school_id in access.coordinated_school_ids and (
+        who_decides(claim) == Decider.COORDINATOR
+    ):
+        return
+    raise PermissionDenied
 
 
 @login_required

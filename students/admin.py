@@ -22,7 +22,13 @@ class MunicipalityAdmin(admin.ModelAdmin):
 
 @admin.register(School)
 class SchoolAdmin(admin.ModelAdmin):
-    list_display = ["name", "registration_number", "municipality", "allow_self_approval"]
+    list_display = [
+        "name",
+        "registration_number",
+        "municipality",
+        "allow_self_approval",
+        "claims_fall_back_to_coordinator",
+    ]
     list_filter = ["municipality"]
     search_fields = ["name", "registration_number"]
     list_select_related = ["municipality"]

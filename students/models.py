@@ -41,6 +41,14 @@ class School(models.Model):
         default=False,
         help_text=_("Only for small schools where the coordinator also prepares plans."),
     )
+    claims_fall_back_to_coordinator = models.BooleanField(
+        _("the coordinator decides a claim no social pedagogue may decide"),
+        default=True,
+        help_text=_(
+            "When every social pedagogue of the school filed, submitted or changed a claim "
+            "(they are often the responsible person of compensations), the coordinator decides it."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

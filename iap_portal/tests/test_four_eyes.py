@@ -267,3 +267,45 @@ def test_the_claim_page_says_who_changed_its_lines_and_receipts(cast, plan, logi
     who = display_name(cast.social_pedagogue)
     assert f"Expense lines — changed by {who}" in page
     assert f"Receipts — changed by {who}" in page
+
+
+# --- Somebody can always decide -------------------------------------------------------------
+
+
+def _own_claim(cast, plan):
+    """The social pedagogue's own claim (they are the compensation's responsible person)."""
+    claim = draft_claim(plan=plan, by=cast.social_pedagogue, amount="18.00")
+    claims.submit_claim(claim=claim, by=cast.social_pedagogue)
+    return CompensationClaim.objects.get(pk=claim.pk)
+
+
+def test_the_coordinator_decides_a_claim_every_social_pedagogue_touched(cast, plan, login):
+    claim = _own_claim(cast, plan)
+    client = login(cast.social_pedagogue)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("claim_detail", args=[claim.pk])).content.decode()
+    assert "Decided by the coordinator" in page and "so you may not decide it" in page
+    response = login(cast.coordinator).post(reverse("claim_approve", args=[claim.pk]))
+    assert response.status_code == 302
+    assert CompensationClaim.objects.get(pk=claim.pk).status == ClaimStatus.APPROVED
+
+
+def test_with_an_untouched_social_pedagogue_the_coordinator_does_not_decide(cast, plan, login):
+    colleague(cast, Role.SOCIAL_PEDAGOGUE)
+    claim = _own_claim(cast, plan)
+    assert (
+        login(cast.coordinator).post(reverse("claim_approve", args=[claim.pk])).status_code == 403
+    )
+    with pytest.raises(claims.ClaimError):
+        claims.approve_claim(claim=claim, by=cast.coordinator)
+
+
+def test_without_the_fallback_the_claim_page_says_nobody_can_decide_yet(cast, plan, login):
+    cast.school.claims_fall_back_to_coordinator = False
+    cast.school.save(update_fields=["claims_fall_back_to_coordinator"])
+    claim = _own_claim(cast, plan)
+    client = login(cast.coordinator)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("claim_detail", args=[claim.pk])).content.decode()
+    assert "Decided by nobody yet" in page
+    assert client.post(reverse("claim_approve", args=[claim.pk])).status_code == 403
