@@ -1,6 +1,6 @@
-"""What the apps' status changes share: a refusal with messages for the user, the guarded
-status transition, numbering with a retry, and the page that asks for a comment (return,
-reject, suspend) before acting."""
+"""What the apps' status changes share: a refusal with messages for the user, the transitions
+table, the guarded status transition, who touched an object (four eyes), numbering with a
+retry, and the page that asks for a comment (return, reject, suspend) before acting."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
