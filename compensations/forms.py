@@ -7,7 +7,7 @@ from django.forms import formset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from iap_portal.forms import CommentForm, DateInput
+from iap_portal.forms import CommentForm, DateInput, LocalDecimalField
 from plans.models import CompensationCategory
 
 from .models import ClaimStatus
@@ -66,12 +66,8 @@ class ClaimForm(forms.Form):
 class ClaimLineForm(forms.Form):
     date = forms.DateField(label=_("Date"), widget=DateInput())
     description = forms.CharField(label=_("Description"), max_length=200)
-    amount = forms.DecimalField(
-        label=_("Amount, EUR"),
-        max_digits=9,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0.01"}),
+    amount = LocalDecimalField(
+        label=_("Amount, EUR"), max_digits=9, decimal_places=2, min_value=Decimal("0.01")
     )
 
 
@@ -110,8 +106,12 @@ class ClaimFilterForm(forms.Form):
     month = forms.DateField(
         label=_("Month"), required=False, input_formats=["%Y-%m"], widget=MonthInput()
     )
-    min_amount = forms.DecimalField(label=_("From, EUR"), required=False, min_value=0)
-    max_amount = forms.DecimalField(label=_("To, EUR"), required=False, min_value=0)
+    min_amount = LocalDecimalField(
+        label=_("From, EUR"), required=False, min_value=0, max_digits=9, decimal_places=2
+    )
+    max_amount = LocalDecimalField(
+        label=_("To, EUR"), required=False, min_value=0, max_digits=9, decimal_places=2
+    )
 
     def __init__(self, *args, class_groups, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,7 +4,7 @@ from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from iap_portal.forms import DateInput
+from iap_portal.forms import DateInput, LocalDecimalField
 from iap_portal.users import display_name
 from students.models import Semester, SpecialistType
 
@@ -133,6 +133,7 @@ class SupportMeasureForm(forms.ModelForm):
             "end_date",
         ]
         widgets = {"start_date": DateInput(), "end_date": DateInput()}
+        field_classes = {"planned_hours": LocalDecimalField, "planned_amount": LocalDecimalField}
 
     def __init__(self, *args, plan=None, risk_factor_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -147,8 +148,6 @@ class SupportMeasureForm(forms.ModelForm):
         self.fields["risk_factors"].queryset = RiskFactor.objects.filter(
             pk__in=risk_factor_ids
         ).select_related("risk_type")
-        self.fields["planned_amount"].widget.attrs.update({"step": "0.01", "min": "0.01"})
-        self.fields["planned_hours"].widget.attrs.update({"step": "0.5", "min": "0.5"})
         if not self.instance.pk:
             self.initial.setdefault("start_date", plan.semester.start_date)
             self.initial.setdefault("end_date", plan.semester.end_date)
