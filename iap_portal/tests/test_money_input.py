@@ -3,10 +3,13 @@
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import translation
 
 from compensations.forms import ClaimLineForm
+from compensations.tests.factories import claimable_plan, draft_claim
 from iap_portal.forms import DecimalInput
+from iap_portal.templatetags.portal import eur
 
 ACCEPTED = {
     "12,50": Decimal("12.50"),
@@ -46,3 +49,18 @@ def test_the_box_is_text_with_number_keys_and_shows_the_local_format():
     assert 'value="1234,50"' in html
     with translation.override("en"):
         assert 'value="1234.50"' in widget.render("amount", Decimal("1234.50"))
+
+
+def test_money_reads_the_same_everywhere_in_each_language():
+    with translation.override("lv"):
+        assert eur(Decimal("1234.5")) == "1\u00a0234,50 €"
+    with translation.override("en"):
+        assert eur(Decimal("1234.5")) == "€1,234.50"
+    assert eur(None) == ""
+
+
+def test_the_claim_page_shows_money_with_the_filter(cast, login):
+    plan = claimable_plan(cast, planned="1234.50")  # the claim page shows the planned amount
+    claim = draft_claim(plan=plan, by=cast.class_teacher, amount="30.00")
+    page = login(cast.class_teacher).get(reverse("claim_detail", args=[claim.pk]))
+    assert "1\u00a0234,50 €" in page.content.decode()
