@@ -45,9 +45,11 @@ def can_file_claim(user, plan) -> bool:
 def touched_claim(user, claim) -> bool:
     """Whether the user filed the claim, ever submitted it, or changed its lines or receipts
     since it was last decided (then they may not decide on it or pay it: four eyes)."""
-    return user.pk in touched_by(
-        claim, creator_id=claim.submitted_by_id, submitted=ClaimStatus.SUBMITTED
-    )
+    return user.pk in _touchers(claim)
+
+
+def _touchers(claim):
+    return touched_by(claim, creator_id=claim.submitted_by_id, submitted=ClaimStatus.SUBMITTED)
 
 
 class Decider(TextChoices):
@@ -79,11 +81,7 @@ def who_decides(claim) -> Decider:
             Membership.objects.filter(
                 school_id=claim.school_id, role=Role.SOCIAL_PEDAGOGUE, user__is_active=True
             )
-            .exclude(
-                user_id__in=touched_by(
-                    claim, creator_id=claim.submitted_by_id, submitted=ClaimStatus.SUBMITTED
-                )
-            )
+            .exclude(user_id__in=_touchers(claim))
             .exists()
         )
         if untouched:
@@ -96,15 +94,20 @@ def who_decides(claim) -> Decider:
     return cached
 
 
-def can_decide_claim(user, claim) -> bool:
-    """The school's social pedagogue decides, never on a claim they touched; when every social
-    pedagogue touched it, the coordinator (the school's setting) who did not."""
+def decides_claims_of(user, claim) -> bool:
+    """The role part of deciding: the school's social pedagogue, or its coordinator when every
+    social pedagogue touched the claim and the school's setting lets the coordinator decide."""
     access = get_access(user)
     if claim.school_id in access.school_ids(Role.SOCIAL_PEDAGOGUE):
-        return not touched_claim(user, claim)
-    if claim.school_id in access.coordinated_school_ids:
-        return who_decides(claim) == Decider.COORDINATOR and not touched_claim(user, claim)
-    return False
+        return True
+    return claim.school_id in access.coordinated_school_ids and (
+        who_decides(claim) == Decider.COORDINATOR
+    )
+
+
+def can_decide_claim(user, claim) -> bool:
+    """Whoever decides the school's claims (``decides_claims_of``), never on one they touched."""
+    return decides_claims_of(user, claim) and not touched_claim(user, claim)
 
 
 def can_pay_claim(user, claim) -> bool:

@@ -30,9 +30,9 @@ from students.models import Role
 
 from . import services
 from .access import (
-    Decider,
     can_file_claim,
     can_pay_claim,
+    decides_claims_of,
     get_claim_or_404,
     touched_claim,
     visible_claims,
@@ -279,15 +279,8 @@ def claim_submit(request, pk):
 
 
 def _require_decider(request, claim):
-    """Social pedagogues decide; a coordinator only where the claim falls to them."""
-    access = get_access(request.user)
-    if claim.school_id in access.school_ids(Role.SOCIAL_PEDAGOGUE):
-        return
-    if claim.school_id in access.coordinated_school_ids and (
-        who_decides(claim) == Decider.COORDINATOR
-    ):
-        return
-    raise PermissionDenied
+    if not decides_claims_of(request.user, claim):
+        raise PermissionDenied
 
 
 @login_required

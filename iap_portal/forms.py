@@ -55,9 +55,6 @@ class LocalDecimalField(forms.DecimalField):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return number
 
-    def widget_attrs(self, widget):
-        return {}  # no step/min/max: they belong to number boxes
-
 
 class DateInput(forms.DateInput):
     input_type = "date"

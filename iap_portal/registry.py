@@ -41,8 +41,5 @@ class Registry:
     def __getitem__(self, key):
         return self._entries[key]
 
-    def __contains__(self, key):
-        return key in self._entries
-
     def values(self):
         return list(self._entries.values())

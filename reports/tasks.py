@@ -13,16 +13,16 @@ from plans.models import SupportPlan
 from reports import participation
 
 from .documents import plan_documents, plan_pdf_name, render_plan_pdf
-
-# Tasks queued before the list exports and the report refresh moved out of this module are
-# stored under these paths (django-tasks-db imports a task by its path when it runs it): keep
-# the names until no queue holds such a task.
-from .list_exports import build_export  # noqa: F401
+from .list_exports import build_export  # noqa: F401 - the old task path, see below
 from .models import PlanBundle
 from .pdfmerge import StreamingPdfMerger
-from .snapshots import refresh_participation_report  # noqa: F401 - as build_export above
+from .snapshots import refresh_participation_report  # noqa: F401 - the old task path
 
 logger = logging.getLogger(__name__)
+
+# build_export and refresh_participation_report moved out of this module; tasks queued before
+# the move are stored under reports.tasks.* (django-tasks-db imports a task by its path when it
+# runs it), so the names stay until no queue holds such a task.
 
 
 def bundle_plans(bundle):
