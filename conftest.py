@@ -160,6 +160,18 @@ def empty_cache(settings):
     caches["reports"].clear()
 
 
+@pytest.fixture(autouse=True)
+def default_language(settings):
+    """Each test starts in the site's default language (Latvian). Django's LocaleMiddleware
+    activates a request's language in the thread and leaves it there, so a test that made a
+    request in English would otherwise change what the next test in the same worker reads."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def login(client):
     """Log the test client in as a user and return it."""
