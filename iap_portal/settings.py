@@ -310,6 +310,21 @@ IAP_INLINE_EXPORT_ROWS = int(env("IAP_INLINE_EXPORT_ROWS", "2000"))
 IAP_INLINE_XLSX_ROWS = int(env("IAP_INLINE_XLSX_ROWS", "1500"))
 IAP_RECEIPT_MAX_BYTES = 10 * 1024 * 1024
 IAP_RECEIPTS_PER_CLAIM = 10
+# Compensations: the national defaults of the ceilings per category per pupil per semester
+# (EUR). A school sets its own on the "Compensation ceilings" page; above its ceiling a plan
+# needs a justification and the approver is warned. These are this product's defaults, not
+# programme rules (the programme set no caps: shared/reference/programme-notes.md).
+IAP_COMPENSATION_CEILINGS = {
+    "transport_tickets": "300",
+    "accommodation": "600",
+    "meals": "400",
+    "learning_materials": "150",
+    "personal_items": "150",
+    "special_transport": "600",
+}
+# No measure may plan more than this (EUR), whatever a school's ceiling: a typing slip of
+# 9 999 999 € never reaches an approval or the municipality's and agency's figures.
+IAP_MEASURE_HARD_MAXIMUM = env("IAP_MEASURE_HARD_MAXIMUM", "3000")
 
 
 LOGGING = {

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.forms import BaseInlineFormSet, inlineformset_factory
@@ -5,10 +7,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from iap_portal.forms import DateInput, LocalDecimalField
+from iap_portal.templatetags.portal import eur
 from iap_portal.users import display_name
 from students.models import Semester, SpecialistType
 
+from . import ceilings
 from .models import (
+    CompensationCategory,
+    CompensationCeiling,
     Consultation,
     PlanEvaluation,
     PlanRisk,
@@ -129,10 +135,15 @@ class SupportMeasureForm(forms.ModelForm):
             "responsible",
             "planned_hours",
             "planned_amount",
+            "ceiling_justification",
             "start_date",
             "end_date",
         ]
-        widgets = {"start_date": DateInput(), "end_date": DateInput()}
+        widgets = {
+            "start_date": DateInput(),
+            "end_date": DateInput(),
+            "ceiling_justification": forms.Textarea(attrs={"rows": 2}),
+        }
         field_classes = {"planned_hours": LocalDecimalField, "planned_amount": LocalDecimalField}
 
     def __init__(self, *args, plan=None, risk_factor_ids=(), **kwargs):
@@ -174,13 +185,54 @@ class SupportMeasureForm(forms.ModelForm):
                 self.add_error("planned_amount", _("Give the planned amount in EUR."))
             cleaned["specialist_type"] = None
             cleaned["planned_hours"] = None
+            self._check_ceiling(cleaned)
         elif kind == Type.NGO_PROJECT:
             cleaned["specialist_type"] = None
             cleaned["planned_hours"] = None
             cleaned["compensation_category"] = ""
-        for name in ("specialist_type", "planned_hours", "compensation_category", "planned_amount"):
+        if kind != Type.COMPENSATION:
+            cleaned["ceiling_justification"] = ""
+        cleaned["ceiling_justification"] = cleaned.get("ceiling_justification", "").strip()
+        for name in (
+            "specialist_type",
+            "planned_hours",
+            "compensation_category",
+            "planned_amount",
+            "ceiling_justification",
+        ):
             if name in cleaned:
                 setattr(self.instance, name, cleaned[name])
+        self._check_period(cleaned)
+        return cleaned
+
+    def _check_ceiling(self, cleaned):
+        """One measure above the national maximum is refused; above the school's ceiling it
+        needs a justification. (A pupil's total over several measures and plans is checked
+        when the plan is submitted: ``ceilings.ceiling_problems``.)"""
+        amount, category = cleaned.get("planned_amount"), cleaned.get("compensation_category")
+        if amount is None or not category:
+            return
+        if ceilings.over_hard_maximum(amount):
+            self.add_error("planned_amount", ceilings.hard_maximum_message())
+            return
+        if not hasattr(self.plan, "_ceilings"):
+            self.plan._ceilings = ceilings.ceilings_for(self.plan.school_id)
+        ceiling = self.plan._ceilings.get(category)
+        if (
+            ceiling is not None
+            and amount > ceiling
+            and not cleaned.get("ceiling_justification", "").strip()
+        ):
+            self.add_error(
+                "ceiling_justification",
+                _(
+                    "%(amount)s is above the school's ceiling of %(ceiling)s per pupil per "
+                    "semester for this category: say why this pupil needs more."
+                )
+                % {"amount": eur(amount), "ceiling": eur(ceiling)},
+            )
+
+    def _check_period(self, cleaned):
         semester = self.plan.semester
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end:
@@ -195,7 +247,6 @@ class SupportMeasureForm(forms.ModelForm):
                         "end": f"{semester.end_date:%d.%m.%Y}",
                     },
                 )
-        return cleaned
 
 
 class BaseMeasureFormSet(BaseInlineFormSet):
@@ -321,3 +372,29 @@ class RiskFactorForm(forms.ModelForm):
     class Meta:
         model = RiskFactor
         fields = ["risk_type", "name", "is_active"]
+
+
+class CeilingsForm(forms.Form):
+    """A school's compensation ceilings, one field per category; an empty field means the
+    national default."""
+
+    def __init__(self, *args, school, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.school = school
+        national = ceilings.national_ceilings()
+        own = dict(
+            CompensationCeiling.objects.filter(school=school).values_list("category", "amount")
+        )
+        for category, label in CompensationCategory.choices:
+            default = national.get(category)
+            self.fields[category] = LocalDecimalField(
+                label=label,
+                required=False,
+                max_digits=9,
+                decimal_places=2,
+                min_value=Decimal("0.01"),
+                max_value=ceilings.hard_maximum(),
+                help_text=_("National default: %(amount)s")
+                % {"amount": eur(default) if default is not None else "—"},
+            )
+            self.initial[category] = own.get(category)

@@ -63,6 +63,37 @@ class CompensationCategory(models.TextChoices):
     SPECIAL_TRANSPORT = "special_transport", _("special transport")
 
 
+class CompensationCeiling(models.Model):
+    """A school's own ceiling for one compensation category: what one pupil's plans may plan
+    in a semester before a justification is needed (the national default applies where a
+    school has none: ``plans.ceilings``)."""
+
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="+", verbose_name=_("school")
+    )
+    category = models.CharField(
+        _("compensation category"), max_length=20, choices=CompensationCategory.choices
+    )
+    amount = models.DecimalField(
+        _("ceiling per pupil per semester, EUR"),
+        validators=[MinValueValidator(Decimal("0.01"))],
+        **EUR,
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["school", "category"]
+        verbose_name = _("compensation ceiling")
+        verbose_name_plural = _("compensation ceilings")
+        constraints = [
+            models.UniqueConstraint(fields=["school", "category"], name="ceiling_unique_category")
+        ]
+
+    def __str__(self):
+        return f"{self.get_category_display()}: {self.amount}"
+
+
 class PlanStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Awaiting approval")
@@ -287,6 +318,13 @@ class SupportMeasure(models.Model):
     )
     start_date = models.DateField(_("from"))
     end_date = models.DateField(_("until"))
+    ceiling_justification = models.TextField(
+        _("why more than the ceiling"),
+        blank=True,
+        help_text=_(
+            "Needed when the pupil's compensations of this category are above the school's ceiling."
+        ),
+    )
     evaluation_note = models.TextField(_("evaluation note"), blank=True, editable=False)
 
     objects = SupportMeasureQuerySet.as_manager()

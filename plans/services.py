@@ -26,11 +26,14 @@ from iap_portal.actions import (
     transition,
 )
 from iap_portal.models import ContentChange
+from students.access import can_manage_school
 
+from . import ceilings
 from .access import can_approve_plan, can_log_consultation, can_prepare_plan, touched_plan
 from .early_signals import prefill_plan_risks
 from .hooks import paid_on_plan
 from .models import (
+    CompensationCeiling,
     Consultation,
     PlanEvaluation,
     PlanRisk,
@@ -274,6 +277,10 @@ def save_plan_content(
         risk.save()
     by_factor = {risk.risk_factor_id: risk for risk in plan.risks.all()}
     for measure, factors in measures:
+        _require(
+            not ceilings.over_hard_maximum(measure.planned_amount),
+            ceilings.hard_maximum_message(),
+        )
         measure.plan = plan
         measure.save()
         measure.risks.set([by_factor[f.pk] for f in factors])
@@ -290,7 +297,7 @@ def save_plan_content(
 # --- Transitions ----------------------------------------------------------------------------
 
 
-def submission_problems(plan):
+def submission_problems(plan, *, over_ceilings=None):
     problems = []
     risks = list(plan.risks.all())
     measures = list(plan.measures.prefetch_related("risks"))
@@ -305,6 +312,7 @@ def submission_problems(plan):
             )
     if not plan.parent_application_date:
         problems.append(_("Record the date the parent's application was received."))
+    problems.extend(ceilings.ceiling_problems(plan, measures=measures, over=over_ceilings))
     return problems
 
 
@@ -320,6 +328,11 @@ def submit_plan(*, plan, by):
 @transaction.atomic
 def approve_plan(*, plan, by):
     STEPS.check("approve", plan, by)
+    # A plan submitted before its amounts were checked (or a school's ceiling lowered since)
+    # goes back to its preparer rather than being approved above what is allowed.
+    problems = ceilings.ceiling_problems(plan)
+    if problems:
+        raise PlanActionError(*problems, _("Return the plan to its preparer to correct it."))
     now = timezone.now()
     to = PlanStatus.IN_PROGRESS if semester_has_started(plan.semester) else PlanStatus.APPROVED
     # A school that allows self-approval lets a coordinator approve what they touched; the
@@ -497,3 +510,27 @@ def log_consultation(
     consultation.save()
     start_plan_if_due(plan=plan, by=by)
     return consultation
+
+
+# --- Compensation ceilings --------------------------------------------------------------------
+
+
+@transaction.atomic
+def save_ceilings(*, school, amounts: Mapping[str, object], by: AbstractBaseUser) -> None:
+    """Set the school's ceiling per category (``None``: back to the national default); each
+    change is kept in the ceiling's history."""
+    _require(can_manage_school(by, school.pk), _("You may not change this school's ceilings."))
+    own = {
+        c.category: c for c in CompensationCeiling.objects.select_for_update().filter(school=school)
+    }
+    for category, amount in amounts.items():
+        ceiling = own.get(category)
+        if amount is None:
+            if ceiling is not None:
+                ceiling._history_user = by
+                ceiling.delete()
+        elif ceiling is None or ceiling.amount != amount:
+            ceiling = ceiling or CompensationCeiling(school=school, category=category)
+            ceiling.amount = amount
+            ceiling._history_user = by
+            ceiling.save()

@@ -28,6 +28,7 @@ urlpatterns = [
         views.consultation_create,
         name="consultation_create",
     ),
+    path("compensation-ceilings/", views.compensation_ceilings, name="compensation_ceilings"),
     path("risk-factors/", views.risk_factor_list, name="risk_factor_list"),
     path("risk-factors/new/", views.risk_factor_edit, name="risk_factor_create"),
     path("risk-factors/<int:pk>/edit/", views.risk_factor_edit, name="risk_factor_update"),

@@ -22,7 +22,7 @@ from students.access import (
 )
 from students.models import SCHOOL_ROLES, Role
 
-from . import services
+from . import ceilings, services
 from .access import (
     can_log_consultation,
     can_prepare_plan,
@@ -32,6 +32,7 @@ from .access import (
 from .early_signals import prefill_suggestions
 from .exports import plans_query
 from .forms import (
+    CeilingsForm,
     ConsultationForm,
     EvaluationForm,
     MeasureFormSet,
@@ -118,6 +119,8 @@ def plan_detail(request, pk):
     actions = services.allowed_actions(
         request.user, plan, can_prepare=can_prepare, delivered=bool(consultations)
     )
+    compensated = any(m.measure_type == SupportMeasure.Type.COMPENSATION for m in measures)
+    over = ceilings.over_ceilings(plan) if compensated else []
     return render(
         request,
         "plans/plan_detail.html",
@@ -136,9 +139,10 @@ def plan_detail(request, pk):
             "can_file_claims": can_prepare
             and plan.first_approved_at is not None
             and plan.status != PlanStatus.INACTIVE,
-            "problems": services.submission_problems(plan)
+            "problems": services.submission_problems(plan, over_ceilings=over)
             if plan.status in PlanStatus.EDITABLE
             else [],
+            "over_ceilings": over,
         },
     )
 
@@ -581,6 +585,34 @@ def risk_factor_edit(request, pk=None):
         messages.success(request, _("The risk catalogue was saved."))
         return redirect("risk_factor_list")
     return render(request, "plans/risk_factor_form.html", {"form": form, "factor": factor})
+
+
+# --- Compensation ceilings --------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def compensation_ceilings(request):
+    require_roles(request.user, Role.COORDINATOR)
+    schools = list(managed_schools(request.user).order_by("name"))
+    school = next((s for s in schools if str(s.pk) == request.GET.get("school")), schools[0])
+    form = CeilingsForm(request.POST or None, school=school)
+    if request.method == "POST":
+        if form.is_valid():
+            services.save_ceilings(school=school, amounts=form.cleaned_data, by=request.user)
+            messages.success(request, _("The compensation ceilings were saved."))
+            return redirect(f"{request.path}?school={school.pk}")
+        messages.error(request, _("The ceilings were not saved: correct the fields marked below."))
+    return render(
+        request,
+        "plans/compensation_ceilings.html",
+        {
+            "form": form,
+            "school": school,
+            "schools": schools,
+            "hard_maximum": ceilings.hard_maximum(),
+        },
+    )
 
 
 def pupil_page_plans(request, student):

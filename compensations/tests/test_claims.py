@@ -241,11 +241,13 @@ def test_approving_over_the_approved_amount_says_by_how_much(cast, plan):
 
 
 def test_a_plan_in_revision_pays_only_what_was_approved(cast, plan):
-    """The revision loophole: an approved measure of 100,00 raised to 99 999,00 while the plan
+    """The revision loophole: an approved measure of 100,00 raised to 1 200,00 while the plan
     is in revision pays no more than 100,00 until the plan is approved again."""
     measure = plan.measures.get(measure_type="compensation")
     plan_services.revise_plan(plan=plan, by=cast.class_teacher)
-    SupportMeasure.objects.filter(pk=measure.pk).update(planned_amount=Decimal("99999.00"))
+    SupportMeasure.objects.filter(pk=measure.pk).update(
+        planned_amount=Decimal("1200.00"), ceiling_justification="Above the ceiling: why."
+    )
     claim = draft_claim(plan=plan, by=cast.class_teacher, amount="500.00", measure=measure)
     with pytest.raises(services.ClaimError):
         services.submit_claim(claim=claim, by=cast.class_teacher)
@@ -254,7 +256,7 @@ def test_a_plan_in_revision_pays_only_what_was_approved(cast, plan):
     plan_services.submit_plan(plan=SupportPlan.objects.get(pk=plan.pk), by=cast.class_teacher)
     plan_services.approve_plan(plan=SupportPlan.objects.get(pk=plan.pk), by=cast.coordinator)
     services.submit_claim(claim=CompensationClaim.objects.get(pk=claim.pk), by=cast.class_teacher)
-    assert SupportMeasure.objects.get(pk=measure.pk).approved_amount == Decimal("99999.00")
+    assert SupportMeasure.objects.get(pk=measure.pk).approved_amount == Decimal("1200.00")
 
 
 def test_decisions_are_recorded_and_emailed(cast, plan, django_capture_on_commit_callbacks):
