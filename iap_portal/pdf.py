@@ -38,19 +38,11 @@ class StaticOnlyFetcher(URLFetcher):
 
 @lru_cache(maxsize=1)
 def _stylesheet():
-    """The print stylesheet and its fonts, parsed once per process."""
+    """The print stylesheet and its fonts (``../fonts/``, relative to the stylesheet, so that
+    ``collectstatic`` finds them too), parsed once per process."""
     font_config = FontConfiguration()
-    css_path = finders.find(PRINT_CSS)
-    fonts = {
-        name: Path(finders.find(f"fonts/{name}")).as_uri()
-        for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
-    }
-    text = Path(css_path).read_text(encoding="utf-8")
-    for name, uri in fonts.items():
-        text = text.replace(f"url({name})", f'url("{uri}")')
     css = CSS(
-        string=text,
-        base_url=Path(css_path).as_uri(),
+        filename=finders.find(PRINT_CSS),
         url_fetcher=StaticOnlyFetcher(),
         font_config=font_config,
     )
