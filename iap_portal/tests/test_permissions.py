@@ -118,6 +118,7 @@ EXPECTED = {
         for m in ("GET", "POST")
     },
     # The risk catalogue is shared by all schools; every coordinator keeps it.
+    "compensation_ceilings": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
     "risk_factor_list": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
     "risk_factor_create": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
     "risk_factor_update": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
@@ -313,6 +314,11 @@ def test_it_answers_each_role_as_expected(client, cast, name, method, role):
     url = url_for(name, cast)
     response = client.get(url) if method == "GET" else client.post(url, {})
     assert outcome(response) == EXPECTED[name][method][role], (name, method, role)
+    if role != "anonymous" and outcome(response) != LOGIN:
+        # Whatever a signed-in user gets (a page, a file, a refusal) stays out of the caches
+        # (logging out ends in the login page, which shows nothing of anybody).
+        assert "no-store" in response.get("Cache-Control", ""), (name, method, role)
+        assert "private" in response["Cache-Control"], (name, method, role)
 
 
 @pytest.mark.parametrize("role", CAST_ROLES)
