@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from iap_portal import audit
 from iap_portal.actions import changes_of, comment_action, show_refusal
 from iap_portal.exports import export_response
-from iap_portal.forms import ReasonForm
+from iap_portal.forms import ReasonForm, parse_ids
 from iap_portal.models import AuditEvent
 from iap_portal.pagination import paginate
 from plans.access import visible_plans
@@ -84,7 +84,7 @@ def claim_payments(request):
     claims = CLAIM_LISTS["payments"][0](request.user)
     if request.method == "POST":
         form = PaymentForm(request.POST)
-        ids = [int(i) for i in request.POST.getlist("claims") if i.isdigit()]
+        ids = parse_ids(request.POST.getlist("claims"))
         if not ids:
             messages.error(request, _("Choose the claims that were paid."))
         elif form.is_valid():

@@ -14,6 +14,26 @@ from django.utils.translation import gettext_lazy as _
 _NUMBER = re.compile(r"^(-?)([0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9]+)(?:[.,]([0-9]+))?$")
 
 
+_ID = re.compile(r"^[0-9]{1,19}$")
+MAX_ID = 2**63 - 1  # the largest primary key a database column holds
+
+
+def parse_id(value) -> int | None:
+    """A primary key from a request (a hidden field, a button, a query string), or None: only
+    ASCII digits (``"٣".isdigit()`` is true), at least 1 and within a 64-bit column, so that
+    a tampered value is "not found" rather than an overflow in the database."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not _ID.match(text):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
+
+
+def parse_ids(values) -> list[int]:
+    """The valid primary keys among ``values`` (``request.POST.getlist(...)``), in order."""
+    return [n for n in map(parse_id, values) if n is not None]
+
+
 def parse_decimal(text) -> Decimal | None:
     """A number as people here type it — "12,50", "12.50", "1 234,50" — or None when it is not
     one beyond doubt: both separators ("1.234,50"), two decimal separators ("12,5,0"), an

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from early_warning import services as early_warning
 from iap_portal.actions import comment_action, show_refusal
 from iap_portal.exports import export_response
-from iap_portal.forms import CommentForm, ReasonForm
+from iap_portal.forms import CommentForm, ReasonForm, parse_id, parse_ids
 from iap_portal.pagination import paginate
 from iap_portal.users import display_name
 from students.access import (
@@ -211,10 +211,11 @@ def plan_create(request, student_pk):
         semester = form.cleaned_data["semester"]
         try:
             if request.POST.get("copy_from"):
+                source_pk = parse_id(request.POST["copy_from"])
                 source = (
-                    visible_plans(request.user)
-                    .filter(pk=request.POST["copy_from"], student=student)
-                    .first()
+                    visible_plans(request.user).filter(pk=source_pk, student=student).first()
+                    if source_pk
+                    else None
                 )
                 if source is None:
                     raise Http404
@@ -273,11 +274,13 @@ def _edit_forms(request, plan):
         factor_ids = {r.risk_factor_id for r in plan.risks.all()}
         if data is not None:
             # Offer the factors chosen on the page too, so a re-shown form keeps its links.
-            factor_ids |= {
-                int(v)
-                for k, v in data.items()
-                if k.startswith("risks-") and k.endswith("-risk_factor") and v.isdigit()
-            }
+            factor_ids |= set(
+                parse_ids(
+                    v
+                    for k, v in data.items()
+                    if k.startswith("risks-") and k.endswith("-risk_factor")
+                )
+            )
     measures = MeasureFormSet(data, instance=plan, prefix="measures", risk_factor_ids=factor_ids)
     return header, risks, measures
 

@@ -15,6 +15,7 @@ from accounts.sessions import end_all_sessions
 from accounts.two_factor import remove_devices
 from iap_portal import audit
 from iap_portal.exports import export_response
+from iap_portal.forms import parse_id
 from iap_portal.models import AuditEvent
 from iap_portal.pagination import paginate
 from iap_portal.users import display_name
@@ -236,8 +237,8 @@ def class_list(request):
     current = current_school_year(request.user)
     year = current
     wanted = request.GET.get("year")
-    if wanted and wanted.isdigit():
-        year = next((y for y in years if y.pk == int(wanted)), current)
+    if parse_id(wanted):
+        year = next((y for y in years if y.pk == parse_id(wanted)), current)
     groups = (
         ClassGroup.objects.filter(school__in=managed_schools(request.user), school_year=year)
         .select_related("school", "school_year")

@@ -158,3 +158,49 @@ def test_the_claim_form_never_fails(cast, client, month, day, amount, descriptio
     assert response.status_code in (200, 302)
     if response.status_code == 200:
         assert (CompensationClaim.objects.count(), Receipt.objects.count()) == before
+
+
+# --- Tampered ids ---------------------------------------------------------------------------
+
+TAMPERED_IDS = ["abc", "-1", "0", "99999999999999999999", "9223372036854775808", "٣", "1.5", ""]
+
+
+def test_a_tampered_plan_to_copy_from_is_not_found(cast, client):
+    """copy_from=abc gave a 500 (ValueError in the query), so did an id beyond 64 bits."""
+    from plans.models import SupportPlan
+    from students.models import Semester
+
+    client.force_login(cast.class_teacher)
+    url = reverse("plan_create", args=[cast.student.pk])
+    semester = Semester.objects.current()
+    for value in TAMPERED_IDS:
+        response = client.post(
+            url, {"semester": semester.pk, "kind": "regular", "copy_from": value}
+        )
+        assert response.status_code in (302, 404), (value, response.status_code)
+        if value:  # an empty copy_from is "do not copy"
+            assert response.status_code == 404, value
+    assert SupportPlan.objects.filter(student=cast.student).count() == 1
+
+
+def test_tampered_claims_to_pay_are_ignored(cast, client):
+    """claims=99999999999999999999 gave a 500 (an overflow in the database)."""
+    client.force_login(cast.coordinator)
+    for value in TAMPERED_IDS:
+        response = client.post(
+            reverse("claim_payments"),
+            {
+                "claims": [value, "12"],
+                "paid_on": timezone.localdate().isoformat(),
+                "reference": "MK-1",
+            },
+        )
+        assert response.status_code in (200, 302), (value, response.status_code)
+
+
+def test_the_id_parser_takes_ascii_ids_within_64_bits_only():
+    from iap_portal.forms import parse_id, parse_ids
+
+    assert [parse_id(v) for v in ["1", " 42 ", "9223372036854775807"]] == [1, 42, 2**63 - 1]
+    assert all(parse_id(v) is None for v in TAMPERED_IDS + [None, 5, "1 2"])
+    assert parse_ids(["3", "x", "٣", "4"]) == [3, 4]

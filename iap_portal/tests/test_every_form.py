@@ -40,6 +40,11 @@ junk = st.one_of(
     st.dates(min_value=date(1900, 1, 1)).map(lambda d: d.strftime("%d.%m.%Y")),
     st.just(""),
 )
+# What a tampered id looks like: not a number, negative, beyond a 64-bit column, a digit that
+# is not ASCII ("٣".isdigit() is true), a float.
+junk_ids = st.sampled_from(
+    ["abc", "-1", "0", "99999999999999999999", "9223372036854775808", "٣", "1.5", "1e3", " 7 "]
+)
 
 
 class FormParser(HTMLParser):
@@ -61,6 +66,10 @@ class FormParser(HTMLParser):
             field = self._form["fields"].setdefault(a["name"], {"kind": kind, "options": []})
             if kind in {"checkbox", "radio", "hidden"} and a.get("value") is not None:
                 field["options"].append(a["value"])
+        elif tag == "button" and a.get("name") and a.get("value") is not None:
+            # A named button sends its value (copy_from=<plan>): tampered like any field.
+            field = self._form["fields"].setdefault(a["name"], {"kind": "button", "options": []})
+            field["options"].append(a["value"])
         elif tag in {"textarea", "select"} and a.get("name"):
             self._form["fields"].setdefault(a["name"], {"kind": tag, "options": []})
             self._select = a["name"] if tag == "select" else None
@@ -91,9 +100,14 @@ def fuzzable_forms(html, page_url):
 def value_strategy(field):
     if field["kind"] == "file":
         return st.binary(max_size=2000).map(lambda b: SimpleUploadedFile("x.csv", b))
+    if field["kind"] == "checkbox" and field["options"]:
+        # List-valued (claims=1&claims=2): several values, real ones and tampered ones.
+        return st.lists(st.one_of(st.sampled_from(field["options"]), junk_ids, junk), max_size=4)
     if field["options"]:
         # Mostly a real choice (so that deeper validation is reached), sometimes junk.
-        return st.one_of(st.sampled_from(field["options"]), junk)
+        return st.one_of(st.sampled_from(field["options"]), junk_ids, junk)
+    if field["kind"] == "hidden":
+        return st.one_of(junk_ids, junk)
     return junk
 
 
