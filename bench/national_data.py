@@ -137,7 +137,9 @@ def generate(size: Size, *, seed=1, today=None, log=lambda message: None):
             )
             if s.start_date <= today
         ]
-        factors = list(RiskFactor.objects.filter(is_active=True).values_list("pk", flat=True))
+        factors = list(
+            RiskFactor.objects.national().filter(is_active=True).values_list("pk", flat=True)
+        )
         psihologs = SpecialistType.objects.get(name="psihologs")
         password = make_password(PASSWORD)
         User = get_user_model()

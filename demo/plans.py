@@ -37,26 +37,27 @@ PUBLISHED = {
     (2020, 2): 16,
 }
 
+# Risk factor code -> a justification (codes: plans/migrations/0006_risk_factor_versions.py).
 JUSTIFICATIONS = {
-    "zemi mācību sasniegumi": "Semestra vērtējumi zem 4 balles {n} mācību priekšmetos.",
-    "neattaisnoti kavējumi": "{n} neattaisnoti kavētas stundas pēdējā mēnesī.",
-    "mācību motivācijas trūkums": "Bieži nepilda mājasdarbus, stundās neiesaistās.",
-    "nepatika pret mācībām vai mācību priekšmetu": "Atsakās strādāt matemātikas stundās.",
-    "zināšanu robi": "Pēc ilgstošas slimības nav apguvis {n} tēmas.",
-    "konflikti ar pedagogiem": "Atkārtoti konflikti stundās, ieraksti e-klasē.",
-    "konflikti ar vienaudžiem": "Konflikti ar klasesbiedriem, sociālā pedagoga novērojumi.",
-    "mācību slodzes pārslodze": "Papildus mācībām strādā vakaros, nogurums.",
-    "ģimenes trūcīgums vai maznodrošinātība": "Ģimenei piešķirts trūcīgas ģimenes statuss.",
-    "attālums līdz skolai un transporta izmaksas": "Dzīvo {n} km no skolas, sabiedriskais "
+    "zemi-macibu-sasniegumi": "Semestra vērtējumi zem 4 balles {n} mācību priekšmetos.",
+    "neattaisnoti-kavejumi": "{n} neattaisnoti kavētas stundas pēdējā mēnesī.",
+    "macibu-motivacijas-trukums": "Bieži nepilda mājasdarbus, stundās neiesaistās.",
+    "nepatika-pret-macibam-vai-macibu-prieksmetu": "Atsakās strādāt matemātikas stundās.",
+    "zinasanu-robi": "Pēc ilgstošas slimības nav apguvis {n} tēmas.",
+    "konflikti-ar-pedagogiem": "Atkārtoti konflikti stundās, ieraksti e-klasē.",
+    "konflikti-ar-vienaudziem": "Konflikti ar klasesbiedriem, sociālā pedagoga novērojumi.",
+    "macibu-slodzes-parslodze": "Papildus mācībām strādā vakaros, nogurums.",
+    "gimenes-trucigums-vai-maznodrosinatiba": "Ģimenei piešķirts trūcīgas ģimenes statuss.",
+    "attalums-lidz-skolai-un-transporta-izmaksas": "Dzīvo {n} km no skolas, sabiedriskais "
     "transports ir jāapmaksā.",
-    "vēlme strādāt algotu darbu": "Izteicis vēlmi pamest skolu un strādāt.",
-    "vecāki ārzemēs": "Abi vecāki strādā ārzemēs, dzīvo pie vecvecākiem.",
-    "krīze ģimenē": "Vecāku šķiršanās, emocionāla nestabilitāte.",
-    "nepietiekams vecāku atbalsts": "Vecāki neapmeklē sapulces, nav sazināmi.",
-    "hroniska slimība": "Hroniska slimība, bieži kavējumi ārstēšanās dēļ.",
-    "psihoemocionālas grūtības": "Trauksme, izvairīšanās no stundām.",
-    "atstumtības sajūta": "Jūtas atstumts klasē, nav draugu.",
-    "grūtniecība": "Grūtniecība, nepieciešams individuāls mācību plāns.",
+    "velme-stradat-algotu-darbu": "Izteicis vēlmi pamest skolu un strādāt.",
+    "vecaki-arzemes": "Abi vecāki strādā ārzemēs, dzīvo pie vecvecākiem.",
+    "krize-gimene": "Vecāku šķiršanās, emocionāla nestabilitāte.",
+    "nepietiekams-vecaku-atbalsts": "Vecāki neapmeklē sapulces, nav sazināmi.",
+    "hroniska-slimiba": "Hroniska slimība, bieži kavējumi ārstēšanās dēļ.",
+    "psihoemocionalas-grutibas": "Trauksme, izvairīšanās no stundām.",
+    "atstumtibas-sajuta": "Jūtas atstumts klasē, nav draugu.",
+    "grutnieciba": "Grūtniecība, nepieciešams individuāls mācību plāns.",
 }
 TOPICS = [
     "Mācību motivācija un mērķi",
@@ -81,7 +82,9 @@ class DemoPlans:
         self.coordinator = users["koordinators"]
         self.psychologist = users["psihologs"]
         self.social_pedagogue = users["socpedagogs"]
-        factors = list(RiskFactor.objects.select_related("risk_type"))
+        factors = list(
+            RiskFactor.objects.national().filter(is_active=True).select_related("risk_type")
+        )
         self.learning_factors = [f for f in factors if f.risk_type.number == 1]
         self.other_factors = [f for f in factors if f.risk_type.number != 1]
         types = {t.name: t for t in SpecialistType.objects.all()}
@@ -144,7 +147,7 @@ class DemoPlans:
             factors.append(rng.choice(self.other_factors))
         risks = []
         for factor in factors:
-            text = JUSTIFICATIONS.get(factor.name, "Novērojumi stundās.").format(
+            text = JUSTIFICATIONS.get(factor.code, "Novērojumi stundās.").format(
                 n=rng.randint(2, 14)
             )
             risks.append(
@@ -185,7 +188,7 @@ class DemoPlans:
                         plan=plan,
                         risk_factor=factor,
                         level="medium",
-                        justification=JUSTIFICATIONS.get(factor.name, "").format(n=12),
+                        justification=JUSTIFICATIONS.get(factor.code, "").format(n=12),
                         outcome="unchanged" if evaluated else "",
                     )
                 ]

@@ -9,8 +9,9 @@ from django.apps import apps
 
 SEED_MIGRATIONS = (
     ("students.migrations.0002_specialist_types", "create_types"),
-    ("plans.migrations.0002_risk_catalogue", "create_catalogue"),
-    ("early_warning.migrations.0002_risk_factors", "create_factors"),
+    # The risk types and the national catalogue, by code (the factors of plans' 0002 and
+    # early_warning's 0002): a factor renamed since keeps its code and is not made again.
+    ("plans.migrations.0006_risk_factor_versions", "create_national_catalogue"),
 )
 
 

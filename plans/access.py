@@ -5,6 +5,8 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,12 +16,13 @@ from students.access import (
     STAFF_ROLES,
     can_manage_school,
     get_access,
+    require_roles,
     taught_class_groups,
     taught_student_ids,
 )
-from students.models import Role
+from students.models import Role, SpecialistType
 
-from .models import PlanStatus, SupportMeasure, SupportPlan
+from .models import PlanStatus, RiskFactor, SupportMeasure, SupportPlan
 
 
 def assigned_measures(user):
@@ -127,3 +130,52 @@ def get_plan_or_404(user, pk=None, *, public_id=None):
 
 def can_log_consultation(user, measure) -> bool:
     return measure.responsible_id == user.pk or can_manage_school(user, measure.plan.school_id)
+
+
+# --- Catalogues -----------------------------------------------------------------------------
+# The national catalogues (risk factors, specialist types) are kept by the agency (IKVD). A
+# school's coordinator adds factors of the school's own, which only that school sees.
+
+CATALOGUE_KEEPERS = {Role.AGENCY, Role.COORDINATOR}
+
+
+def keeps_national_catalogue(user) -> bool:
+    return get_access(user).has_role(Role.AGENCY)
+
+
+def visible_risk_factors(user):
+    """The catalogue page's factors: the national ones for the agency and for coordinators,
+    and the own factors of the schools one coordinates."""
+    access = get_access(user)
+    if not access.has_role(*CATALOGUE_KEEPERS):
+        return RiskFactor.objects.none()
+    return RiskFactor.objects.filter(
+        Q(school__isnull=True) | Q(school_id__in=access.coordinated_school_ids)
+    )
+
+
+def can_edit_risk_factor(user, factor) -> bool:
+    if factor.school_id is None:
+        return keeps_national_catalogue(user)
+    return can_manage_school(user, factor.school_id)
+
+
+def get_risk_factor_or_404(user, pk, *, for_edit=False):
+    """The newest version of a factor one sees; another school's own factor is a 404, a
+    national one a coordinator may not change a 403."""
+    require_roles(user, *CATALOGUE_KEEPERS)
+    factor = visible_risk_factors(user).current().filter(pk=pk).select_related("risk_type").first()
+    if factor is None:
+        raise Http404
+    if for_edit and not can_edit_risk_factor(user, factor):
+        raise PermissionDenied
+    return factor
+
+
+def get_specialist_type_or_404(user, pk):
+    """Specialist types are a national list (no secret): the role first (403), then the row."""
+    require_roles(user, Role.AGENCY)
+    specialist_type = SpecialistType.objects.filter(pk=pk).first()
+    if specialist_type is None:
+        raise Http404
+    return specialist_type

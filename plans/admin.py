@@ -11,6 +11,7 @@ from .models import (
     SupportMeasure,
     SupportPlan,
 )
+from .services import new_factor_code
 
 
 @admin.register(RiskType)
@@ -20,8 +21,21 @@ class RiskTypeAdmin(admin.ModelAdmin):
 
 @admin.register(RiskFactor)
 class RiskFactorAdmin(admin.ModelAdmin):
-    list_display = ["name", "risk_type", "is_active"]
+    list_display = ["name", "code", "risk_type", "school", "is_active", "replaced_by"]
     list_filter = ["risk_type", "is_active"]
+    list_select_related = ["risk_type", "school", "replaced_by"]
+    search_fields = ["name", "code"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # What plans show is not changed in place (plans.services.save_risk_factor).
+        if obj is not None and (obj.replaced_by_id or obj.is_named_in_plans()):
+            return ["code", "risk_type", "name", "school", "replaced_by"]
+        return ["code", "replaced_by"]
+
+    def save_model(self, request, obj, form, change):
+        if not obj.code:
+            obj.code = new_factor_code(obj.name)
+        super().save_model(request, obj, form, change)
 
 
 class PlanRiskInline(admin.TabularInline):

@@ -58,33 +58,40 @@ def flagged_stalled_plans(plans, semester, today=None):
 
 # --- Pre-filling a plan's risks -----------------------------------------------------------------
 
-# Trigger -> the risk factor of the catalogue it points to (risk type 1, learning and school).
+# Trigger -> the code of the national risk factor it points to (risk type 1, learning and
+# school related; the codes of migrations/0006_risk_factor_versions.py). A factor keeps its
+# code when IKVD renames it, so the pre-fill finds its newest version.
 FACTOR_OF_TRIGGER = {
-    indicators.ATTENDANCE: "bieži kavējumi",
-    indicators.UNEXCUSED: "neattaisnoti kavējumi",
-    indicators.FAILING: "zemi mācību sasniegumi",
-    indicators.AVERAGE_DROP: "zemi mācību sasniegumi",
-    indicators.CONDUCT: "uzvedības problēmas",
+    indicators.ATTENDANCE: "biezi-kavejumi",
+    indicators.UNEXCUSED: "neattaisnoti-kavejumi",
+    indicators.FAILING: "zemi-macibu-sasniegumi",
+    indicators.AVERAGE_DROP: "zemi-macibu-sasniegumi",
+    indicators.CONDUCT: "uzvedibas-problemas",
 }
 PLAN_RISK_LEVEL = {Level.WATCH: "low", Level.AT_RISK: "medium", Level.HIGH: "high"}
 
 
 def prefill_suggestions(indicator):
-    """[(factor name, level, justification)] for the indicator's triggers, one per factor."""
+    """[(risk factor, level, justification)] for the indicator's triggers, one per factor: the
+    national factor in use with the trigger's code (a code taken out of use suggests nothing)."""
     if indicator is None or indicator.level == Level.NONE:
         return []
-    by_factor = {}
+    by_code = {}
     for trigger in indicator.triggers:
-        name = FACTOR_OF_TRIGGER.get(trigger["code"])
-        if name is None:
+        code = FACTOR_OF_TRIGGER.get(trigger["code"])
+        if code is None:
             continue
-        entry = by_factor.setdefault(name, {"level": 0, "reasons": []})
+        entry = by_code.setdefault(code, {"level": 0, "reasons": []})
         entry["level"] = max(entry["level"], trigger["level"])
         entry["reasons"].append(indicators.describe(trigger))
+    if not by_code:
+        return []
+    factors = RiskFactor.objects.newest_national(by_code)
     intro = _("E-journal data for %(period)s:") % {"period": indicator.period}
     return [
-        (name, entry["level"], " ".join([intro, *entry["reasons"]]))
-        for name, entry in by_factor.items()
+        (factors[code], entry["level"], " ".join([intro, *entry["reasons"]]))
+        for code, entry in by_code.items()
+        if code in factors
     ]
 
 
@@ -94,17 +101,10 @@ def prefill_plan_risks(*, plan):
     suggestions = prefill_suggestions(signals_for_plan(plan.student, plan.semester))
     if not suggestions:
         return 0
-    factors = {
-        f.name: f
-        for f in RiskFactor.objects.filter(
-            risk_type__number=1, is_active=True, name__in=[s[0] for s in suggestions]
-        )
-    }
-    existing = set(plan.risks.values_list("risk_factor_id", flat=True))
+    existing = set(plan.risks.values_list("risk_factor__code", flat=True))
     added = 0
-    for name, level, justification in suggestions:
-        factor = factors.get(name)
-        if factor is None or factor.pk in existing:
+    for factor, level, justification in suggestions:
+        if factor.code in existing:
             continue
         PlanRisk.objects.create(
             plan=plan,

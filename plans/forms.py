@@ -2,14 +2,15 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from iap_portal.forms import DateInput, LocalDecimalField
+from iap_portal.forms import DateInput, LocalDecimalField, SchoolChoiceMixin
 from iap_portal.templatetags.portal import eur
 from iap_portal.users import display_name
-from students.models import Semester, SpecialistType
+from students.models import School, Semester, SpecialistType
 
 from . import ceilings
 from .models import (
@@ -64,15 +65,14 @@ class PlanRiskForm(forms.ModelForm):
         fields = ["risk_factor", "level", "justification"]
         widgets = {"justification": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, plan, **kwargs):
         super().__init__(*args, **kwargs)
-        factors = RiskFactor.objects.select_related("risk_type")
+        # The factors in use, national and the school's own; a saved risk keeps its own
+        # (perhaps an earlier version, or one taken out of use since).
+        factors = RiskFactor.objects.choosable(plan.school_id)
         if self.instance.pk:
-            factors = factors.filter(is_active=True) | factors.filter(
-                pk=self.instance.risk_factor_id
-            )
-        else:
-            factors = factors.filter(is_active=True)
+            factors = factors | RiskFactor.objects.filter(pk=self.instance.risk_factor_id)
+        factors = factors.select_related("risk_type")
         field = self.fields["risk_factor"]
         field.queryset = factors.order_by("risk_type__number", "name")
         field.label_from_instance = lambda f: f"{f.risk_type.number}. {f.name}"
@@ -80,17 +80,21 @@ class PlanRiskForm(forms.ModelForm):
 
 
 class BaseRiskFormSet(BaseInlineFormSet):
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "plan": self.instance}
+
     def clean(self):
-        # Before the model formset's own uniqueness check, to say it in the user's words.
+        # Before the model formset's own uniqueness check, to say it in the user's words. Two
+        # versions of one factor (the same code) are the same risk too.
         seen = set()
         for form in self.forms:
             if not hasattr(form, "cleaned_data") or form in self.deleted_forms:
                 continue
             factor = form.cleaned_data.get("risk_factor")
-            if factor and factor.pk in seen:
+            if factor and factor.code in seen:
                 form.add_error("risk_factor", _("This risk is already in the plan."))
             if factor:
-                seen.add(factor.pk)
+                seen.add(factor.code)
         super().clean()
 
     def kept_factor_ids(self):
@@ -149,16 +153,23 @@ class SupportMeasureForm(forms.ModelForm):
     def __init__(self, *args, plan=None, risk_factor_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.plan = plan
-        self.fields["specialist_type"].queryset = SpecialistType.objects.filter(is_active=True)
+        specialist_types = SpecialistType.objects.filter(is_active=True)
+        if self.instance.specialist_type_id:
+            # A saved measure keeps its type even once it is taken out of use.
+            specialist_types |= SpecialistType.objects.filter(pk=self.instance.specialist_type_id)
+        self.fields["specialist_type"].queryset = specialist_types
         self.fields["responsible"].queryset = (
             User.objects.filter(memberships__school_id=plan.school_id, is_active=True)
             .distinct()
             .order_by("last_name", "first_name")
         )
         self.fields["responsible"].label_from_instance = display_name
-        self.fields["risk_factors"].queryset = RiskFactor.objects.filter(
-            pk__in=risk_factor_ids
-        ).select_related("risk_type")
+        # Of the plan's school's catalogue only: the ids may come from a re-shown page.
+        self.fields["risk_factors"].queryset = (
+            RiskFactor.objects.for_school(plan.school_id)
+            .filter(pk__in=risk_factor_ids)
+            .select_related("risk_type")
+        )
         if not self.instance.pk:
             self.initial.setdefault("start_date", plan.semester.start_date)
             self.initial.setdefault("end_date", plan.semester.end_date)
@@ -368,10 +379,78 @@ class ConsultationForm(forms.ModelForm):
         return cleaned
 
 
-class RiskFactorForm(forms.ModelForm):
+class RiskFactorForm(SchoolChoiceMixin, forms.ModelForm):
+    """A factor of the national catalogue (the agency) or of a school's own (its coordinator).
+    A new factor's catalogue is chosen from ``schools`` and, with ``national``, the national
+    one; a saved factor stays in its catalogue."""
+
+    school = forms.ModelChoiceField(
+        label=_("Catalogue"), queryset=School.objects.none(), required=False
+    )
+
     class Meta:
         model = RiskFactor
         fields = ["risk_type", "name", "is_active"]
+
+    def __init__(self, *args, schools, national, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.only_school = None
+        if self.instance.pk or (national and not schools.exists()):
+            del self.fields["school"]
+        elif national:
+            field = self.fields["school"]
+            field.queryset = schools
+            field.empty_label = _("National catalogue (IKVD)")
+        else:
+            self.setup_school(schools)
+            if not self.only_school:
+                self.fields["school"].required = True
+                self.fields["school"].empty_label = None
+
+    @property
+    def catalogue_school(self):
+        """The school whose own factor this is, or None for the national catalogue."""
+        if self.instance.pk:
+            return self.instance.school
+        return self.cleaned_data.get("school") if "school" in self.fields else None
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean(self):
+        cleaned = super().clean()
+        name, risk_type = cleaned.get("name"), cleaned.get("risk_type")
+        if name and risk_type and "school" not in self.errors:
+            # A school's factor may not repeat a national one either: its plans would show
+            # two risks of one name.
+            school = self.catalogue_school
+            namesakes = RiskFactor.objects.current().filter(risk_type=risk_type, name__iexact=name)
+            if school is not None:
+                namesakes = namesakes.filter(Q(school__isnull=True) | Q(school=school))
+            else:
+                namesakes = namesakes.filter(school__isnull=True)
+            if namesakes.exclude(pk=self.instance.pk).exists():
+                self.add_error("name", _("This risk type already has a factor of this name."))
+        return cleaned
+
+
+class SpecialistTypeForm(forms.ModelForm):
+    class Meta:
+        model = SpecialistType
+        fields = ["name", "is_active"]
+
+    def __init__(self, *args, named_in_plans=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if named_in_plans:
+            name = self.fields["name"]
+            name.disabled = True
+            name.help_text = _(
+                "Plans name this type, so it cannot be renamed: take it out of use and add a "
+                "new type instead."
+            )
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
 
 
 class CeilingsForm(forms.Form):

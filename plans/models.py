@@ -33,25 +33,102 @@ class RiskType(models.Model):
         return f"{self.number}. {self.name}"
 
 
+class RiskFactorQuerySet(models.QuerySet):
+    def current(self):
+        """The newest version of each factor (an edited factor in use leaves its earlier version
+        behind, for the plans that name it)."""
+        return self.filter(replaced_by__isnull=True)
+
+    def national(self):
+        return self.filter(school__isnull=True)
+
+    def for_school(self, school_id):
+        """Every version of the national factors and of this school's own ones."""
+        return self.filter(Q(school__isnull=True) | Q(school_id=school_id))
+
+    def choosable(self, school_id):
+        """What a new risk of this school's plan may name: the factors in use, national or
+        the school's own (an active factor is always the newest version of its code)."""
+        return self.for_school(school_id).filter(is_active=True)
+
+    def newest_national(self, codes):
+        """{code: the national factor in use with that code}; a code taken out of use is
+        missing."""
+        return {f.code: f for f in self.national().filter(is_active=True, code__in=list(codes))}
+
+
 class RiskFactor(models.Model):
-    """A concrete dropout risk under one of the four types; the catalogue is editable."""
+    """A concrete dropout risk under one of the four types.
+
+    The national catalogue (``school`` empty) is kept by the agency (IKVD); a school may add
+    factors of its own, which only it sees. ``code`` names a factor for good: the early-warning
+    pre-fill finds factors by it. A factor that plans name is never renamed in place: editing
+    its name or type makes a new row with the same code, and the old row is taken out of use
+    and points to it (``replaced_by``), so the plans made with it keep what they said
+    (``plans.services.save_risk_factor``)."""
 
     risk_type = models.ForeignKey(
         RiskType, on_delete=models.PROTECT, related_name="factors", verbose_name=_("risk type")
     )
     name = models.CharField(pgettext_lazy("organisation", "name"), max_length=200)
+    code = models.SlugField(_("code"), max_length=100, editable=False)
+    school = models.ForeignKey(
+        School,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("school"),
+        help_text=_("Empty for the national catalogue."),
+    )
     is_active = models.BooleanField(_("in use"), default=True)
+    replaced_by = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaces",
+        editable=False,
+        verbose_name=_("replaced by"),
+    )
+
+    objects = RiskFactorQuerySet.as_manager()
 
     class Meta:
         ordering = ["risk_type__number", "name"]
         verbose_name = _("risk factor")
         verbose_name_plural = _("risk factors")
         constraints = [
-            models.UniqueConstraint(fields=["risk_type", "name"], name="riskfactor_unique_name")
+            models.UniqueConstraint(
+                fields=["risk_type", "name"],
+                condition=Q(school__isnull=True, replaced_by__isnull=True),
+                name="riskfactor_unique_national_name",
+            ),
+            models.UniqueConstraint(
+                fields=["school", "risk_type", "name"],
+                condition=Q(school__isnull=False, replaced_by__isnull=True),
+                name="riskfactor_unique_school_name",
+            ),
+            # The pre-fill takes "the factor of this code": there is at most one in use.
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(is_active=True), name="riskfactor_one_active_per_code"
+            ),
+            models.CheckConstraint(
+                condition=Q(replaced_by__isnull=True) | Q(is_active=False),
+                name="riskfactor_replaced_not_in_use",
+            ),
+            models.CheckConstraint(condition=~Q(code=""), name="riskfactor_has_code"),
         ]
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_national(self):
+        return self.school_id is None
+
+    def is_named_in_plans(self) -> bool:
+        return PlanRisk.objects.filter(risk_factor=self).exists()
 
 
 class CompensationCategory(models.TextChoices):

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -27,9 +28,17 @@ from iap_portal.actions import (
 )
 from iap_portal.models import ContentChange
 from students.access import can_manage_school
+from students.models import School, SpecialistType
 
 from . import ceilings
-from .access import can_approve_plan, can_log_consultation, can_prepare_plan, touched_plan
+from .access import (
+    can_approve_plan,
+    can_edit_risk_factor,
+    can_log_consultation,
+    can_prepare_plan,
+    keeps_national_catalogue,
+    touched_plan,
+)
 from .early_signals import prefill_plan_risks
 from .hooks import paid_on_plan
 from .models import (
@@ -39,6 +48,7 @@ from .models import (
     PlanRisk,
     PlanStatus,
     RiskFactor,
+    RiskType,
     SupportMeasure,
     SupportPlan,
 )
@@ -221,15 +231,27 @@ def _move_into(day, source, target):
 
 @transaction.atomic
 def copy_plan(*, source, semester, by):
-    """A new draft with the risks and measures of an earlier plan, dates moved along."""
+    """A new draft with the risks and measures of an earlier plan, dates moved along. Each
+    risk takes the newest version of its factor; a factor since taken out of use is left out
+    (a new plan cannot name it)."""
     plan = create_plan(student=source.student, semester=semester, kind=source.kind, by=by)
     plan.goals = source.goals
     plan.save(update_fields=["goals", "updated_at"])
+    risks = list(source.risks.select_related("risk_factor"))
+    newest = {
+        f.code: f
+        for f in RiskFactor.objects.choosable(plan.school_id).filter(
+            code__in=[r.risk_factor.code for r in risks]
+        )
+    }
     risk_map = {}
-    for risk in source.risks.all():
+    for risk in risks:
+        factor = newest.get(risk.risk_factor.code)
+        if factor is None:
+            continue
         risk_map[risk.pk] = PlanRisk.objects.create(
             plan=plan,
-            risk_factor=risk.risk_factor,
+            risk_factor=factor,
             level=risk.level,
             justification=risk.justification,
         )
@@ -273,6 +295,10 @@ def save_plan_content(
     for risk in removed_risks:
         risk.delete()
     for risk in risks:
+        _require(
+            risk.risk_factor.school_id in (None, plan.school_id),
+            _("The risk factor is not in the catalogue of the plan's school."),
+        )
         risk.plan = plan
         risk.save()
     by_factor = {risk.risk_factor_id: risk for risk in plan.risks.all()}
@@ -534,3 +560,105 @@ def save_ceilings(*, school, amounts: Mapping[str, object], by: AbstractBaseUser
             ceiling.amount = amount
             ceiling._history_user = by
             ceiling.save()
+
+
+# --- Catalogues -----------------------------------------------------------------------------
+
+
+class CatalogueError(ActionRefused):
+    """A change to the risk catalogue or the specialist types that is refused."""
+
+
+def new_factor_code(name: str) -> str:
+    """A code for a new factor, made from its name and held by no factor so far."""
+    base = slugify(name)[:90] or "factor"
+    taken = set(RiskFactor.objects.filter(code__startswith=base).values_list("code", flat=True))
+    code, number = base, 2
+    while code in taken:
+        code = f"{base}-{number}"
+        number += 1
+    return code
+
+
+@transaction.atomic
+def save_risk_factor(
+    *,
+    factor: RiskFactor | None,
+    by: AbstractBaseUser,
+    risk_type: RiskType,
+    name: str,
+    is_active: bool,
+    school: School | None = None,
+) -> RiskFactor:
+    """Add a factor (``factor`` None; ``school`` None for the national catalogue) or change
+    one. A factor that plans name is not renamed in place: a new name or type makes a new
+    version with the same code, the old version leaves use and points to it
+    (``replaced_by``), and the plans made with it keep showing it. Returns the newest version.
+    Taking a factor out of use changes no plan."""
+    if factor is None:
+        require(
+            can_edit_risk_factor(by, RiskFactor(school=school)),
+            _("You may not add factors to this catalogue."),
+            CatalogueError,
+        )
+        return RiskFactor.objects.create(
+            risk_type=risk_type,
+            name=name,
+            is_active=is_active,
+            school=school,
+            code=new_factor_code(name),
+        )
+    require(
+        can_edit_risk_factor(by, factor), _("You may not change this risk factor."), CatalogueError
+    )
+    locked = RiskFactor.objects.select_for_update().get(pk=factor.pk)
+    require(
+        locked.replaced_by_id is None,
+        _("The risk factor was changed by someone else meanwhile. Look at it again."),
+        CatalogueError,
+    )
+    renamed = (locked.name, locked.risk_type_id) != (name, risk_type.pk)
+    if renamed and locked.is_named_in_plans():
+        # Out of use first: the code may have only one factor in use.
+        RiskFactor.objects.filter(pk=locked.pk).update(is_active=False)
+        successor = RiskFactor.objects.create(
+            code=locked.code,
+            school_id=locked.school_id,
+            risk_type=risk_type,
+            name=name,
+            is_active=is_active,
+        )
+        RiskFactor.objects.filter(pk=locked.pk).update(replaced_by=successor)
+        return successor
+    locked.risk_type, locked.name, locked.is_active = risk_type, name, is_active
+    locked.save(update_fields=["risk_type", "name", "is_active"])
+    return locked
+
+
+def specialist_type_in_plans(specialist_type: SpecialistType) -> bool:
+    return SupportMeasure.objects.filter(specialist_type=specialist_type).exists()
+
+
+@transaction.atomic
+def save_specialist_type(
+    *, specialist_type: SpecialistType, by: AbstractBaseUser, name: str, is_active: bool
+) -> SpecialistType:
+    """Add (an unsaved ``specialist_type``) or change a specialist type. One that plans name
+    is never renamed, since their measures show its name: it is taken out of use and a new
+    type added instead. (Versions as for risk factors would also have to move the specialists'
+    memberships and would split the reports' hours by name; renaming is rare.)"""
+    require(keeps_national_catalogue(by), _("Specialist types are kept by IKVD."), CatalogueError)
+    if specialist_type.pk is None:
+        return SpecialistType.objects.create(name=name, is_active=is_active)
+    locked = SpecialistType.objects.select_for_update().get(pk=specialist_type.pk)
+    require(
+        locked.name == name or not specialist_type_in_plans(locked),
+        _(
+            "Plans name this specialist type, so it cannot be renamed: take it out of use "
+            "and add a new type instead."
+        ),
+        CatalogueError,
+    )
+    locked.name, locked.is_active = name, is_active
+    locked.save(update_fields=["name", "is_active"])
+    return locked

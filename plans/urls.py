@@ -32,4 +32,11 @@ urlpatterns = [
     path("risk-factors/", views.risk_factor_list, name="risk_factor_list"),
     path("risk-factors/new/", views.risk_factor_edit, name="risk_factor_create"),
     path("risk-factors/<int:pk>/edit/", views.risk_factor_edit, name="risk_factor_update"),
+    path("specialist-types/", views.specialist_type_list, name="specialist_type_list"),
+    path("specialist-types/new/", views.specialist_type_edit, name="specialist_type_create"),
+    path(
+        "specialist-types/<int:pk>/edit/",
+        views.specialist_type_edit,
+        name="specialist_type_update",
+    ),
 ]

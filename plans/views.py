@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,14 +20,20 @@ from students.access import (
     managed_schools,
     require_roles,
 )
-from students.models import SCHOOL_ROLES, Role
+from students.models import SCHOOL_ROLES, Role, SpecialistType
 
 from . import ceilings, services
 from .access import (
+    CATALOGUE_KEEPERS,
+    can_edit_risk_factor,
     can_log_consultation,
     can_prepare_plan,
     get_plan_or_404,
+    get_risk_factor_or_404,
+    get_specialist_type_or_404,
+    keeps_national_catalogue,
     visible_plans,
+    visible_risk_factors,
 )
 from .early_signals import prefill_suggestions
 from .exports import plans_query
@@ -40,6 +46,7 @@ from .forms import (
     PlanHeaderForm,
     RiskFactorForm,
     RiskFormSet,
+    SpecialistTypeForm,
 )
 from .hooks import claim_sums
 from .models import (
@@ -563,31 +570,120 @@ def consultation_create(request, measure_pk):
     return render(request, "plans/consultation_form.html", {"form": form, "measure": measure})
 
 
-# --- Risk catalogue -------------------------------------------------------------------------
+# --- Catalogues ----------------------------------------------------------------------------
 
 
 @login_required
 def risk_factor_list(request):
-    require_roles(request.user, Role.COORDINATOR)
-    types = RiskType.objects.prefetch_related(
-        Prefetch("factors", queryset=RiskFactor.objects.order_by("-is_active", "name"))
+    """The agency's national catalogue; a coordinator sees it and their schools' own factors,
+    and changes only the latter."""
+    require_roles(request.user, *CATALOGUE_KEEPERS)
+    factors = (
+        visible_risk_factors(request.user)
+        .current()
+        .select_related("school")
+        .annotate(named_in_plans=Exists(PlanRisk.objects.filter(risk_factor=OuterRef("pk"))))
+        .order_by("-is_active", "name", "pk")
     )
-    return render(request, "plans/risk_factor_list.html", {"types": types})
+    types = list(RiskType.objects.prefetch_related(Prefetch("factors", queryset=factors)))
+    for risk_type in types:
+        for factor in risk_type.factors.all():
+            factor.editable = can_edit_risk_factor(request.user, factor)
+    return render(
+        request,
+        "plans/risk_factor_list.html",
+        {"types": types, "keeps_national": keeps_national_catalogue(request.user)},
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def risk_factor_edit(request, pk=None):
-    require_roles(request.user, Role.COORDINATOR)
-    factor = RiskFactor() if pk is None else RiskFactor.objects.filter(pk=pk).first()
-    if factor is None:
-        raise Http404
-    form = RiskFactorForm(request.POST or None, instance=factor)
+    if pk is None:
+        require_roles(request.user, *CATALOGUE_KEEPERS)
+        factor = RiskFactor()
+    else:
+        factor = get_risk_factor_or_404(request.user, pk, for_edit=True)
+    named_in_plans = factor.pk is not None and factor.is_named_in_plans()
+    form = RiskFactorForm(
+        request.POST or None,
+        instance=factor,
+        schools=managed_schools(request.user),
+        national=keeps_national_catalogue(request.user),
+    )
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("The risk catalogue was saved."))
-        return redirect("risk_factor_list")
-    return render(request, "plans/risk_factor_form.html", {"form": form, "factor": factor})
+        data = form.cleaned_data
+        try:
+            saved = services.save_risk_factor(
+                factor=factor if factor.pk else None,
+                by=request.user,
+                risk_type=data["risk_type"],
+                name=data["name"],
+                is_active=data["is_active"],
+                school=form.catalogue_school,
+            )
+        except services.CatalogueError as error:
+            show_refusal(request, error)
+        else:
+            if factor.pk and saved.pk != factor.pk:
+                messages.success(
+                    request,
+                    _(
+                        "Plans name this factor, so a new version of it was made: the plans "
+                        "made so far keep the old name, new plans get the new one."
+                    ),
+                )
+            else:
+                messages.success(request, _("The risk catalogue was saved."))
+            return redirect("risk_factor_list")
+    return render(
+        request,
+        "plans/risk_factor_form.html",
+        {"form": form, "factor": factor, "named_in_plans": named_in_plans},
+    )
+
+
+@login_required
+def specialist_type_list(request):
+    require_roles(request.user, Role.AGENCY)
+    types = SpecialistType.objects.annotate(
+        named_in_plans=Exists(SupportMeasure.objects.filter(specialist_type=OuterRef("pk")))
+    ).order_by("-is_active", "name")
+    return render(request, "plans/specialist_type_list.html", {"specialist_types": types})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def specialist_type_edit(request, pk=None):
+    if pk is None:
+        require_roles(request.user, Role.AGENCY)
+        specialist_type = SpecialistType()
+    else:
+        specialist_type = get_specialist_type_or_404(request.user, pk)
+    named_in_plans = specialist_type.pk is not None and services.specialist_type_in_plans(
+        specialist_type
+    )
+    form = SpecialistTypeForm(
+        request.POST or None, instance=specialist_type, named_in_plans=named_in_plans
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_specialist_type(
+                specialist_type=specialist_type,
+                by=request.user,
+                name=form.cleaned_data["name"],
+                is_active=form.cleaned_data["is_active"],
+            )
+        except services.CatalogueError as error:
+            show_refusal(request, error)
+        else:
+            messages.success(request, _("The specialist types were saved."))
+            return redirect("specialist_type_list")
+    return render(
+        request,
+        "plans/specialist_type_form.html",
+        {"form": form, "specialist_type": specialist_type, "named_in_plans": named_in_plans},
+    )
 
 
 # --- Compensation ceilings --------------------------------------------------------------------

@@ -265,7 +265,7 @@ def test_creating_a_plan_for_a_flagged_pupil_prefills_the_risks(cast, login):
     flag(cast, cast.student, held=100, excused=4, unexcused=12, grades={"Matemātika": 3})
     client = login(cast.class_teacher)
     page = client.get(reverse("plan_create", args=[cast.student.pk]))
-    names = [s[0] for s in page.context["suggestions"]]
+    names = [s[0].name for s in page.context["suggestions"]]
     assert names == ["bieži kavējumi", "neattaisnoti kavējumi", "zemi mācību sasniegumi"]
     response = client.post(
         reverse("plan_create", args=[cast.student.pk]),

@@ -117,11 +117,16 @@ EXPECTED = {
         m: only(["coordinator", "specialist"], 404, class_teacher=403, social_pedagogue=403)
         for m in ("GET", "POST")
     },
-    # The risk catalogue is shared by all schools; every coordinator keeps it.
+    # The national catalogues are kept by IKVD. Coordinators see the risk catalogue and add
+    # their school's own factors; a national factor is read-only to them (the row below is one;
+    # a school's own factor: plans/tests/test_catalogue.py).
     "compensation_ceilings": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
-    "risk_factor_list": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
-    "risk_factor_create": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
-    "risk_factor_update": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
+    "risk_factor_list": {m: only([*COORDINATORS, "agency"], 403) for m in ("GET", "POST")},
+    "risk_factor_create": {m: only([*COORDINATORS, "agency"], 403) for m in ("GET", "POST")},
+    "risk_factor_update": {m: only(["agency"], 403) for m in ("GET", "POST")},
+    "specialist_type_list": {m: only(["agency"], 403) for m in ("GET", "POST")},
+    "specialist_type_create": {m: only(["agency"], 403) for m in ("GET", "POST")},
+    "specialist_type_update": {m: only(["agency"], 403) for m in ("GET", "POST")},
     # Claims: a submitted transport claim of the cast's pupil, filed by alice. Specialists
     # handle no money: they see no claims.
     "claim_list": {m: only(CLAIM_HANDLERS, 403) for m in ("GET", "POST")},
@@ -266,7 +271,11 @@ def url_for(name, cast):
     elif name == "risk_factor_update":
         from plans.models import RiskFactor
 
-        kwargs = {"pk": RiskFactor.objects.first().pk}
+        kwargs = {"pk": RiskFactor.objects.national().first().pk}
+    elif name == "specialist_type_update":
+        from students.models import SpecialistType
+
+        kwargs = {"pk": SpecialistType.objects.first().pk}
     elif name == "ew_student":
         kwargs = {"pk": cast.student.pk}
     elif name == "ew_sample":

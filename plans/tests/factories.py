@@ -25,10 +25,15 @@ def make_plan(*, student, preparer, semester=None, status=PlanStatus.DRAFT, read
     return plan
 
 
-def add_risk(plan, factor_name="neattaisnoti kavējumi"):
+def national_factor(code):
+    """The national risk factor in use with this code (codes: plans migration 0006)."""
+    return RiskFactor.objects.national().get(code=code, is_active=True)
+
+
+def add_risk(plan, code="neattaisnoti-kavejumi"):
     return PlanRisk.objects.create(
         plan=plan,
-        risk_factor=RiskFactor.objects.get(name=factor_name),
+        risk_factor=national_factor(code),
         justification="14 neattaisnotas stundas oktobrī.",
     )
 

@@ -2,8 +2,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from plans.models import Consultation, PlanRisk, PlanStatus, RiskFactor, SupportMeasure, SupportPlan
-from plans.tests.factories import add_consultation_measure, add_risk, make_plan, ready_plan
+from plans.models import Consultation, PlanRisk, PlanStatus, SupportMeasure, SupportPlan
+from plans.tests.factories import (
+    add_consultation_measure,
+    add_risk,
+    make_plan,
+    national_factor,
+    ready_plan,
+)
 from students.models import SpecialistType
 from students.tests.factories import StudentFactory, enrol
 
@@ -38,8 +44,8 @@ def edit_data(plan, risks=(), measures=(), **header):
     return data
 
 
-def factor(name):
-    return RiskFactor.objects.get(name=name).pk
+def factor(code):
+    return national_factor(code).pk
 
 
 def test_teacher_creates_fills_and_submits_a_plan(cast, login):
@@ -61,12 +67,12 @@ def test_teacher_creates_fills_and_submits_a_plan(cast, login):
         plan,
         risks=[
             {
-                "risk_factor": factor("neattaisnoti kavējumi"),
+                "risk_factor": factor("neattaisnoti-kavejumi"),
                 "level": "high",
                 "justification": "18 neattaisnotas stundas",
             },
             {
-                "risk_factor": factor("attālums līdz skolai un transporta izmaksas"),
+                "risk_factor": factor("attalums-lidz-skolai-un-transporta-izmaksas"),
                 "level": "",
                 "justification": "Dzīvo 25 km no skolas",
             },
@@ -167,7 +173,7 @@ def test_a_measure_period_outside_the_semester_is_refused(cast, login):
 
 def test_the_same_risk_twice_is_refused(cast, login):
     plan = make_plan(student=cast.student, preparer=cast.class_teacher)
-    row = {"risk_factor": factor("neattaisnoti kavējumi"), "justification": "x"}
+    row = {"risk_factor": factor("neattaisnoti-kavejumi"), "justification": "x"}
     response = english(login(cast.class_teacher)).post(
         reverse("plan_update", args=[plan.pk]), edit_data(plan, risks=[row, row])
     )
@@ -177,7 +183,7 @@ def test_the_same_risk_twice_is_refused(cast, login):
 
 def test_justification_is_required(cast, login):
     plan = make_plan(student=cast.student, preparer=cast.class_teacher)
-    row = {"risk_factor": factor("neattaisnoti kavējumi"), "justification": ""}
+    row = {"risk_factor": factor("neattaisnoti-kavejumi"), "justification": ""}
     response = login(cast.class_teacher).post(
         reverse("plan_update", args=[plan.pk]), edit_data(plan, risks=[row])
     )

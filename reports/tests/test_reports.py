@@ -76,7 +76,7 @@ def test_breakdowns_have_the_known_answers(cast):
     boys = pupils(cast, 1, gender="M", class_group=cast.other_class)
     plans = [counted(cast, s) for s in girls + boys]
     # An economic risk for one girl, and a transport compensation with claims.
-    add_risk(plans[0], "attālums līdz skolai un transporta izmaksas")
+    add_risk(plans[0], "attalums-lidz-skolai-un-transporta-izmaksas")
     measure = transport_measure(plans[0], planned="100.00")
     approved = submitted_claim(
         plan=plans[0], by=cast.class_teacher, amount="40.00", measure=measure

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('plans', '0005_measure_approved_figures'),
+        ('plans', '0006_risk_factor_versions'),
         ('students', '0004_claims_fall_back_to_coordinator'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
