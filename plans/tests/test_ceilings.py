@@ -59,7 +59,7 @@ def test_the_service_refuses_the_maximum_too(cast):
         start_date=plan.semester.start_date,
         end_date=plan.semester.end_date,
     )
-    with pytest.raises(services.PlanActionError, match="nacionālais maksimums|national maximum"):
+    with pytest.raises(services.PlanActionError, match="valsts maksimums"):
         services.save_plan_content(
             plan=plan,
             by=cast.class_teacher,
