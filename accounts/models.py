@@ -16,3 +16,21 @@ class UserSession(AbstractBaseSession):
     class Meta:
         # The table keeps the name it had when the model lived in iap_portal (0005 there).
         db_table = "iap_portal_usersession"
+
+
+class ResetRequest(models.Model):
+    """A password-reset e-mail asked for: kept a day, to limit them per address and per
+    account (``accounts.throttle``). The account is kept as a hash of its e-mail address."""
+
+    at = models.DateTimeField(db_index=True)
+    address = models.GenericIPAddressField(null=True)
+    account = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["address", "at"], name="resetrequest_address"),
+            models.Index(fields=["account", "at"], name="resetrequest_account"),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.address or '-'}"

@@ -3,6 +3,8 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    # Before django.contrib.auth.urls (iap_portal/urls.py), whose view this one limits.
+    path("password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("logout-everywhere/", views.logout_everywhere, name="logout_everywhere"),
     path("two-factor/", views.overview, name="two_factor"),
     path("two-factor/setup/", views.setup, name="two_factor_setup"),

@@ -4,9 +4,10 @@ from base64 import b32encode
 
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,6 +25,7 @@ from iap_portal.models import AuditEvent
 
 from .forms import SetupForm, TokenForm
 from .sessions import end_all_sessions
+from .throttle import reset_mail_allowed
 from .two_factor import (
     BACKUP_NAME,
     ENROLLED,
@@ -235,3 +237,13 @@ def logout_everywhere(request):
         messages.success(request, _("You were logged out on every device."))
         return redirect("login")
     return render(request, "registration/logout_everywhere.html")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form, with a limit of e-mails per address and per account: over it no
+    e-mail goes, and the answer is the same page as always (``accounts.throttle``)."""
+
+    def form_valid(self, form):
+        if reset_mail_allowed(audit.client_ip(self.request), form.cleaned_data["email"]):
+            return super().form_valid(form)
+        return HttpResponseRedirect(self.get_success_url())

@@ -1,15 +1,14 @@
 """Recording to the audit log (sign-ins, views and exports of personal data, downloads,
 status changes). Writes happen in the caller's transaction."""
 
-from axes.helpers import get_client_ip_address
-
+from . import clientip
 from .models import AuditEvent
 
 
 def client_ip(request):
     if request is None:
         return None
-    return get_client_ip_address(request) or None
+    return clientip.client_ip(request)
 
 
 def record(request, action, *, school=None, obj=None, detail="", user=None):

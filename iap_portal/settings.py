@@ -148,6 +148,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Authentication -------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.AddressThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -170,7 +171,19 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = int(env("IAP_PROXY_COUNT", "0")) or None
+# The client's address behind the TLS proxy (iap_portal/clientip.py): how many proxies in
+# front append to X-Forwarded-For (1 for the README's nginx), and which addresses may send it.
+IAP_PROXY_COUNT = int(env("IAP_PROXY_COUNT", "0"))
+IAP_TRUSTED_PROXIES = env_list("IAP_TRUSTED_PROXIES") or ["127.0.0.1", "::1"]
+AXES_CLIENT_IP_CALLABLE = "iap_portal.clientip.client_ip"
+# Password spraying: failed sign-ins from one address over all usernames (accounts/throttle.py),
+# in widening windows, so the wait grows; axes' failure log keeps the failures.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+IAP_SIGNIN_FAILURES_PER_ADDRESS = [(timedelta(hours=1), 30), (timedelta(days=1), 100)]
+# Password-reset e-mails per day, per address and per account; above them none is sent and
+# the answer is the same.
+IAP_RESET_MAILS_PER_ADDRESS = int(env("IAP_RESET_MAILS_PER_ADDRESS", "10"))
+IAP_RESET_MAILS_PER_ACCOUNT = int(env("IAP_RESET_MAILS_PER_ACCOUNT", "3"))
 
 # Two-factor sign-in (TOTP with backup codes). Required in production for the roles that see
 # many pupils' data or decide money (students.access.TWO_FACTOR_ROLES); optional for others.
