@@ -140,17 +140,17 @@ STEPS = Steps(
 )
 
 
-def allowed_actions(user, plan, *, can_prepare, delivered=False, today=None):
+def allowed_actions(user, plan, *, can_prepare, delivered=False):
     """The status buttons this user sees on this plan (names as the templates know them)."""
     known = {prepares: can_prepare}
-    may_allow_early = early_evaluation_problem(plan, today=today) is None
+    may_allow_early = early_evaluation_problem(plan) is None
     if not may_allow_early and plan.status != PlanStatus.SUBMITTED:
         # The only step it would answer is not on offer: spare its queries.
         known[can_approve_plan] = False
     names = STEPS.allowed(user, plan, known=known)
     hidden = {
         "delete": delivered,
-        "evaluate": evaluation_problem(plan, by=user, today=today) is not None,
+        "evaluate": evaluation_problem(plan, by=user) is not None,
         "allow_early_evaluation": not may_allow_early,
     }
     return ["return" if name == "return_" else name for name in names if not hidden.get(name)]
@@ -169,11 +169,11 @@ def format_day(value):
     return dateformat.format(value, "j.m.Y")
 
 
-def evaluation_problem(plan, *, by, today=None):
+def evaluation_problem(plan, *, by):
     """Why ``by`` may not evaluate the plan today as far as the date goes, or None: before the
     window opens only once a coordinator has allowed it, and not by that coordinator (four
     eyes) unless the school allows self-approval."""
-    if evaluation_is_open(plan, today):
+    if evaluation_is_open(plan):
         return None
     if plan.early_evaluation_allowed_at is None:
         return _(
@@ -191,9 +191,9 @@ def evaluation_problem(plan, *, by, today=None):
     return None
 
 
-def early_evaluation_problem(plan, today=None):
+def early_evaluation_problem(plan):
     """Why early evaluation of the plan cannot be allowed (whoever asks), or None."""
-    if evaluation_is_open(plan, today):
+    if evaluation_is_open(plan):
         return _("The plan can be evaluated already: no permission is needed.")
     if plan.early_evaluation_allowed_at is not None:
         return _("Early evaluation of this plan was allowed already.")
