@@ -1,6 +1,7 @@
 """Individual support plans (IAP): risks, measures, consultations and the evaluation."""
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -256,6 +257,23 @@ class SupportPlan(models.Model):
         editable=False,
     )
     evaluated_at = models.DateTimeField(_("evaluated"), null=True, blank=True, editable=False)
+    # Before the school's evaluation window opens, a coordinator may allow the evaluation
+    # (``plans.services.allow_early_evaluation``); the reason is in the status history.
+    early_evaluation_allowed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("early evaluation allowed by"),
+    )
+    early_evaluation_allowed_at = models.DateTimeField(
+        _("early evaluation allowed"), null=True, blank=True, editable=False
+    )
+    early_evaluation_reason = models.TextField(
+        _("reason for early evaluation"), blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -293,6 +311,12 @@ class SupportPlan(models.Model):
     @property
     def is_locked(self):
         return self.status not in PlanStatus.EDITABLE
+
+    @property
+    def evaluation_opens_on(self):
+        """The first day the plan may be evaluated without the coordinator's permission: the
+        school's window (``School.evaluation_window_days``) before the semester ends."""
+        return self.semester.end_date - timedelta(days=self.school.evaluation_window_days)
 
 
 class PlanRisk(models.Model):
@@ -516,6 +540,19 @@ class PlanEvaluation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     evaluated_at = models.DateTimeField(default=timezone.now)
+    # An evaluation before the school's window opened names the coordinator who allowed it.
+    early_allowed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("early evaluation allowed by"),
+    )
+    early_allowed_at = models.DateTimeField(
+        _("early evaluation allowed"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("plan evaluation")

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,6 +27,7 @@ from iap_portal.actions import (
     transition,
 )
 from iap_portal.models import ContentChange
+from iap_portal.users import display_name
 from students.access import can_manage_school
 from students.models import School, SpecialistType
 
@@ -131,6 +132,18 @@ STEPS = Steps(
         gettext_lazy("You may not evaluate this plan."),
         gettext_lazy("Only a plan in progress or suspended can be evaluated."),
     ),
+    # Before the school's evaluation window opens (``evaluation_problem``). A decision on the
+    # plan, so four eyes as for an approval: not by whoever prepared, submitted or changed it.
+    allow_early_evaluation=Step(
+        PlanStatus.STARTED,
+        can_approve_plan,
+        gettext_lazy(
+            "Early evaluation is allowed by the coordinator, and never by a person who "
+            "prepared, submitted or changed the plan."
+        ),
+        gettext_lazy("Only a plan in progress or suspended can be evaluated."),
+        status_first=True,
+    ),
     delete=Step(
         frozenset(PlanStatus) - PlanStatus.CLOSED,
         prepares,
@@ -142,16 +155,62 @@ STEPS = Steps(
 
 def allowed_actions(user, plan, *, can_prepare, delivered=False):
     """The status buttons this user sees on this plan (names as the templates know them)."""
-    names = STEPS.allowed(user, plan, known={prepares: can_prepare})
-    return [
-        "return" if name == "return_" else name
-        for name in names
-        if not (name == "delete" and delivered)
-    ]
+    known = {prepares: can_prepare}
+    may_allow_early = early_evaluation_problem(plan) is None
+    if not may_allow_early and plan.status != PlanStatus.SUBMITTED:
+        # The only step it would answer is not on offer: spare its queries.
+        known[can_approve_plan] = False
+    names = STEPS.allowed(user, plan, known=known)
+    hidden = {
+        "delete": delivered,
+        "evaluate": evaluation_problem(plan, by=user) is not None,
+        "allow_early_evaluation": not may_allow_early,
+    }
+    return ["return" if name == "return_" else name for name in names if not hidden.get(name)]
 
 
 def semester_has_started(semester, today=None):
     return semester.start_date <= (today or timezone.localdate())
+
+
+def evaluation_is_open(plan, today=None):
+    """Whether the school's evaluation window has opened (``SupportPlan.evaluation_opens_on``)."""
+    return (today or timezone.localdate()) >= plan.evaluation_opens_on
+
+
+def format_day(value):
+    return dateformat.format(value, "j.m.Y")
+
+
+def evaluation_problem(plan, *, by):
+    """Why ``by`` may not evaluate the plan today as far as the date goes, or None: before the
+    window opens only once a coordinator has allowed it, and not by that coordinator (four
+    eyes) unless the school allows self-approval."""
+    if evaluation_is_open(plan):
+        return None
+    if plan.early_evaluation_allowed_at is None:
+        return _(
+            "The plan can be evaluated from %(date)s (the semester ends on %(end)s). Before "
+            "then, only once the coordinator has allowed early evaluation."
+        ) % {
+            "date": format_day(plan.evaluation_opens_on),
+            "end": format_day(plan.semester.end_date),
+        }
+    if plan.early_evaluation_allowed_by_id == by.pk and not plan.school.allow_self_approval:
+        return _(
+            "You allowed the early evaluation of this plan, so someone else evaluates it "
+            "(four eyes). From %(date)s you may evaluate it too."
+        ) % {"date": format_day(plan.evaluation_opens_on)}
+    return None
+
+
+def early_evaluation_problem(plan):
+    """Why early evaluation of the plan cannot be allowed (whoever asks), or None."""
+    if evaluation_is_open(plan):
+        return _("The plan can be evaluated already: no permission is needed.")
+    if plan.early_evaluation_allowed_at is not None:
+        return _("Early evaluation of this plan was allowed already.")
+    return None
 
 
 # --- Creating -------------------------------------------------------------------------------
@@ -455,13 +514,38 @@ def evaluate_plan(
     measure_notes: Mapping[int, str],
 ) -> SupportPlan:
     """Record the evaluation (new, not yet saved), each risk's outcome and each measure's note
-    (by pk), and lock the plan."""
+    (by pk), and lock the plan. Before the school's evaluation window opens, only once a
+    coordinator allowed it (``allow_early_evaluation``); the evaluation names them."""
     STEPS.check("evaluate", plan, by)
+    problem = evaluation_problem(plan, by=by)
+    _require(problem is None, problem)
+    early = not evaluation_is_open(plan)
+    comment = audit_note = ""
+    if early:
+        allowed_by = plan.early_evaluation_allowed_by
+        comment = _("Early evaluation, allowed by %(name)s on %(date)s.") % {
+            "name": display_name(allowed_by),
+            "date": format_day(timezone.localtime(plan.early_evaluation_allowed_at)),
+        }
+        audit_note = f"early, allowed by {allowed_by.get_username()}"
+        if allowed_by.pk == by.pk:
+            comment += " " + _("Self-approval: the school allows it.")
+            audit_note += "; self-approval"
     now = timezone.now()
-    _transition(plan, to=PlanStatus.EVALUATED, by=by, evaluated_at=now)
+    _transition(
+        plan,
+        to=PlanStatus.EVALUATED,
+        by=by,
+        comment=comment,
+        audit_note=audit_note,
+        evaluated_at=now,
+    )
     evaluation.plan = plan
     evaluation.evaluated_by = by
     evaluation.evaluated_at = now
+    if early:
+        evaluation.early_allowed_by_id = plan.early_evaluation_allowed_by_id
+        evaluation.early_allowed_at = plan.early_evaluation_allowed_at
     evaluation.save()
     for risk in plan.risks.all():
         risk.outcome = risk_outcomes[risk.pk]
@@ -469,6 +553,51 @@ def evaluate_plan(
     for measure in plan.measures.all():
         measure.evaluation_note = measure_notes.get(measure.pk, "")
         measure.save(update_fields=["evaluation_note"])
+    return plan
+
+
+def refusal_to_allow_early_evaluation(plan, *, by):
+    """Why ``by`` may not allow the plan's early evaluation, or None (the page asks first)."""
+    try:
+        STEPS.check("allow_early_evaluation", plan, by)
+    except PlanActionError as error:
+        return error.messages[0]
+    return early_evaluation_problem(plan)
+
+
+@transaction.atomic
+def allow_early_evaluation(*, plan: SupportPlan, by: AbstractBaseUser, reason: str) -> SupportPlan:
+    """A coordinator allows the plan to be evaluated before the school's evaluation window
+    opens; who, when and why go on the plan, into its status history and the audit log."""
+    problem = refusal_to_allow_early_evaluation(plan, by=by)
+    _require(problem is None, problem)
+    reason = (reason or "").strip()
+    _require(reason, _("Give the reason: it is required."))
+    now = timezone.now()
+    updated = SupportPlan.objects.filter(
+        pk=plan.pk, status=plan.status, early_evaluation_allowed_at__isnull=True
+    ).update(
+        early_evaluation_allowed_by=by,
+        early_evaluation_allowed_at=now,
+        early_evaluation_reason=reason,
+        updated_at=now,
+    )
+    if updated != 1:
+        raise StatusChanged
+    # A school that allows self-approval lets a coordinator allow what they touched (and then
+    # evaluate it themselves); the history says so.
+    own = touched_plan(by, plan)
+    record_status_change(
+        plan,
+        from_status=plan.status,
+        to_status=plan.status,
+        by=by,
+        at=now,
+        comment=_("Early evaluation allowed: %(reason)s") % {"reason": reason}
+        + (" " + _("Self-approval: the school allows it.") if own else ""),
+        audit_note="early evaluation allowed" + ("; self-approval" if own else ""),
+    )
+    plan.refresh_from_db()
     return plan
 
 

@@ -22,6 +22,11 @@ urlpatterns = [
     path("plans/<int:pk>/suspend/", views.plan_suspend, name="plan_suspend"),
     path("plans/<int:pk>/delete/", views.plan_delete, name="plan_delete"),
     path("plans/<int:pk>/evaluate/", views.plan_evaluate, name="plan_evaluate"),
+    path(
+        "plans/<int:pk>/allow-early-evaluation/",
+        views.plan_allow_early_evaluation,
+        name="plan_allow_early_evaluation",
+    ),
     path("consultations/", views.consultation_list, name="consultation_list"),
     path(
         "measures/<int:measure_pk>/consultations/new/",

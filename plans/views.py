@@ -51,6 +51,7 @@ from .forms import (
 from .hooks import claim_sums
 from .models import (
     Consultation,
+    PlanEvaluation,
     PlanRisk,
     PlanStatus,
     RiskFactor,
@@ -136,8 +137,13 @@ def plan_detail(request, pk):
             "risks": risks,
             "measures": measures,
             "consultations": consultations,
-            "evaluation": getattr(plan, "evaluation", None)
+            "evaluation": PlanEvaluation.objects.filter(plan=plan)
+            .select_related("evaluated_by", "early_allowed_by")
+            .first()
             if plan.status == PlanStatus.EVALUATED
+            else None,
+            "evaluation_opens_on": plan.evaluation_opens_on
+            if plan.status in PlanStatus.STARTED and not services.evaluation_is_open(plan)
             else None,
             "status_changes": changes,
             "history": history,
@@ -484,12 +490,44 @@ def _comment_action(request, plan, form_class, act, *, title, button, success, i
 
 @login_required
 @require_http_methods(["GET", "POST"])
+def plan_allow_early_evaluation(request, pk):
+    plan = get_plan_or_404(request.user, pk)
+    if not can_manage_school(request.user, plan.school_id):
+        raise PermissionDenied
+    if request.method == "GET":
+        problem = services.refusal_to_allow_early_evaluation(plan, by=request.user)
+        if problem:
+            messages.error(request, problem)
+            return redirect("plan_detail", pk=plan.pk)
+    return _comment_action(
+        request,
+        plan,
+        ReasonForm,
+        lambda reason: services.allow_early_evaluation(plan=plan, by=request.user, reason=reason),
+        title=_("Allow early evaluation"),
+        button=_("Allow early evaluation"),
+        success=_("Early evaluation was allowed: the plan can be evaluated now."),
+        intro=_(
+            "The plan can be evaluated from %(date)s; the evaluation locks it. Allow it earlier "
+            "only when the plan's support has ended before the semester does. Your name, the "
+            "time and the reason are kept in the plan's history and on its evaluation."
+        )
+        % {"date": services.format_day(plan.evaluation_opens_on)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def plan_evaluate(request, pk):
     plan = get_plan_or_404(request.user, pk)
     if not can_prepare_plan(request.user, plan.student):
         raise PermissionDenied
     if plan.status not in PlanStatus.STARTED:
         messages.error(request, _("Only a plan in progress or suspended can be evaluated."))
+        return redirect("plan_detail", pk=plan.pk)
+    problem = services.evaluation_problem(plan, by=request.user)
+    if problem:
+        messages.error(request, problem)
         return redirect("plan_detail", pk=plan.pk)
     form = EvaluationForm(request.POST or None, plan=plan)
     if request.method == "POST" and form.is_valid():
@@ -514,6 +552,7 @@ def plan_evaluate(request, pk):
             "form": form,
             "measures": _measures_with_delivery(plan),
             "signals": early_warning.signals_around_plan(plan),
+            "early": not services.evaluation_is_open(plan),
         },
     )
 

@@ -54,7 +54,7 @@ def anonymise(students):
     PlanRisk.objects.filter(plan__in=plans).update(justification=ANONYMOUS)
     PlanEvaluation.objects.filter(plan__in=plans).update(narrative=ANONYMOUS)
     PlanStatusChange.objects.filter(plan__in=plans).update(comment="")
-    plans.update(goals="", status_comment="")
+    plans.update(goals="", status_comment="", early_evaluation_reason="")
     # The change history holds the old values: it goes for these rows.
     SupportPlan.history.filter(id__in=plans.values("pk")).delete()
     PlanRisk.history.filter(plan_id__in=plans.values("pk")).delete()

@@ -19,6 +19,7 @@ def plan_documents(plans):
             "preparer",
             "approved_by",
             "evaluation__evaluated_by",
+            "evaluation__early_allowed_by",
         )
         .annotate(
             year_class=FilteredRelation(

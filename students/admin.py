@@ -28,6 +28,7 @@ class SchoolAdmin(admin.ModelAdmin):
         "municipality",
         "allow_self_approval",
         "claims_fall_back_to_coordinator",
+        "evaluation_window_days",
     ]
     list_filter = ["municipality"]
     search_fields = ["name", "registration_number"]

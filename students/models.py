@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -25,6 +26,10 @@ class Municipality(models.Model):
 
     def __str__(self):
         return self.name
+
+
+# A semester is about four months: a longer "window" would be no rule at all.
+EVALUATION_WINDOW_MAX_DAYS = 60
 
 
 class School(models.Model):
@@ -49,11 +54,26 @@ class School(models.Model):
             "(they are often the responsible person of compensations), the coordinator decides it."
         ),
     )
+    evaluation_window_days = models.PositiveSmallIntegerField(
+        _("plans are evaluated from this many days before the semester ends"),
+        default=14,
+        validators=[MaxValueValidator(EVALUATION_WINDOW_MAX_DAYS)],
+        help_text=_(
+            "Earlier, a plan is evaluated only once the coordinator has allowed it (with a "
+            "reason, kept in the plan's history). 0: from the semester's last day."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("school")
         verbose_name_plural = _("schools")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(evaluation_window_days__lte=EVALUATION_WINDOW_MAX_DAYS),
+                name="school_evaluation_window_range",
+            )
+        ]
 
     def __str__(self):
         return self.name

@@ -22,7 +22,7 @@ from iap_portal.models import AuditEvent
 from iap_portal.users import display_name
 from plans import services as plans
 from plans.models import PlanStatus, SupportPlan
-from plans.tests.factories import ready_plan
+from plans.tests.factories import ready_plan, semester_ends_in
 from students.models import Role
 from students.tests.factories import MembershipFactory, UserFactory
 
@@ -221,6 +221,24 @@ def test_nobody_decides_a_plan_they_touched(cast, decision, how):
     assert not accepted(lambda: decide(plan, toucher), plans.PlanActionError)
     assert SupportPlan.objects.get(pk=plan.pk).status == PlanStatus.SUBMITTED
     assert accepted(lambda: decide(plan, other), plans.PlanActionError)
+
+
+@pytest.mark.parametrize("how", PLAN_TOUCHES)
+def test_nobody_allows_the_early_evaluation_of_a_plan_they_touched(cast, how):
+    """Allowing a plan's evaluation before the school's window opens is a decision too."""
+    semester_ends_in(21)  # the window (14 days by default) is not open yet
+    toucher = cast.coordinator
+    other = colleague(cast, Role.COORDINATOR)
+    plan = plan_touched(cast, how, toucher, other)
+    plans.approve_plan(plan=plan, by=other)
+
+    def allow(by):
+        return plans.allow_early_evaluation(
+            plan=SupportPlan.objects.get(pk=plan.pk), by=by, reason="Pāriet uz citu skolu"
+        )
+
+    assert not accepted(lambda: allow(toucher), plans.PlanActionError)
+    assert accepted(lambda: allow(other), plans.PlanActionError)
 
 
 def test_the_edited_and_submitted_plan_loophole_is_closed(cast):

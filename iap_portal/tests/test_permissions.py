@@ -112,6 +112,9 @@ EXPECTED = {
     "plan_suspend": {m: only(PLAN_PREPARERS, 404, specialist=403) for m in ("GET", "POST")},
     "plan_delete": {m: only(PLAN_PREPARERS, 404, specialist=403) for m in ("GET", "POST")},
     "plan_evaluate": {m: only(PLAN_PREPARERS, 404, specialist=403) for m in ("GET", "POST")},
+    "plan_allow_early_evaluation": {
+        m: only(["coordinator"], 404, **dict.fromkeys(PLAN_VIEWERS, 403)) for m in ("GET", "POST")
+    },
     "consultation_list": {m: only(SCHOOL_ROLES, 403) for m in ("GET", "POST")},
     "consultation_create": {
         m: only(["coordinator", "specialist"], 404, class_teacher=403, social_pedagogue=403)

@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -58,3 +59,13 @@ def ready_plan(*, student, preparer, responsible, status=PlanStatus.DRAFT, **fie
     risk = add_risk(plan)
     add_consultation_measure(plan, responsible=responsible, risks=[risk])
     return plan
+
+
+def semester_ends_in(days, semester=None):
+    """Move the end of the semester (the current one) to ``days`` from today. A plan may be
+    evaluated from its school's window (14 days by default) before the end, so a test picks
+    the side of the window it needs whatever the date it runs on."""
+    semester = semester or Semester.objects.current()
+    semester.end_date = timezone.localdate() + timedelta(days=days)
+    semester.save(update_fields=["end_date"])
+    return semester

@@ -13,7 +13,13 @@ from plans.models import (
     PlanStatusChange,
     SupportPlan,
 )
-from plans.tests.factories import add_consultation_measure, add_risk, make_plan, ready_plan
+from plans.tests.factories import (
+    add_consultation_measure,
+    add_risk,
+    make_plan,
+    ready_plan,
+    semester_ends_in,
+)
 
 ALL_ROLES = CAST_ROLES
 PREPARERS = {"class_teacher", "social_pedagogue", "coordinator"}
@@ -327,6 +333,7 @@ def test_two_approvals_at_the_same_moment_give_one_transition(cast_tx):
 
 
 def test_evaluation_locks_the_plan(cast, draft, login):
+    semester_ends_in(7)
     at_status(draft, PlanStatus.IN_PROGRESS, first_approved_at=timezone.now())
     risk = draft.risks.get()
     measure = draft.measures.get()
@@ -357,6 +364,7 @@ def test_evaluation_locks_the_plan(cast, draft, login):
 
 
 def test_evaluation_needs_an_outcome_for_every_risk(cast, draft, login):
+    semester_ends_in(7)
     at_status(draft, PlanStatus.IN_PROGRESS, first_approved_at=timezone.now())
     from django.urls import reverse
 

@@ -6,11 +6,26 @@ from django.utils import timezone
 
 from conftest import CAST_ROLES, accepted
 from plans import services
-from plans.models import PlanStatus, PlanStatusChange, SupportPlan
-from plans.tests.factories import ready_plan
+from plans.models import PlanEvaluation, PlanStatus, PlanStatusChange, SupportPlan
+from plans.tests.factories import ready_plan, semester_ends_in
 
 ROLES = CAST_ROLES
 PREPARERS = {"class_teacher", "social_pedagogue", "coordinator"}
+
+
+def _evaluate(plan, by):
+    return services.evaluate_plan(
+        plan=plan,
+        by=by,
+        evaluation=PlanEvaluation(overall_outcome="promoted", narrative="Kavējumi samazinājās."),
+        risk_outcomes={risk.pk: "reduced" for risk in plan.risks.all()},
+        measure_notes={},
+    )
+
+
+# The days from today to the semester's end: inside the school's evaluation window (14 days by
+# default), and before it opens.
+WINDOW_OPEN, WINDOW_CLOSED = 7, 21
 
 # action -> (status the plan is in, the call, who may, status afterwards)
 TRANSITIONS = {
@@ -56,13 +71,24 @@ TRANSITIONS = {
         PREPARERS,
         PlanStatus.INACTIVE,
     ),
+    "evaluate": (PlanStatus.IN_PROGRESS, _evaluate, PREPARERS, PlanStatus.EVALUATED),
+    # Not a status change, but a decision kept in the status history (in progress → in progress).
+    "allow_early_evaluation": (
+        PlanStatus.IN_PROGRESS,
+        lambda p, u: services.allow_early_evaluation(plan=p, by=u, reason="Pāriet uz citu skolu"),
+        {"coordinator"},
+        PlanStatus.IN_PROGRESS,
+    ),
 }
+# Each transition's matrix runs on the side of the evaluation window where it can happen.
+WINDOW = {"allow_early_evaluation": WINDOW_CLOSED}
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("action", sorted(TRANSITIONS))
 def test_each_transition_is_allowed_only_to_its_roles(cast, action, role):
     start, call, allowed, end = TRANSITIONS[action]
+    semester_ends_in(WINDOW.get(action, WINDOW_OPEN))
     plan = ready_plan(
         student=cast.student,
         preparer=cast.class_teacher,
@@ -93,6 +119,8 @@ VALID_FROM = {
     "suspend": {PlanStatus.APPROVED, PlanStatus.IN_PROGRESS},
     "resume": {PlanStatus.SUSPENDED},
     "delete": set(PlanStatus) - {PlanStatus.EVALUATED, PlanStatus.INACTIVE},
+    "evaluate": {PlanStatus.IN_PROGRESS, PlanStatus.SUSPENDED},
+    "allow_early_evaluation": {PlanStatus.IN_PROGRESS, PlanStatus.SUSPENDED},
 }
 WRONG_STATUS_CASES = [
     (action, status)
@@ -105,6 +133,7 @@ WRONG_STATUS_CASES = [
 @pytest.mark.parametrize(("action", "status"), WRONG_STATUS_CASES)
 def test_each_transition_is_refused_from_the_wrong_status(cast, action, status):
     _start, call, _allowed, _end = TRANSITIONS[action]
+    semester_ends_in(WINDOW.get(action, WINDOW_OPEN))
     plan = ready_plan(
         student=cast.student,
         preparer=cast.class_teacher,
@@ -128,11 +157,13 @@ def _accepted(plan_pk, user):
     }
 
 
+@pytest.mark.parametrize("window", [WINDOW_OPEN, WINDOW_CLOSED])
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("status", list(PlanStatus))
 def test_the_plan_page_offers_exactly_the_transitions_the_services_accept(
-    cast, login, status, role
+    cast, login, status, role, window
 ):
+    semester_ends_in(window)
     plan = ready_plan(
         student=cast.student,
         preparer=cast.class_teacher,
@@ -143,5 +174,5 @@ def test_the_plan_page_offers_exactly_the_transitions_the_services_accept(
     )
     user = cast.users[role]
     page = login(user).get(reverse("plan_detail", args=[plan.pk]))
-    shown = set(page.context["actions"]) - {"evaluate"} if page.status_code == 200 else set()
+    shown = set(page.context["actions"]) if page.status_code == 200 else set()
     assert shown == _accepted(plan.pk, user)

@@ -35,6 +35,7 @@ def test_pupils_who_left_long_ago_are_anonymised_and_the_figures_stay(cast):
         semester=semester,
         first_approved_at=timezone.now(),
         goals="Ģimenes situācija: tēvs ārzemēs",
+        early_evaluation_reason="Ģimene pārceļas uz ārzemēm",
     )
     recent = ready_plan(
         student=cast.other_student,
@@ -58,6 +59,7 @@ def test_pupils_who_left_long_ago_are_anonymised_and_the_figures_stay(cast):
     assert not Student.history.filter(id=student.pk, last_name="Bērziņa").exists()
     plan.refresh_from_db()
     assert plan.goals == "" and PlanRisk.objects.get(plan=plan).justification == "—"
+    assert plan.early_evaluation_reason == ""
     assert not SupportPlan.history.filter(id=plan.pk, goals__contains="tēvs").exists()
     # The pupil still learning is untouched, and every figure is the same.
     assert Student.objects.get(pk=cast.other_student.pk).last_name == "Ozols"
