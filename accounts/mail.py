@@ -1,4 +1,4 @@
-"""The welcome e-mail of a new account: a link to set a password."""
+"""The e-mails of new accounts: a link to set a password."""
 
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
@@ -6,9 +6,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 
-def send_welcome_email(*, user, request):
-    """A link to set a password (the password-reset flow, with a welcome text)."""
-    context = {
+def password_link_context(*, user, request):
+    """What the password-reset link needs in an e-mail template."""
+    return {
         "email": user.email,
         "domain": request.get_host(),
         "uid": urlsafe_base64_encode(force_bytes(user.pk)),
@@ -16,10 +16,18 @@ def send_welcome_email(*, user, request):
         "token": default_token_generator.make_token(user),
         "protocol": "https" if request.is_secure() else "http",
     }
-    PasswordResetForm().send_mail(
-        "registration/welcome_subject.txt",
-        "registration/welcome_email.txt",
-        context,
-        None,
-        user.email,
+
+
+def send_mail(*, subject_template, body_template, context, to):
+    """One e-mail from templates (Django's reset form does the rendering and sending)."""
+    PasswordResetForm().send_mail(subject_template, body_template, context, None, to)
+
+
+def send_welcome_email(*, user, request):
+    """A link to set a password (the password-reset flow, with a welcome text)."""
+    send_mail(
+        subject_template="registration/welcome_subject.txt",
+        body_template="registration/welcome_email.txt",
+        context=password_link_context(user=user, request=request),
+        to=user.email,
     )

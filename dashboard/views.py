@@ -17,6 +17,7 @@ from students.models import (
     Role,
     School,
     Semester,
+    StaffInvitation,
     Student,
 )
 
@@ -30,6 +31,13 @@ def home(request):
     year = user_access.current_year
     semester = Semester.objects.current()
     context = {"roles": roles, "school_year": year, "Role": Role, "semester": semester}
+    if not roles and user.email:
+        # Someone new: the invitations they may accept (the e-mail has the link, too).
+        context["invitations"] = (
+            StaffInvitation.objects.pending()
+            .filter(email__iexact=user.email)
+            .select_related("school")
+        )
     if Role.CLASS_TEACHER in roles:
         context.update(_class_teacher_section(user, semester))
     if user_access.has_role(*SCHOOL_ROLES):

@@ -84,6 +84,10 @@ class AuditEvent(models.Model):
         TWO_FACTOR = "two_factor", _("confirmed the second factor")
         TWO_FACTOR_FAILED = "two_factor_failed", _("entered a wrong second-factor code")
         TWO_FACTOR_CHANGE = "two_factor_change", _("changed two-factor sign-in")
+        STAFF_INVITED = "staff_invited", _("invited a staff member")
+        STAFF_WITHDRAWN = "staff_withdrawn", _("withdrew an invitation")
+        STAFF_JOINED = "staff_joined", _("accepted an invitation")
+        STAFF_DECLINED = "staff_declined", _("declined an invitation")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from .hooks import specialist_pupil_ids, specialists_who_see
 from .models import (
     AGGREGATE_ROLES,
+    SCHOOL_ROLES,
     ClassGroup,
     Enrollment,
     Membership,
@@ -152,6 +153,28 @@ def managed_schools(user):
 
 def can_manage_school(user, school_id) -> bool:
     return school_id in get_access(user).coordinated_school_ids
+
+
+def manageable_accounts(user, account_ids) -> set:
+    """Of these accounts, those whose every role is in a school this user coordinates: only
+    for them may a coordinator reset two-factor sign-in, end sessions or change the account.
+    Never a superuser, a member of staff (the admin), a municipality or agency user, or
+    anyone with a role in another school; never oneself."""
+    coordinated = get_access(user).coordinated_school_ids
+    ids = set(account_ids) - {user.pk}
+    if not ids or not coordinated:
+        return set()
+    manageable, refused = set(), set()
+    for account, role, school, superuser, staff in Membership.objects.filter(
+        user_id__in=ids
+    ).values_list("user_id", "role", "school_id", "user__is_superuser", "user__is_staff"):
+        inside = role in SCHOOL_ROLES and school in coordinated and not (superuser or staff)
+        (manageable if inside else refused).add(account)
+    return manageable - refused
+
+
+def can_manage_account(user, account) -> bool:
+    return account.pk in manageable_accounts(user, [account.pk])
 
 
 def can_edit_student(user, student) -> bool:

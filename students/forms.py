@@ -22,6 +22,7 @@ from .models import (
     SchoolYear,
     Semester,
     SpecialistType,
+    StaffInvitation,
     Student,
 )
 from .personas_kods import birth_date_from_personas_kods, format_personas_kods
@@ -144,7 +145,7 @@ class ClassGroupForm(SchoolChoiceMixin, forms.ModelForm):
 
 
 class StaffMemberForm(SchoolChoiceMixin, forms.Form):
-    """Add a role in the school to a person, creating their account when it is new."""
+    """Invite a person to a role in the school (an account is created for a new address)."""
 
     school = forms.ModelChoiceField(label=_("School"), queryset=School.objects.none())
     email = forms.EmailField(label=_("E-mail"))
@@ -181,6 +182,10 @@ class StaffMemberForm(SchoolChoiceMixin, forms.Form):
             ).exists()
             if exists:
                 raise ValidationError(_("This person already has this role in the school."))
+            if StaffInvitation.objects.pending().filter(
+                email__iexact=email, school=school, role=role
+            ):
+                raise ValidationError(_("An invitation to this role is already waiting for them."))
         return cleaned
 
 

@@ -1,5 +1,6 @@
 """Schools, the national calendar, classes, pupils and staff roles."""
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -484,3 +485,59 @@ class Membership(models.Model):
             self.specialist_type = None
         if errors:
             raise ValidationError(errors)
+
+
+def _invitation_token():
+    return secrets.token_urlsafe(32)
+
+
+class StaffInvitationQuerySet(models.QuerySet):
+    def pending(self, now=None):
+        now = now or timezone.now()
+        return self.filter(accepted_at__isnull=True, declined_at__isnull=True, expires_at__gt=now)
+
+
+class StaffInvitation(models.Model):
+    """A role in a school offered to a person by e-mail; the role begins when they accept it,
+    signed in with that address. Nothing of their account (or other roles) is shown to the
+    school that invites them."""
+
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("school")
+    )
+    email = models.EmailField(_("e-mail"))
+    first_name = models.CharField(_("first name"), max_length=150)
+    last_name = models.CharField(_("last name"), max_length=150)
+    role = models.CharField(
+        _("role"), max_length=20, choices=[(r.value, r.label) for r in Role if r in SCHOOL_ROLES]
+    )
+    specialist_type = models.ForeignKey(
+        SpecialistType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("specialist type"),
+    )
+    token = models.CharField(max_length=64, unique=True, default=_invitation_token, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StaffInvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("staff invitation")
+        verbose_name_plural = _("staff invitations")
+
+    def __str__(self):
+        return f"{self.email} → {self.get_role_display()} ({self.school})"
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()

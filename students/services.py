@@ -1,16 +1,19 @@
 """Writes that span several models: the calendar, a pupil with their class, the import, staff."""
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.mail import send_welcome_email
+from iap_portal import audit
+from iap_portal.models import AuditEvent
 
+from .mail import send_invitation_email
 from .models import (
     ClassGroup,
     Enrollment,
@@ -20,6 +23,7 @@ from .models import (
     School,
     SchoolYear,
     Semester,
+    StaffInvitation,
     Student,
 )
 
@@ -163,22 +167,81 @@ def save_class_group(*, group: ClassGroup, teachers: Iterable[AbstractBaseUser])
     return group
 
 
+INVITATION_DAYS = 14
+
+
 @transaction.atomic
-def add_staff_member(*, school, email, first_name, last_name, role, specialist_type, request):
-    """Give a person a role in the school, creating their account (and sending a link to set
-    a password) when they are new."""
+def invite_staff_member(
+    *, school, email, first_name, last_name, role, specialist_type, by, request
+) -> StaffInvitation:
+    """Offer a person a role in the school by e-mail. The role begins when they accept it,
+    signed in with that address: an existing account is never attached to a school by
+    someone else. A new address gets an account with a link to set its password. The inviter
+    learns nothing of either (the answer and the staff list are the same in both cases)."""
+    email = email.strip().lower()
     user = User.objects.filter(email__iexact=email).order_by("pk").first()
     created = user is None
     if created:
         user = User(username=email, email=email, first_name=first_name, last_name=last_name)
         user.set_unusable_password()
         user.save()
-    membership = Membership.objects.create(
-        user=user, school=school, role=role, specialist_type=specialist_type
+    invitation = StaffInvitation.objects.create(
+        school=school,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        role=role,
+        specialist_type=specialist_type,
+        invited_by=by,
+        expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
     )
-    if created:
-        transaction.on_commit(lambda: send_welcome_email(user=user, request=request))
-    return membership, created
+    audit.record(request, AuditEvent.Action.STAFF_INVITED, school=school, obj=invitation)
+    transaction.on_commit(
+        lambda: send_invitation_email(
+            invitation=invitation, user=user, new_account=created, request=request
+        )
+    )
+    return invitation
+
+
+class InvitationError(ValidationError):
+    pass
+
+
+@transaction.atomic
+def answer_invitation(*, invitation: StaffInvitation, user, accept: bool, request) -> None:
+    """The invited person accepts (their role begins) or declines."""
+    locked = StaffInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if not StaffInvitation.objects.pending().filter(pk=locked.pk).exists():
+        raise InvitationError(_("This invitation is no longer open."))
+    if user.email.strip().lower() != locked.email:
+        raise InvitationError(_("This invitation is for another e-mail address."))
+    now = timezone.now()
+    if accept:
+        Membership.objects.get_or_create(
+            user=user,
+            school=locked.school,
+            role=locked.role,
+            defaults={"specialist_type": locked.specialist_type},
+        )
+        locked.accepted_at = now
+    else:
+        locked.declined_at = now
+    locked.save(update_fields=["accepted_at", "declined_at"])
+    audit.record(
+        request,
+        AuditEvent.Action.STAFF_JOINED if accept else AuditEvent.Action.STAFF_DECLINED,
+        school=locked.school,
+        obj=locked,
+    )
+
+
+@transaction.atomic
+def withdraw_invitation(*, invitation: StaffInvitation, request) -> None:
+    StaffInvitation.objects.filter(pk=invitation.pk).pending().update(expires_at=timezone.now())
+    audit.record(
+        request, AuditEvent.Action.STAFF_WITHDRAWN, school=invitation.school, obj=invitation
+    )
 
 
 @transaction.atomic

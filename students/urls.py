@@ -14,6 +14,12 @@ urlpatterns = [
     path("classes/<int:pk>/edit/", views.class_update, name="class_update"),
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/new/", views.staff_create, name="staff_create"),
+    path(
+        "staff/invitations/<int:pk>/withdraw/",
+        views.staff_invitation_withdraw,
+        name="staff_invitation_withdraw",
+    ),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("staff/<int:pk>/remove/", views.staff_remove, name="staff_remove"),
     path("staff/<int:pk>/reset-two-factor/", views.reset_for_member, name="two_factor_reset"),
     path("calendar/", views.calendar_list, name="calendar"),

@@ -3,7 +3,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch
-from django.shortcuts import redirect, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -26,12 +27,14 @@ from .access import (
     STAFF_ROLES,
     can_edit_calendar,
     can_edit_student,
+    can_manage_account,
     current_school_year,
     get_access,
     get_class_group_or_404,
     get_membership_or_404,
     get_school_year_or_404,
     get_student_or_404,
+    manageable_accounts,
     managed_schools,
     require_roles,
     who_can_see,
@@ -54,6 +57,7 @@ from .models import (
     Role,
     SchoolYear,
     Semester,
+    StaffInvitation,
     Student,
 )
 
@@ -298,7 +302,19 @@ def staff_list(request):
         )
         .order_by("school__name", "user__last_name", "user__first_name", "role")
     )
-    return render(request, "students/staff_list.html", {"page": paginate(request, memberships)})
+    page = paginate(request, memberships)
+    manageable = manageable_accounts(request.user, {m.user_id for m in page.object_list})
+    invitations = (
+        StaffInvitation.objects.pending()
+        .filter(school__in=managed_schools(request.user))
+        .select_related("school", "specialist_type")
+        .order_by("school__name", "last_name", "first_name")
+    )
+    return render(
+        request,
+        "students/staff_list.html",
+        {"page": page, "invitations": invitations, "manageable": manageable},
+    )
 
 
 @login_required
@@ -307,32 +323,74 @@ def staff_create(request):
     form = StaffMemberForm(request.POST or None, schools=managed_schools(request.user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        membership, created = services.add_staff_member(
+        invitation = services.invite_staff_member(
             school=data["school"],
             email=data["email"],
             first_name=data["first_name"],
             last_name=data["last_name"],
             role=data["role"],
             specialist_type=data["specialist_type"],
+            by=request.user,
             request=request,
         )
-        if created:
-            messages.success(
-                request,
-                _("%(name)s was added; a link to set a password was sent to %(email)s.")
-                % {"name": membership.user.get_full_name(), "email": membership.user.email},
-            )
-        else:
-            messages.success(
-                request,
-                _("%(name)s now also has the role %(role)s.")
-                % {
-                    "name": display_name(membership.user),
-                    "role": membership.get_role_display(),
-                },
-            )
+        # The same answer whether the address has an account or not.
+        messages.success(
+            request,
+            _("An invitation was sent to %(email)s. The role %(role)s begins when they accept it.")
+            % {"email": invitation.email, "role": invitation.get_role_display()},
+        )
         return redirect("staff_list")
     return render(request, "students/staff_form.html", {"form": form})
+
+
+@login_required
+@require_POST
+def staff_invitation_withdraw(request, pk):
+    require_roles(request.user, Role.COORDINATOR)
+    invitation = get_object_or_404(
+        StaffInvitation.objects.pending(), pk=pk, school__in=managed_schools(request.user)
+    )
+    services.withdraw_invitation(invitation=invitation, request=request)
+    messages.success(
+        request, _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email}
+    )
+    return redirect("staff_list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation(request, token):
+    """The invited person, signed in with the address the invitation went to, accepts or
+    declines it. Anyone else, and an invitation no longer open, gets 404."""
+    found = (
+        StaffInvitation.objects.pending()
+        .filter(token=token, email__iexact=request.user.email)
+        .select_related("school", "invited_by", "specialist_type")
+        .first()
+        if request.user.email
+        else None
+    )
+    if found is None:
+        raise Http404
+    if request.method == "POST":
+        accept = request.POST.get("answer") == "accept"
+        try:
+            services.answer_invitation(
+                invitation=found, user=request.user, accept=accept, request=request
+            )
+        except services.InvitationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            if accept:
+                messages.success(
+                    request,
+                    _("You now have the role %(role)s in %(school)s.")
+                    % {"role": found.get_role_display(), "school": found.school.name},
+                )
+            else:
+                messages.info(request, _("You declined the invitation."))
+        return redirect("home")
+    return render(request, "students/invitation.html", {"invitation": found})
 
 
 @login_required
@@ -372,6 +430,10 @@ def reset_for_member(request, pk):
     if member.pk == request.user.pk:
         messages.error(request, _("Change your own two-factor sign-in on your own settings page."))
         return redirect("staff_list")
+    if not can_manage_account(request.user, member):
+        # A role elsewhere (another school, a municipality, IKVD) or an administrator: only
+        # whoever holds all their roles may reset them.
+        raise Http404
     if request.method == "POST":
         with transaction.atomic():
             remove_devices(member)

@@ -85,6 +85,12 @@ EXPECTED = {
     "staff_list": {"GET": only(COORDINATORS, 403), "POST": only(COORDINATORS, 403)},
     "staff_create": {"GET": only(COORDINATORS, 403), "POST": only(COORDINATORS, 403)},
     "staff_remove": {m: only(["coordinator"], 403, other_coordinator=404) for m in ("GET", "POST")},
+    "staff_invitation_withdraw": {
+        "GET": ACTION_GET,
+        "POST": only(["coordinator"], 403, other_coordinator=404),
+    },
+    # An invitation to alice: only she, signed in, sees it.
+    "invitation": {m: only(["class_teacher"], 404) for m in ("GET", "POST")},
     # The calendar is national: IKVD reads it, every school's coordinator keeps it.
     "calendar": {m: only([*COORDINATORS, "agency"], 403) for m in ("GET", "POST")},
     "calendar_create": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
@@ -242,6 +248,24 @@ def cast_bundle(cast):
     return bundle
 
 
+def cast_invitation(cast):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from students.models import Role, StaffInvitation
+
+    return StaffInvitation.objects.create(
+        school=cast.school,
+        email=cast.class_teacher.email,
+        first_name="Alice",
+        last_name="A",
+        role=Role.SOCIAL_PEDAGOGUE,
+        invited_by=cast.coordinator,
+        expires_at=timezone.now() + timedelta(days=14),
+    )
+
+
 def cast_claim(cast):
     from compensations.tests.factories import submitted_claim
 
@@ -293,6 +317,13 @@ def url_for(name, cast):
         kwargs = {"pk": cast.year.pk}
     elif name in {"staff_remove", "two_factor_reset"}:
         kwargs = {"pk": cast.class_teacher.memberships.get().pk}
+    elif name in {"staff_invitation_withdraw", "invitation"}:
+        invitation = cast_invitation(cast)
+        kwargs = (
+            {"pk": invitation.pk}
+            if name == "staff_invitation_withdraw"
+            else {"token": invitation.token}
+        )
     elif name == "password_reset_confirm":
         kwargs = {"uidb64": "MQ", "token": "set-password"}
     return reverse(name, kwargs=kwargs)

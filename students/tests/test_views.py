@@ -9,8 +9,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import UserSession as Session
-from students.models import ClassGroup, Membership, Role, SpecialistType, Student
-from students.tests.factories import ClassGroupFactory, StudentFactory, enrol
+from students.models import (
+    ClassGroup,
+    Membership,
+    Role,
+    SpecialistType,
+    StaffInvitation,
+    Student,
+)
+from students.tests.factories import ClassGroupFactory, StudentFactory, UserFactory, enrol
 
 User = get_user_model()
 
@@ -332,8 +339,8 @@ def test_class_list_query_count_is_fixed(cast, login, django_assert_num_queries,
 # --- Staff ----------------------------------------------------------------------------------
 
 
-def test_coordinator_adds_a_new_staff_member_who_gets_a_link(
-    cast, login, django_capture_on_commit_callbacks
+def test_coordinator_invites_a_new_person_who_sets_a_password_and_accepts(
+    cast, login, client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = login(cast.coordinator).post(
@@ -349,25 +356,118 @@ def test_coordinator_adds_a_new_staff_member_who_gets_a_link(
     assert response.status_code == 302
     user = User.objects.get(email="logopede@skola.lv")
     assert not user.has_usable_password()
-    assert user.memberships.get().role == Role.SPECIALIST
+    assert not user.memberships.exists()  # the role begins once accepted
     assert len(mail.outbox) == 1
-    assert "/accounts/reset/" in mail.outbox[0].body
+    body = mail.outbox[0].body
+    assert "/accounts/reset/" in body
+    invitation = StaffInvitation.objects.get(email="logopede@skola.lv")
+    assert f"/invitations/{invitation.token}/" in body
+    # Signed in, the person accepts.
+    client.force_login(user)
+    assert invitation.token in client.get(reverse("home")).content.decode()
+    assert client.get(reverse("invitation", args=[invitation.token])).status_code == 200
+    client.post(reverse("invitation", args=[invitation.token]), {"answer": "accept"})
+    assert user.memberships.get().role == Role.SPECIALIST
+    assert user.memberships.get().specialist_type.name == "psihologs"
+    # Once answered the link is closed.
+    assert client.get(reverse("invitation", args=[invitation.token])).status_code == 404
 
 
-def test_an_existing_person_gets_another_role_without_a_new_account(cast, login):
-    client = login(cast.coordinator)
-    data = {
-        "email": cast.class_teacher.email,
-        "first_name": "A",
-        "last_name": "B",
-        "role": Role.SOCIAL_PEDAGOGUE,
-    }
-    assert client.post(reverse("staff_create"), data).status_code == 302
+def invite(client, email, role=Role.SOCIAL_PEDAGOGUE):
+    data = {"email": email, "first_name": "A", "last_name": "B", "role": role}
+    return client.post(reverse("staff_create"), data, follow=True)
+
+
+def test_an_existing_account_is_never_attached_by_someone_else(
+    cast, login, client, django_capture_on_commit_callbacks
+):
+    """POST /staff/new/ with the e-mail of another school's coordinator attached their
+    account to the attacker's school, and the reply named its owner."""
+    victim = cast.other_coordinator
+    attacker = login(cast.coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = invite(attacker, victim.email)
+    assert not victim.memberships.filter(school=cast.school).exists()
+    assert victim.get_full_name() not in response.content.decode()
+    # The same answer as for an address without an account.
+    with django_capture_on_commit_callbacks(execute=True):
+        other = invite(attacker, "nobody-yet@example.lv")
+
+    def reply(response, email):
+        return [str(m).replace(email, "EMAIL") for m in response.context["messages"]]
+
+    assert reply(response, victim.email) == reply(other, "nobody-yet@example.lv")
+    assert len(reply(response, victim.email)) == 1
+    # The staff list shows what the inviter typed, not the account's names.
+    staff = attacker.get(reverse("staff_list")).content.decode()
+    assert victim.email in staff and victim.get_full_name() not in staff
+    # The victim decides.
+    invitation = StaffInvitation.objects.get(email=victim.email)
+    assert any(invitation.token in m.body for m in mail.outbox)
+    client.force_login(victim)
+    client.post(reverse("invitation", args=[invitation.token]), {"answer": "decline"})
+    assert not victim.memberships.filter(school=cast.school).exists()
+
+
+def test_an_invitation_opens_only_for_its_address(cast, login, client):
+    login(cast.coordinator)
+    invite(client, cast.class_teacher.email)
+    invitation = StaffInvitation.objects.get()
+    for user in (cast.other_teacher, cast.coordinator, cast.agency):
+        client.force_login(user)
+        assert client.get(reverse("invitation", args=[invitation.token])).status_code == 404
+        client.post(reverse("invitation", args=[invitation.token]), {"answer": "accept"})
+    assert (
+        not Membership.objects.filter(role=Role.SOCIAL_PEDAGOGUE, school=cast.school)
+        .exclude(user=cast.social_pedagogue)
+        .exists()
+    )
+    # Withdrawn, it is closed for its person too.
+    client.force_login(cast.coordinator)
+    client.post(reverse("staff_invitation_withdraw", args=[invitation.pk]))
+    client.force_login(cast.class_teacher)
+    assert client.get(reverse("invitation", args=[invitation.token])).status_code == 404
+
+
+def test_an_existing_person_accepts_another_role(cast, login, client):
+    invite(login(cast.coordinator), cast.class_teacher.email)
+    assert cast.class_teacher.memberships.count() == 1
+    # The same invitation twice is refused while the first waits.
+    response = invite(client, cast.class_teacher.email)
+    assert response.context["form"].non_field_errors()
+    invitation = StaffInvitation.objects.get()
+    client.force_login(cast.class_teacher)
+    client.post(reverse("invitation", args=[invitation.token]), {"answer": "accept"})
     assert cast.class_teacher.memberships.count() == 2
-    assert mail.outbox == []
     # The same role twice is refused.
-    response = client.post(reverse("staff_create"), data)
-    assert response.status_code == 200 and response.context["form"].non_field_errors()
+    client.force_login(cast.coordinator)
+    response = invite(client, cast.class_teacher.email)
+    assert response.context["form"].non_field_errors()
+
+
+def test_two_factor_is_reset_only_for_accounts_wholly_in_the_coordinators_schools(cast, login):
+    """A coordinator reset another school's coordinator's authenticators (and ended their
+    sessions) once that account had any role in their school."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = login(cast.coordinator)
+    # A role in school B too; IKVD; an administrator.
+    for user in [cast.other_coordinator, cast.agency, UserFactory(is_superuser=True)]:
+        membership = Membership.objects.create(
+            user=user, school=cast.school, role=Role.SOCIAL_PEDAGOGUE
+        )
+        TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+        url = reverse("two_factor_reset", args=[membership.pk])
+        assert client.get(url).status_code == 404
+        assert client.post(url).status_code == 404
+        assert TOTPDevice.objects.filter(user=user).exists()
+        assert f'href="{url}"' not in client.get(reverse("staff_list")).content.decode()
+    # A colleague of this school alone: allowed.
+    TOTPDevice.objects.create(user=cast.class_teacher, name="phone", confirmed=True)
+    url = reverse("two_factor_reset", args=[cast.class_teacher.memberships.get().pk])
+    assert f'href="{url}"' in client.get(reverse("staff_list")).content.decode()
+    assert client.post(url).status_code == 302
+    assert not TOTPDevice.objects.filter(user=cast.class_teacher).exists()
 
 
 def test_a_specialist_needs_a_type(cast, login):
@@ -405,8 +505,9 @@ def test_staff_list_query_count_is_fixed(cast, login, django_assert_num_queries,
             user=User.objects.create(username=f"t{i}"), school=cast.school, role=Role.CLASS_TEACHER
         )
     client = login(cast.coordinator)
-    # session, user, memberships, count, page of memberships with users
-    with django_assert_num_queries(5):
+    # session, user, memberships, count, page of memberships with users, the roles of the
+    # page's people (whose two-factor the coordinator may reset), pending invitations
+    with django_assert_num_queries(7):
         client.get(reverse("staff_list"))
 
 
