@@ -1,4 +1,4 @@
-"""The e-mails of new accounts: a link to set a password."""
+"""E-mails about accounts: the link to set a password, and sending from templates."""
 
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
@@ -22,12 +22,3 @@ def send_mail(*, subject_template, body_template, context, to):
     """One e-mail from templates (Django's reset form does the rendering and sending)."""
     PasswordResetForm().send_mail(subject_template, body_template, context, None, to)
 
-
-def send_welcome_email(*, user, request):
-    """A link to set a password (the password-reset flow, with a welcome text)."""
-    send_mail(
-        subject_template="registration/welcome_subject.txt",
-        body_template="registration/welcome_email.txt",
-        context=password_link_context(user=user, request=request),
-        to=user.email,
-    )
