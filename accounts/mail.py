@@ -21,4 +21,3 @@ def password_link_context(*, user, request):
 def send_mail(*, subject_template, body_template, context, to):
     """One e-mail from templates (Django's reset form does the rendering and sending)."""
     PasswordResetForm().send_mail(subject_template, body_template, context, None, to)
-

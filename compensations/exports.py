@@ -6,7 +6,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from iap_portal.exports import ExportSpec, register_export
-from students.access import current_school_year, get_access, managed_schools, visible_class_groups
+from students.access import (
+    current_school_year,
+    export_schools,
+    get_access,
+    managed_schools,
+    visible_class_groups,
+)
 from students.models import Enrollment, Role
 
 from .access import visible_claims
@@ -108,6 +114,7 @@ def _claims_export(kind):
             rows=lambda: payment_rows(with_current_class(claims, year).order_by("month", "code")),
             filename="pieteikumi" if kind != "payments" else "izmaksas",
             title=_("Compensation claims"),
+            schools=export_schools(user, claims),
         )
 
     return export

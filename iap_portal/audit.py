@@ -19,7 +19,7 @@ def record(request, action, *, school=None, obj=None, detail="", user=None):
         user=user,
         username=user.get_username() if user else "",
         action=action,
-        school=school,
+        school_id=getattr(school, "pk", school),
         object_type=obj._meta.label if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         detail=str(detail)[:300],

@@ -170,6 +170,9 @@ class ExportSpec:
     rows: object  # callable: () -> row generator (header first)
     filename: str
     title: str
+    # The schools whose rows it holds (``students.access.export_schools``): its audit events
+    # name them, so each school's log shows what left it.
+    schools: tuple = ()
 
 
 # kind -> function(user, params) -> ExportSpec; the task finds an export by its kind.
@@ -188,9 +191,13 @@ def export_response(request, kind):
     if fmt not in FORMATS:
         return None
     spec = EXPORTS[kind](request.user, request.GET)
-    audit.record(
-        request, AuditEvent.Action.EXPORT, detail=f"{kind}.{fmt} {request.GET.urlencode()}"
-    )
+    for school_id in spec.schools or (None,):
+        audit.record(
+            request,
+            AuditEvent.Action.EXPORT,
+            school=school_id,
+            detail=f"{kind}.{fmt} {request.GET.urlencode()}",
+        )
     limit = settings.IAP_INLINE_XLSX_ROWS if fmt == "xlsx" else settings.IAP_INLINE_EXPORT_ROWS
     if spec.queryset.count() > limit:
         return queue_export(request, kind, fmt)

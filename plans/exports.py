@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from iap_portal.exports import ExportSpec, choice_labels, register_export
-from students.access import current_school_year, visible_class_groups
+from students.access import current_school_year, export_schools, visible_class_groups
 from students.models import Semester
 
 from .access import visible_plans
@@ -91,4 +91,10 @@ def plans_query(user, params):
 @register_export("plans")
 def plans_export(user, params):
     _filter, qs = plans_query(user, params)
-    return ExportSpec(queryset=qs, rows=lambda: plan_rows(qs), filename="plani", title=_("Plans"))
+    return ExportSpec(
+        queryset=qs,
+        rows=lambda: plan_rows(qs),
+        filename="plani",
+        title=_("Plans"),
+        schools=export_schools(user, qs),
+    )

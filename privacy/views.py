@@ -1,7 +1,7 @@
 """The school's audit log, and a pupil's data archive (a data-subject request)."""
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
@@ -21,11 +21,21 @@ def audit_log(request):
     """The school's audit log, for its coordinators (read-only; nobody can edit it)."""
     require_roles(request.user, Role.COORDINATOR)
     schools = get_access(request.user).coordinated_school_ids
-    members = Membership.objects.filter(school_id__in=schools).values("user_id")
+    # Events that name no school (sign-ins, two-factor changes) show for the school's people
+    # from the time they were members of it: nothing of what they did before they joined, or
+    # of their work elsewhere.
+    member_then = Membership.objects.filter(
+        school_id__in=schools, user_id=OuterRef("user_id"), created_at__lte=OuterRef("at")
+    )
+    named_then = Membership.objects.filter(
+        school_id__in=schools,
+        user__username=OuterRef("username"),
+        created_at__lte=OuterRef("at"),
+    )
     events = AuditEvent.objects.filter(
         Q(school_id__in=schools)
-        | Q(school__isnull=True, user_id__in=members)
-        | Q(action=AuditEvent.Action.LOGIN_FAILED, username__in=members.values("user__username"))
+        | Q(school__isnull=True, user__isnull=False) & Exists(member_then)
+        | Q(action=AuditEvent.Action.LOGIN_FAILED, school__isnull=True) & Exists(named_then)
     ).select_related("user", "school")
     action = request.GET.get("action", "")
     if action in AuditEvent.Action.values:

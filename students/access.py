@@ -173,6 +173,15 @@ def manageable_accounts(user, account_ids) -> set:
     return manageable - refused
 
 
+def export_schools(user, queryset) -> tuple:
+    """The schools an export's rows belong to (for its audit events): the user's one school,
+    or, for someone with roles in several, read from the rows (one query)."""
+    ids = get_access(user).school_ids_all
+    if len(ids) <= 1:
+        return tuple(ids)
+    return tuple(queryset.order_by().values_list("school_id", flat=True).distinct())
+
+
 def can_manage_account(user, account) -> bool:
     return account.pk in manageable_accounts(user, [account.pk])
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from iap_portal.exports import ExportSpec, choice_labels, register_export
 
-from .access import current_school_year, visible_class_groups, visible_students
+from .access import current_school_year, export_schools, visible_class_groups, visible_students
 from .filters import StudentFilter
 from .models import ClassGroup, Enrollment, Student
 from .personas_kods import mask_personas_kods
@@ -89,4 +89,5 @@ def pupils_export(user, params):
         rows=lambda: student_rows(qs, year),
         filename="izglitojamie",
         title=_("Pupils"),
+        schools=export_schools(user, qs),
     )

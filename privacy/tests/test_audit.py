@@ -135,3 +135,34 @@ def test_the_audit_log_pages_keep_the_chosen_action(cast, login, settings):
     assert page.status_code == 200
     # The next page's link filters by the same action (it used to drop it).
     assert b'href="?action=view_pupil&amp;page=2"' in page.content
+
+
+def test_a_coordinator_sees_a_persons_sign_ins_only_from_when_they_joined(cast, login):
+    """/audit/ showed every sign-in (with addresses) of anybody who had a role in the
+    school, from before the role existed too, and exports from their other schools."""
+    from datetime import timedelta
+
+    from students.models import Membership, Role
+
+    person = cast.other_coordinator  # coordinates school B
+    before = AuditEvent.objects.create(user=person, username=person.username, action="login")
+    elsewhere = AuditEvent.objects.create(
+        user=person, username=person.username, action="export", school=cast.other_school
+    )
+    joined = Membership.objects.create(user=person, school=cast.school, role=Role.SPECIALIST)
+    # The log is append-only; the role's start is set just after the first event instead.
+    Membership.objects.filter(pk=joined.pk).update(
+        created_at=elsewhere.at + timedelta(microseconds=1)
+    )
+    after = AuditEvent.objects.create(user=person, username=person.username, action="login")
+    page = login(cast.coordinator).get(reverse("audit_log"))
+    shown = {e.pk for e in page.context["page"].object_list}
+    assert after.pk in shown
+    assert before.pk not in shown and elsewhere.pk not in shown
+
+
+def test_an_export_names_the_school_it_came_from(cast, login):
+    """Export events carried no school, so no school's log showed them."""
+    login(cast.coordinator).get(reverse("student_list") + "?format=csv")
+    event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
+    assert event.school_id == cast.school.pk
