@@ -324,6 +324,9 @@ IAP_INLINE_EXPORT_ROWS = int(env("IAP_INLINE_EXPORT_ROWS", "2000"))
 IAP_INLINE_XLSX_ROWS = int(env("IAP_INLINE_XLSX_ROWS", "1500"))
 IAP_RECEIPT_MAX_BYTES = 10 * 1024 * 1024
 IAP_RECEIPTS_PER_CLAIM = 10
+# Finished exports and plan bundles are kept this many days, then `manage.py purge_files`
+# (daily, from cron) deletes them (reports/files.py).
+IAP_FILE_DAYS = int(env("IAP_FILE_DAYS", "7"))
 # Compensations: the national defaults of the ceilings per category per pupil per semester
 # (EUR). A school sets its own on the "Compensation ceilings" page; above its ceiling a plan
 # needs a justification and the approver is warned. These are this product's defaults, not

@@ -19,6 +19,7 @@ from plans.models import (
     SupportMeasure,
     SupportPlan,
 )
+from reports.files import delete_files_naming
 from students.models import Guardian, Student
 
 ANONYMOUS = "—"
@@ -40,6 +41,8 @@ def anonymise(students):
     ids = list(students.values_list("pk", flat=True))
     if not ids:
         return 0
+    # Bundles and exports that may hold their names go first.
+    delete_files_naming(Student.objects.filter(pk__in=ids))
     plans = SupportPlan.objects.filter(student_id__in=ids)
     claims = CompensationClaim.objects.filter(plan__in=plans)
     receipts = list(Receipt.objects.filter(claim__in=claims))

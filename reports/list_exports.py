@@ -14,6 +14,7 @@ from django_tasks import task
 
 from iap_portal.exports import EXPORTS, write_csv, write_xlsx
 
+from .files import current_rights
 from .models import ExportJob
 
 logger = logging.getLogger(__name__)
@@ -61,9 +62,13 @@ def build_export(job_id: str):
             job.file.save(f"exports/{job.public_id}.{job.format}", File(handle), save=False)
         job.filename = f"{spec.filename}.{job.format}"
         job.rows = counted["rows"]
+        job.rights = current_rights(job.requested_by)
+        job.schools = sorted(spec.schools)
         job.status = ExportJob.Status.DONE
         job.finished_at = timezone.now()
-        job.save(update_fields=["file", "filename", "rows", "status", "finished_at"])
+        job.save(
+            update_fields=["file", "filename", "rows", "rights", "schools", "status", "finished_at"]
+        )
     except Exception as exc:
         logger.exception("Export %s failed", job_id)
         ExportJob.objects.filter(pk=job.pk).update(

@@ -67,6 +67,10 @@ class ExportJob(QueuedJob):
     rows = models.PositiveIntegerField(default=0)
     file = models.FileField(storage=private_storage, blank=True, max_length=200)
     filename = models.CharField(max_length=100, blank=True)
+    # When the file was written: the requester's roles ([role, school, municipality]) and the
+    # schools whose rows it holds. Downloading needs those roles still (``reports.files``).
+    rights = models.JSONField(default=list, blank=True)
+    schools = models.JSONField(default=list, blank=True)
 
     class Meta(QueuedJob.Meta):
         verbose_name = _("export")

@@ -19,7 +19,7 @@ from plans.models import SupportPlan
 from students.access import STAFF_ROLES, get_access, managed_schools, require_roles
 from students.models import Municipality, Role, School, Semester
 
-from . import snapshots
+from . import files, snapshots
 from .documents import plan_documents, plan_pdf_name, render_plan_pdf
 from .forms import BundleForm
 from .models import ExportJob, PlanBundle
@@ -198,9 +198,9 @@ def bundle_download(request, public_id, kind):
     if kind not in {"pdf", "zip"}:
         raise Http404
     stored = bundle.pdf if kind == "pdf" else bundle.zip
-    audit.record(request, AuditEvent.Action.FILE, school=bundle.school, obj=bundle, detail=kind)
-    if bundle.status != PlanBundle.Status.DONE or not stored:
+    if bundle.status != PlanBundle.Status.DONE or not stored or files.has_expired(bundle):
         raise Http404
+    audit.record(request, AuditEvent.Action.FILE, school=bundle.school, obj=bundle, detail=kind)
     name = f"IAP-{bundle.semester}".replace("/", "-").replace(" ", "-")
     response = FileResponse(
         stored.open("rb"),
@@ -216,8 +216,10 @@ def bundle_download(request, public_id, kind):
 
 
 def _get_export_or_404(user, public_id):
+    """The user's own export, while it has not expired and they still hold the roles it was
+    written with."""
     job = ExportJob.objects.filter(public_id=public_id, requested_by=user).first()
-    if job is None:
+    if job is None or files.has_expired(job) or not files.still_entitled(job, user):
         raise Http404
     return job
 
@@ -234,7 +236,10 @@ def export_download(request, public_id):
     job = _get_export_or_404(request.user, public_id)
     if job.status != ExportJob.Status.DONE or not job.file:
         raise Http404
-    audit.record(request, AuditEvent.Action.FILE, obj=job, detail=job.filename)
+    for school_id in job.schools or (None,):
+        audit.record(
+            request, AuditEvent.Action.FILE, school=school_id, obj=job, detail=job.filename
+        )
     response = FileResponse(
         job.file.open("rb"),
         as_attachment=True,
