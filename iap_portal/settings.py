@@ -307,8 +307,12 @@ IAP_PROGRAMME_NAME = env(
     "IAP_PROGRAMME_NAME", "Atbalsts priekšlaicīgas mācību pārtraukšanas samazināšanai"
 )
 IAP_PROGRAMME_CODE = env("IAP_PROGRAMME_CODE", "8.3.4.0/16/I/001")
+# Imports (pupils, e-journal data): the upload, and what a spreadsheet may hold once unpacked,
+# checked before and while it is read (students/importer.py). Generous for a real school.
 IAP_IMPORT_MAX_BYTES = 2 * 1024 * 1024
-IAP_IMPORT_MAX_ROWS = 5000
+IAP_IMPORT_MAX_ROWS = int(env("IAP_IMPORT_MAX_ROWS", "10000"))
+IAP_IMPORT_MAX_COLUMNS = int(env("IAP_IMPORT_MAX_COLUMNS", "60"))
+IAP_IMPORT_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 IAP_PAGE_SIZE = 25
 # A specialist keeps seeing a pupil this many days after their measure ended.
 IAP_SPECIALIST_GRACE_DAYS = int(env("IAP_SPECIALIST_GRACE_DAYS", "14"))

@@ -108,21 +108,59 @@ def _cell_text(value):
     return str(value).strip()
 
 
+def _too_many_columns(number):
+    return ImportFileError(
+        _("Row %(row)d has more than %(max)d columns: is this the right file?")
+        % {"row": number, "max": settings.IAP_IMPORT_MAX_COLUMNS}
+    )
+
+
+def _too_many_rows():
+    return ImportFileError(
+        _("The file has more than %(max)d rows.") % {"max": settings.IAP_IMPORT_MAX_ROWS}
+    )
+
+
+def _check_unpacked_size(data):
+    """Refuse a spreadsheet that unpacks to more than the limit, before parsing any of it (a
+    small file can hold a shared-strings part of hundreds of MB). zipfile stops at each
+    member's declared size, so the declared sizes are what reading can cost."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ImportFileError(_("The XLSX file is damaged or is not a spreadsheet.")) from None
+    if unpacked > settings.IAP_IMPORT_MAX_UNPACKED_BYTES:
+        raise ImportFileError(
+            _("The spreadsheet unpacks to more than %(mb)d MB: save only the needed sheet.")
+            % {"mb": settings.IAP_IMPORT_MAX_UNPACKED_BYTES // (1024 * 1024)}
+        )
+
+
 def _read_xlsx(data):
     from openpyxl import load_workbook  # heavy, and only imports of spreadsheets need it
 
+    _check_unpacked_size(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
         raise ImportFileError(_("The XLSX file is damaged or is not a spreadsheet.")) from None
     try:
         sheet = workbook.worksheets[0]
-        limit = settings.IAP_IMPORT_MAX_ROWS + 1
-        rows = []
-        for row in sheet.iter_rows(values_only=True):
-            rows.append([_cell_text(v) for v in row])
-            if len(rows) > limit:
-                break
+        # Streamed row by row (read-only mode), stopping at the first row over a limit: the
+        # header and the data rows, and as many blank rows again (formatted but empty).
+        max_rows, max_columns = settings.IAP_IMPORT_MAX_ROWS + 1, settings.IAP_IMPORT_MAX_COLUMNS
+        rows, filled = [], 0
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [_cell_text(v) for v in row]
+            while cells and not cells[-1]:
+                cells.pop()
+            if len(cells) > max_columns:
+                raise _too_many_columns(number)
+            filled += bool(cells)
+            if filled > max_rows or number > 2 * max_rows:
+                raise _too_many_rows()
+            rows.append(cells)
         return rows
     finally:
         workbook.close()
@@ -146,9 +184,15 @@ def _read_csv(data):
     except csv.Error:
         delimiter = ";"
     try:
-        return [
-            [c.strip() for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)
-        ]
+        rows = []
+        for number, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), 1):
+            cells = [c.strip() for c in row]
+            while cells and not cells[-1]:
+                cells.pop()
+            if len(cells) > settings.IAP_IMPORT_MAX_COLUMNS:
+                raise _too_many_columns(number)
+            rows.append(cells)
+        return rows
     except csv.Error as exc:
         raise ImportFileError(
             _("The CSV file cannot be read: %(error)s") % {"error": exc}
@@ -177,6 +221,8 @@ def read_rows(uploaded):
     numbered = [(i + 1, row) for i, row in enumerate(table) if any(cell for cell in row)]
     if not numbered:
         raise ImportFileError(_("The file is empty."))
+    if len(numbered) > settings.IAP_IMPORT_MAX_ROWS + 1:  # the header and the data rows
+        raise _too_many_rows()
     return numbered
 
 
@@ -204,9 +250,7 @@ def read_table(uploaded):
     if not rows:
         raise ImportFileError(_("The file has column names but no pupils."))
     if len(rows) > settings.IAP_IMPORT_MAX_ROWS:
-        raise ImportFileError(
-            _("The file has more than %(max)d rows.") % {"max": settings.IAP_IMPORT_MAX_ROWS}
-        )
+        raise _too_many_rows()
     result = []
     for number, row in rows:
         values = {
