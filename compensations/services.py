@@ -3,6 +3,9 @@
 Status changes are conditional UPDATEs (``filter(pk=…, status=current).update(…)``), so two
 people deciding at the same moment produce one decision; the change is recorded with who and
 when in the same transaction.
+
+Lines and receipts are saved one by one with ``_history_user`` set, so their history (shown
+on the claim page) says who changed what, also outside a request.
 """
 
 import calendar
@@ -144,7 +147,7 @@ STEPS = Steps(
 
 def _store_receipts(claim, checked, by):
     for uploaded, kind in checked:
-        Receipt.objects.create(
+        receipt = Receipt(
             claim=claim,
             file=uploaded,
             original_name=uploaded.name[:200],
@@ -152,12 +155,58 @@ def _store_receipts(claim, checked, by):
             size=uploaded.size,
             uploaded_by=by,
         )
+        receipt._history_user = by
+        receipt.save()
 
 
-def _replace_lines(claim, lines):
-    claim.lines.all().delete()
-    ClaimLine.objects.bulk_create(ClaimLine(claim=claim, **line) for line in lines)
+LINE_FIELDS = ("date", "description", "amount")
+
+
+def _same_line(line, values):
+    return all(getattr(line, field) == values[field] for field in LINE_FIELDS)
+
+
+def _continued_lines(saved, lines):
+    """For each new line (a dict), the saved line it continues, or None for an added one: the
+    same line first, then one with the same description, then one of the same date, then the
+    rest in order (a row of the form that was edited)."""
+    free = list(saved)
+    continued = [None] * len(lines)
+    for matches in (
+        _same_line,
+        lambda line, values: line.description == values["description"],
+        lambda line, values: line.date == values["date"],
+        lambda line, values: True,
+    ):
+        for i, values in enumerate(lines):
+            if continued[i] is None:
+                match = next((line for line in free if matches(line, values)), None)
+                if match is not None:
+                    continued[i] = match
+                    free.remove(match)
+    return continued
+
+
+def _save_lines(claim, lines, by):
+    """Bring the claim's lines to ``lines``: a line that continues a saved one is changed in
+    place (its history says from what to what), the others are added or removed."""
+    saved = list(claim.lines.all())
+    continued = _continued_lines(saved, lines)
+    for values, line in zip(lines, continued, strict=True):
+        if line is None:
+            line = ClaimLine(claim=claim)
+        elif _same_line(line, values):
+            continue
+        for field in LINE_FIELDS:
+            setattr(line, field, values[field])
+        line._history_user = by
+        line.save()
+    for line in saved:
+        if line not in continued:
+            line._history_user = by
+            line.delete()
     claim.total = sum((line["amount"] for line in lines), Decimal(0))
+    claim._history_user = by
     claim.save(update_fields=["total", "month", "updated_at"])
 
 
@@ -200,7 +249,7 @@ def create_claim(
         ),
     )
     _require(claim is not None, _("The claim could not be numbered; try again."))
-    _replace_lines(claim, lines)
+    _save_lines(claim, lines, by)
     _store_receipts(claim, checked, by)
     return claim
 
@@ -226,7 +275,7 @@ def update_claim(
     checked = check_receipts(receipts, already=claim.receipts.count())
     before = (claim.month, _line_values(claim.lines.all()))
     claim.month = month
-    _replace_lines(claim, lines)
+    _save_lines(claim, lines, by)
     if (month, _line_values(claim.lines.all())) != before:
         record_change(claim, by=by, what=ContentChange.What.LINES)
     if checked:
@@ -244,6 +293,7 @@ def delete_receipt(*, receipt: Receipt, by: AbstractBaseUser) -> None:
     claim = receipt.claim
     STEPS.check("edit", claim, by)
     stored = receipt.file.name
+    receipt._history_user = by
     receipt.delete()
     record_change(claim, by=by, what=ContentChange.What.RECEIPTS)
     transaction.on_commit(lambda: receipt.file.storage.delete(stored))
