@@ -2,7 +2,9 @@
 
 Status changes are conditional UPDATEs (``filter(pk=…, status=current).update(…)``), so two
 people deciding at the same moment produce one decision; the change is recorded with who and
-when in the same transaction.
+when in the same transaction. Every edit, submission and decision first locks the claim's row
+and checks its status again on it, so an edit and a decision at the same moment give one
+outcome: approved with the lines as they were, or edited and not approved.
 
 Lines and receipts are saved one by one with ``_history_user`` set, so their history (shown
 on the claim page) says who changed what, also outside a request.
@@ -28,6 +30,7 @@ from iap_portal.actions import (
     Step,
     Steps,
     create_numbered,
+    lock_as_read,
     record_change,
     require,
     transition,
@@ -143,6 +146,14 @@ STEPS = Steps(
         status_first=True,
     ),
 )
+
+
+def _lock_editable(claim, step):
+    """Lock the claim's row and refuse unless, as it is now, it may still be changed (an edit
+    that waited for a submission or a decision finds the claim no longer editable)."""
+    locked = CompensationClaim.objects.select_for_update().get(pk=claim.pk)
+    _require(locked.is_editable, str(STEPS.steps[step].wrong_status))
+    return locked
 
 
 def _store_receipts(claim, checked, by):
@@ -264,9 +275,7 @@ def update_claim(
     receipts: list[UploadedFile],
 ) -> CompensationClaim:
     STEPS.check("edit", claim, by)
-    # Again on the locked row: a claim submitted meanwhile is no longer editable.
-    locked = CompensationClaim.objects.select_for_update().get(pk=claim.pk)
-    _require(locked.is_editable, str(STEPS.steps["edit"].wrong_status))
+    _lock_editable(claim, "edit")
     problems = period_problems(
         measure=claim.measure, month=month, line_dates=[line["date"] for line in lines]
     )
@@ -292,6 +301,7 @@ def _line_values(lines):
 def delete_receipt(*, receipt: Receipt, by: AbstractBaseUser) -> None:
     claim = receipt.claim
     STEPS.check("edit", claim, by)
+    _lock_editable(claim, "edit")
     stored = receipt.file.name
     receipt._history_user = by
     receipt.delete()
@@ -302,12 +312,14 @@ def delete_receipt(*, receipt: Receipt, by: AbstractBaseUser) -> None:
 @transaction.atomic
 def submit_claim(*, claim: CompensationClaim, by: AbstractBaseUser) -> CompensationClaim:
     STEPS.check("submit", claim, by)
+    # What is checked is what is submitted: an edit at the same moment waits, or is waited for.
+    locked = _lock_editable(claim, "submit")
     problems = []
     if not claim.lines.exists():
         problems.append(_("Add at least one expense line."))
     if not claim.receipts.exists():
         problems.append(_("Attach at least one receipt."))
-    over = _over_approved(claim.measure, claim, ClaimStatus.CLAIMED)
+    over = _over_approved(claim.measure, locked, ClaimStatus.CLAIMED)
     if over > 0:
         problems.append(
             _(
@@ -317,7 +329,7 @@ def submit_claim(*, claim: CompensationClaim, by: AbstractBaseUser) -> Compensat
             )
             % {
                 "over": number_format(over, 2, force_grouping=True),
-                "remaining": number_format(claim.total - over, 2, force_grouping=True),
+                "remaining": number_format(locked.total - over, 2, force_grouping=True),
             }
         )
     if problems:
@@ -366,6 +378,7 @@ def _notify(claim, subject):
 
 @transaction.atomic
 def approve_claim(*, claim: CompensationClaim, by: AbstractBaseUser) -> CompensationClaim:
+    lock_as_read(claim, changed=ClaimChanged)
     STEPS.check("approve", claim, by)
     # Lock the measure so two approvals on it cannot both slip under the approved amount.
     measure = SupportMeasure.objects.select_for_update().get(pk=claim.measure_id)
@@ -389,6 +402,7 @@ def approve_claim(*, claim: CompensationClaim, by: AbstractBaseUser) -> Compensa
 
 
 def _decide_with_comment(claim, by, comment, to, required_message):
+    lock_as_read(claim, changed=ClaimChanged)
     STEPS.check("decide", claim, by)
     comment = (comment or "").strip()
     _require(comment, required_message)
