@@ -5,10 +5,12 @@ Two schools in two municipalities. In school A: a class teacher of 7.a (alice), 
 coordinator. Above them: a municipality user for A's municipality and an agency user.
 """
 
+import threading
+import time
 from dataclasses import dataclass
 
 import pytest
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from demo.seed import ensure_seed_data
@@ -199,3 +201,43 @@ def accepted(call, refused):
         return outcome["result"] is not False  # a call may answer False for "refused"
     except refused:
         return False
+
+
+def overlapping(first, second, *, refused, hold=0.5):
+    """Run ``first`` and ``second`` as two people at the same moment: each in its own thread
+    and database connection, ``second`` starting once ``first`` has done its work but not yet
+    committed (its transaction stays open for ``hold`` seconds, keeping whatever it locked).
+    Returns what each returned, or the ``refused`` error it raised. For PostgreSQL: SQLite
+    lets one writer at a time, so nothing overlaps there."""
+    done = threading.Event()
+    outcome = {}
+
+    def run(name, work):
+        try:
+            if name == "first":
+                with transaction.atomic():
+                    outcome[name] = work()
+                    done.set()
+                    time.sleep(hold)
+            else:
+                done.wait(timeout=10)
+                outcome[name] = work()
+        except Exception as error:  # refusals are an outcome; anything else fails the test
+            outcome[name] = error
+        finally:
+            done.set()
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=run, args=("first", first)),
+        threading.Thread(target=run, args=("second", second)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    results = outcome.get("first"), outcome.get("second")
+    for result in results:
+        if isinstance(result, Exception) and not isinstance(result, refused):
+            raise result
+    return results

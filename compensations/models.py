@@ -120,6 +120,9 @@ class ClaimLine(models.Model):
         _("amount, EUR"), validators=[MinValueValidator(Decimal("0.01"))], **EUR
     )
 
+    # What each line said before a change, and who changed it: the claim page tells it.
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["date", "pk"]
         verbose_name = _("claim line")
@@ -149,6 +152,8 @@ class Receipt(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["uploaded_at", "pk"]

@@ -2,7 +2,12 @@
 
 Status changes are conditional UPDATEs (``filter(pk=…, status=current).update(…)``), so two
 people deciding at the same moment produce one decision; the change is recorded with who and
-when in the same transaction.
+when in the same transaction. Every edit, submission and decision first locks the claim's row
+and checks its status again on it, so an edit and a decision at the same moment give one
+outcome: approved with the lines as they were, or edited and not approved.
+
+Lines and receipts are saved one by one with ``_history_user`` set, so their history (shown
+on the claim page) says who changed what, also outside a request.
 """
 
 import calendar
@@ -25,6 +30,7 @@ from iap_portal.actions import (
     Step,
     Steps,
     create_numbered,
+    lock_as_read,
     record_change,
     require,
     transition,
@@ -142,9 +148,17 @@ STEPS = Steps(
 )
 
 
+def _lock_editable(claim, step):
+    """Lock the claim's row and refuse unless, as it is now, it may still be changed (an edit
+    that waited for a submission or a decision finds the claim no longer editable)."""
+    locked = CompensationClaim.objects.select_for_update().get(pk=claim.pk)
+    _require(locked.is_editable, str(STEPS.steps[step].wrong_status))
+    return locked
+
+
 def _store_receipts(claim, checked, by):
     for uploaded, kind in checked:
-        Receipt.objects.create(
+        receipt = Receipt(
             claim=claim,
             file=uploaded,
             original_name=uploaded.name[:200],
@@ -152,12 +166,58 @@ def _store_receipts(claim, checked, by):
             size=uploaded.size,
             uploaded_by=by,
         )
+        receipt._history_user = by
+        receipt.save()
 
 
-def _replace_lines(claim, lines):
-    claim.lines.all().delete()
-    ClaimLine.objects.bulk_create(ClaimLine(claim=claim, **line) for line in lines)
+LINE_FIELDS = ("date", "description", "amount")
+
+
+def _same_line(line, values):
+    return all(getattr(line, field) == values[field] for field in LINE_FIELDS)
+
+
+def _continued_lines(saved, lines):
+    """For each new line (a dict), the saved line it continues, or None for an added one: the
+    same line first, then one with the same description, then one of the same date, then the
+    rest in order (a row of the form that was edited)."""
+    free = list(saved)
+    continued = [None] * len(lines)
+    for matches in (
+        _same_line,
+        lambda line, values: line.description == values["description"],
+        lambda line, values: line.date == values["date"],
+        lambda line, values: True,
+    ):
+        for i, values in enumerate(lines):
+            if continued[i] is None:
+                match = next((line for line in free if matches(line, values)), None)
+                if match is not None:
+                    continued[i] = match
+                    free.remove(match)
+    return continued
+
+
+def _save_lines(claim, lines, by):
+    """Bring the claim's lines to ``lines``: a line that continues a saved one is changed in
+    place (its history says from what to what), the others are added or removed."""
+    saved = list(claim.lines.all())
+    continued = _continued_lines(saved, lines)
+    for values, line in zip(lines, continued, strict=True):
+        if line is None:
+            line = ClaimLine(claim=claim)
+        elif _same_line(line, values):
+            continue
+        for field in LINE_FIELDS:
+            setattr(line, field, values[field])
+        line._history_user = by
+        line.save()
+    for line in saved:
+        if line not in continued:
+            line._history_user = by
+            line.delete()
     claim.total = sum((line["amount"] for line in lines), Decimal(0))
+    claim._history_user = by
     claim.save(update_fields=["total", "month", "updated_at"])
 
 
@@ -200,7 +260,7 @@ def create_claim(
         ),
     )
     _require(claim is not None, _("The claim could not be numbered; try again."))
-    _replace_lines(claim, lines)
+    _save_lines(claim, lines, by)
     _store_receipts(claim, checked, by)
     return claim
 
@@ -215,9 +275,7 @@ def update_claim(
     receipts: list[UploadedFile],
 ) -> CompensationClaim:
     STEPS.check("edit", claim, by)
-    # Again on the locked row: a claim submitted meanwhile is no longer editable.
-    locked = CompensationClaim.objects.select_for_update().get(pk=claim.pk)
-    _require(locked.is_editable, str(STEPS.steps["edit"].wrong_status))
+    _lock_editable(claim, "edit")
     problems = period_problems(
         measure=claim.measure, month=month, line_dates=[line["date"] for line in lines]
     )
@@ -226,7 +284,7 @@ def update_claim(
     checked = check_receipts(receipts, already=claim.receipts.count())
     before = (claim.month, _line_values(claim.lines.all()))
     claim.month = month
-    _replace_lines(claim, lines)
+    _save_lines(claim, lines, by)
     if (month, _line_values(claim.lines.all())) != before:
         record_change(claim, by=by, what=ContentChange.What.LINES)
     if checked:
@@ -243,7 +301,9 @@ def _line_values(lines):
 def delete_receipt(*, receipt: Receipt, by: AbstractBaseUser) -> None:
     claim = receipt.claim
     STEPS.check("edit", claim, by)
+    _lock_editable(claim, "edit")
     stored = receipt.file.name
+    receipt._history_user = by
     receipt.delete()
     record_change(claim, by=by, what=ContentChange.What.RECEIPTS)
     transaction.on_commit(lambda: receipt.file.storage.delete(stored))
@@ -252,12 +312,14 @@ def delete_receipt(*, receipt: Receipt, by: AbstractBaseUser) -> None:
 @transaction.atomic
 def submit_claim(*, claim: CompensationClaim, by: AbstractBaseUser) -> CompensationClaim:
     STEPS.check("submit", claim, by)
+    # What is checked is what is submitted: an edit at the same moment waits, or is waited for.
+    locked = _lock_editable(claim, "submit")
     problems = []
     if not claim.lines.exists():
         problems.append(_("Add at least one expense line."))
     if not claim.receipts.exists():
         problems.append(_("Attach at least one receipt."))
-    over = _over_approved(claim.measure, claim, ClaimStatus.CLAIMED)
+    over = _over_approved(claim.measure, locked, ClaimStatus.CLAIMED)
     if over > 0:
         problems.append(
             _(
@@ -267,7 +329,7 @@ def submit_claim(*, claim: CompensationClaim, by: AbstractBaseUser) -> Compensat
             )
             % {
                 "over": number_format(over, 2, force_grouping=True),
-                "remaining": number_format(claim.total - over, 2, force_grouping=True),
+                "remaining": number_format(locked.total - over, 2, force_grouping=True),
             }
         )
     if problems:
@@ -316,6 +378,7 @@ def _notify(claim, subject):
 
 @transaction.atomic
 def approve_claim(*, claim: CompensationClaim, by: AbstractBaseUser) -> CompensationClaim:
+    lock_as_read(claim, changed=ClaimChanged)
     STEPS.check("approve", claim, by)
     # Lock the measure so two approvals on it cannot both slip under the approved amount.
     measure = SupportMeasure.objects.select_for_update().get(pk=claim.measure_id)
@@ -339,6 +402,7 @@ def approve_claim(*, claim: CompensationClaim, by: AbstractBaseUser) -> Compensa
 
 
 def _decide_with_comment(claim, by, comment, to, required_message):
+    lock_as_read(claim, changed=ClaimChanged)
     STEPS.check("decide", claim, by)
     comment = (comment or "").strip()
     _require(comment, required_message)

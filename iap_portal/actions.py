@@ -101,6 +101,22 @@ def transition(obj, *, to, by, changed, comment="", audit_note="", **fields):
     return obj
 
 
+def lock_as_read(obj, *, changed):
+    """Lock the object's row until the transaction ends, and refuse (``changed``) when it is no
+    longer as ``obj`` was read: its status or ``updated_at`` moved meanwhile (decided, returned,
+    edited, submitted again). A decision is then taken on what the decider saw, and whoever
+    edits or decides next waits for it."""
+    current = (
+        type(obj)
+        ._default_manager.select_for_update()
+        .filter(pk=obj.pk)
+        .values_list("status", "updated_at")
+        .first()
+    )
+    if current != (obj.status, obj.updated_at):
+        raise changed()
+
+
 def record_status_change(obj, *, from_status, to_status, by, at=None, comment="", audit_note=""):
     """One row of the object's status history, and its audit event."""
     obj.__dict__.pop("_touched_by", None)

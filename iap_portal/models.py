@@ -70,6 +70,9 @@ class ContentChange(models.Model):
             raise PermissionError("Content changes are append-only.")
         super().save(*args, **kwargs)
 
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Content changes are append-only.")
+
 
 class AuditEvent(models.Model):
     class Action(models.TextChoices):

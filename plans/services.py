@@ -21,6 +21,7 @@ from iap_portal.actions import (
     Step,
     Steps,
     create_numbered,
+    lock_as_read,
     record_change,
     record_status_change,
     require,
@@ -404,7 +405,10 @@ def submission_problems(plan, *, over_ceilings=None):
 @transaction.atomic
 def submit_plan(*, plan, by):
     STEPS.check("submit", plan, by)
-    problems = submission_problems(plan)
+    # What is checked is what is submitted: an edit at the same moment waits, or is waited for.
+    locked = SupportPlan.objects.select_for_update().get(pk=plan.pk)
+    _require(locked.status in PlanStatus.EDITABLE, str(STEPS.steps["submit"].wrong_status))
+    problems = submission_problems(locked)
     if problems:
         raise PlanActionError(*problems)
     return _transition(plan, to=PlanStatus.SUBMITTED, by=by, submitted_at=timezone.now())
@@ -412,6 +416,9 @@ def submit_plan(*, plan, by):
 
 @transaction.atomic
 def approve_plan(*, plan, by):
+    # On the plan as the approver read it: one returned, changed and submitted again meanwhile
+    # is looked at again; an edit waits for the approval (and then finds the plan locked).
+    lock_as_read(plan, changed=StatusChanged)
     STEPS.check("approve", plan, by)
     # A plan submitted before its amounts were checked (or a school's ceiling lowered since)
     # goes back to its preparer rather than being approved above what is allowed.
@@ -444,6 +451,7 @@ def approve_plan(*, plan, by):
 
 @transaction.atomic
 def return_plan(*, plan, by, comment):
+    lock_as_read(plan, changed=StatusChanged)
     STEPS.check("return_", plan, by)
     comment = (comment or "").strip()
     _require(comment, _("Say what needs to change: the comment is required."))

@@ -63,6 +63,9 @@ def anonymise(students):
     PlanRisk.history.filter(plan_id__in=plans.values("pk")).delete()
     SupportMeasure.history.filter(plan_id__in=plans.values("pk")).delete()
     Student.history.filter(id__in=ids).delete()
+    CompensationClaim.history.filter(id__in=claims.values("pk")).delete()
+    ClaimLine.history.filter(claim_id__in=claims.values("pk")).delete()
+    Receipt.history.filter(claim_id__in=claims.values("pk")).delete()
 
     Guardian.objects.filter(student_id__in=ids).delete()
     # The e-journal details go; the levels stay, so the report's flagged share is unchanged.

@@ -28,7 +28,8 @@ from conftest import CAST_ROLES
 from plans import services as plan_services
 from plans.models import PlanStatus, SupportMeasure, SupportPlan
 from plans.tests.factories import ready_plan
-from students.tests.factories import StudentFactory, enrol
+from students.models import Role
+from students.tests.factories import MembershipFactory, StudentFactory, UserFactory, enrol
 
 ROLES = CAST_ROLES
 
@@ -322,6 +323,37 @@ def test_two_decisions_at_the_same_moment_give_one_outcome(cast_tx):
         claim=claim, to_status__in=[ClaimStatus.APPROVED, ClaimStatus.REJECTED]
     )
     assert decisions.count() == 1
+
+
+DECISIONS = {
+    "approve": lambda claim, by: services.approve_claim(claim=claim, by=by),
+    "reject": lambda claim, by: services.reject_claim(claim=claim, by=by, reason="Nav čeka"),
+    "return": lambda claim, by: services.return_claim(claim=claim, by=by, comment="Labot"),
+}
+
+
+@pytest.mark.parametrize("decision", sorted(DECISIONS))
+def test_a_decision_on_a_claim_changed_since_it_was_read_is_refused(cast, plan, decision):
+    """Read while submitted at 30,00 €; returned, raised to 90,00 € and submitted again before
+    the decision arrives: refused (look again), not taken on what the decider has not seen."""
+    colleague = UserFactory(username="second_social_pedagogue")
+    MembershipFactory(user=colleague, school=cast.school, role=Role.SOCIAL_PEDAGOGUE)
+    claim = submitted_claim(plan=plan, by=cast.class_teacher, amount="30.00")
+    seen = CompensationClaim.objects.get(pk=claim.pk)
+    services.return_claim(
+        claim=CompensationClaim.objects.get(pk=claim.pk), by=colleague, comment="X"
+    )
+    services.update_claim(
+        claim=CompensationClaim.objects.get(pk=claim.pk),
+        by=cast.class_teacher,
+        month=this_month(),
+        lines=[{"date": timezone.localdate(), "description": "Biļetes", "amount": Decimal(90)}],
+        receipts=[],
+    )
+    services.submit_claim(claim=CompensationClaim.objects.get(pk=claim.pk), by=cast.class_teacher)
+    with pytest.raises(services.ClaimChanged):
+        DECISIONS[decision](seen, cast.social_pedagogue)
+    assert CompensationClaim.objects.get(pk=claim.pk).status == ClaimStatus.SUBMITTED
 
 
 # --- Paying and exporting -------------------------------------------------------------------

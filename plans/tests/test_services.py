@@ -20,6 +20,8 @@ from plans.tests.factories import (
     ready_plan,
     semester_ends_in,
 )
+from students.models import Role
+from students.tests.factories import MembershipFactory, UserFactory
 
 ALL_ROLES = CAST_ROLES
 PREPARERS = {"class_teacher", "social_pedagogue", "coordinator"}
@@ -293,6 +295,35 @@ def test_a_stale_copy_of_the_plan_loses_the_race(cast, draft):
     services.submit_plan(plan=draft, by=cast.class_teacher)
     with pytest.raises(services.StatusChanged):
         services.delete_plan(plan=stale, by=cast.class_teacher)
+    assert SupportPlan.objects.get(pk=draft.pk).status == PlanStatus.SUBMITTED
+
+
+@pytest.mark.parametrize("decision", ["approve", "return"])
+def test_a_decision_on_a_plan_changed_since_it_was_read_is_refused(cast, draft, decision):
+    """Read while submitted; returned, changed and submitted again before the decision
+    arrives: refused (look again), not taken on what the coordinator has not seen."""
+    colleague = UserFactory(username="second_coordinator")
+    MembershipFactory(user=colleague, school=cast.school, role=Role.COORDINATOR)
+    services.submit_plan(plan=draft, by=cast.class_teacher)
+    seen = SupportPlan.objects.get(pk=draft.pk)
+    services.return_plan(plan=SupportPlan.objects.get(pk=draft.pk), by=colleague, comment="X")
+    changed = SupportPlan.objects.get(pk=draft.pk)
+    changed.goals = "Apmeklēt visas stundas"
+    services.save_plan_content(
+        plan=changed,
+        by=cast.class_teacher,
+        risks=[],
+        removed_risks=[],
+        measures=[],
+        removed_measures=[],
+    )
+    services.submit_plan(plan=SupportPlan.objects.get(pk=draft.pk), by=cast.class_teacher)
+    decide = {
+        "approve": lambda: services.approve_plan(plan=seen, by=cast.coordinator),
+        "return": lambda: services.return_plan(plan=seen, by=cast.coordinator, comment="Y"),
+    }[decision]
+    with pytest.raises(services.StatusChanged):
+        decide()
     assert SupportPlan.objects.get(pk=draft.pk).status == PlanStatus.SUBMITTED
 
 

@@ -1,14 +1,18 @@
 import io
 from datetime import date
+from decimal import Decimal
 
 from django.core.management import call_command
 from django.utils import timezone
 
+from compensations import services
+from compensations.models import ClaimLine, CompensationClaim, Receipt
+from compensations.tests.factories import claimable_plan, draft_claim, receipt, this_month
 from plans.models import PlanRisk, PlanStatus, SupportPlan
 from plans.tests.factories import ready_plan
 from reports import participation
-from students.models import School, Semester, Student
-from students.tests.factories import SchoolYearFactory
+from students.models import Role, School, Semester, Student
+from students.tests.factories import MembershipFactory, SchoolYearFactory, UserFactory
 
 
 def report(school):
@@ -65,3 +69,32 @@ def test_pupils_who_left_long_ago_are_anonymised_and_the_figures_stay(cast):
     assert Student.objects.get(pk=cast.other_student.pk).last_name == "Ozols"
     assert recent.risks.get().justification != "—"
     assert report(cast.school) == before
+
+
+def test_anonymising_removes_what_the_claims_history_still_says(cast):
+    """The claim, its lines and its receipts keep old values in their history (a line's old
+    description, a receipt's file name, a return's comment): it goes with the rest."""
+    plan = claimable_plan(cast)
+    other = UserFactory(username="second_social_pedagogue")
+    MembershipFactory(user=other, school=cast.school, role=Role.SOCIAL_PEDAGOGUE)
+    claim = draft_claim(plan=plan, by=cast.class_teacher, receipts=[receipt("Elza_Berzina.png")])
+    services.submit_claim(claim=claim, by=cast.class_teacher)
+    services.return_claim(claim=claim, by=other, comment="Elzas tēvs atnesīs čeku")
+    line = {"date": timezone.localdate(), "description": "Biļetes Elzai", "amount": Decimal(9)}
+    services.update_claim(
+        claim=CompensationClaim.objects.get(pk=claim.pk),
+        by=cast.class_teacher,
+        month=this_month(),
+        lines=[line],
+        receipts=[],
+    )
+    assert ClaimLine.history.filter(claim_id=claim.pk, description="Biļetes Elzai").exists()
+    Student.objects.filter(pk=cast.student.pk).update(
+        status=Student.Status.LEFT, left_on=date(2015, 6, 1)
+    )
+
+    call_command("anonymise_pupils", stdout=io.StringIO())
+
+    assert not ClaimLine.history.filter(claim_id=claim.pk).exclude(description="—").exists()
+    assert not Receipt.history.filter(claim_id=claim.pk).exists()
+    assert not CompensationClaim.history.filter(id=claim.pk).exclude(decision_comment="").exists()

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a
 # thread with a running loop unless told it is safe (the tests only set up data).
@@ -17,6 +18,23 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(autouse=True)
+def fresh_content_types():
+    """Forget the content type ids this process remembers, before and after a journey.
+
+    After an earlier transactional test a journey starts on an emptied database that is not
+    filled again: the copy ``serialized_rollback`` restores is kept on the connection object
+    that created the test database, and the journey's code sees another one (Playwright's
+    sync API runs it in a greenlet with its own context), which has none. So the content
+    types a journey needs (every ContentChange names one) are created anew with new ids; ids
+    remembered from an earlier test would point at missing rows (an IntegrityError when a
+    journey edits a plan or a claim), and the journey's ids would be wrong for the tests
+    after it, which get the restored rows again."""
+    ContentType.objects.clear_cache()
+    yield
+    ContentType.objects.clear_cache()
 
 
 @pytest.fixture(scope="session")

@@ -2,14 +2,16 @@
 
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from compensations import services as claim_services
 from compensations.models import ClaimStatus, CompensationClaim
-from compensations.tests.factories import png_bytes, transport_measure
+from compensations.tests.factories import png_bytes, submitted_claim, transport_measure
 from conftest import build_cast
 from plans.models import Consultation, PlanStatus, RiskFactor, SupportPlan
 from plans.tests.factories import ready_plan
@@ -169,6 +171,70 @@ def test_approval_claim_decision_and_payment(live_server, page, shots, people, t
         page.locator("#pay-form button[type=submit]").click()
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.PAID and claim.payment_reference == "MK-2026-11"
+
+
+def test_a_claim_over_what_remains_is_saved_as_a_draft_and_submitted_once_fixed(
+    live_server, page, shots, people, tmp_path
+):
+    """The claim form shows what the measure's approval leaves; a claim over it is kept as a
+    draft, the submission says by how much it is over, and the corrected claim goes through."""
+    base = live_server.url
+    plan = ready_plan(
+        student=people.student,
+        preparer=people.class_teacher,
+        responsible=people.specialist,
+        status=PlanStatus.IN_PROGRESS,
+        first_approved_at=timezone.now(),
+    )
+    measure = transport_measure(plan, planned="100.00")
+    paid = submitted_claim(plan=plan, by=people.class_teacher, amount="20.00")
+    claim_services.approve_claim(claim=paid, by=people.social_pedagogue)
+    claim_services.pay_claims(
+        claims=[CompensationClaim.objects.get(pk=paid.pk)],
+        by=people.coordinator,
+        paid_on=today(),
+        reference="MK-1",
+    )
+    receipt = tmp_path / "biļetes.png"
+    receipt.write_bytes(png_bytes())
+
+    log_in(page, base, "class_teacher")
+    page.goto(f"{base}/plans/{plan.pk}/")
+    page.locator(f"a[href='/measures/{measure.pk}/claims/new/']").click()
+    page.wait_for_url(f"{base}/measures/{measure.pk}/claims/new/")
+    summary = page.locator("main h1 + p").inner_text()
+    assert "apstiprināts 100,00 €" in summary
+    assert "pieteikts 20,00 €, izmaksāts 20,00 €, atlicis 80,00 €" in summary
+    page.fill("#id_month", today().strftime("%Y-%m"))
+    page.fill("#id_lines-0-date", today().isoformat())
+    page.fill("#id_lines-0-description", "Mēneša biļete")
+    page.fill("#id_lines-0-amount", "150,00")
+    page.set_input_files("#id_receipts", str(receipt))
+    check_page(page, shots, "claim-over-the-remainder")
+    page.get_by_role("button", name="Saglabāt kā melnrakstu").click()
+    page.wait_for_url(re.compile(r"/claims/\d+/$"))
+    claim = CompensationClaim.objects.exclude(pk=paid.pk).get()
+    assert (claim.status, claim.total) == (ClaimStatus.DRAFT, Decimal("150.00"))
+    assert f"Pieteikums {claim.code} saglabāts." in page.locator("main").inner_text()
+
+    with page.expect_navigation():
+        page.locator(f"form[action='/claims/{claim.pk}/submit/'] button").click()
+    refusal = page.locator(".alert-danger").inner_text()
+    check_page(page, shots, "claim-refused")
+    assert "par 70,00 EUR pārsniedz" in refusal and "(80,00 EUR)" in refusal
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.DRAFT
+
+    page.get_by_role("link", name="Labot").click()
+    page.wait_for_url(f"{base}/claims/{claim.pk}/edit/")
+    assert page.input_value("#id_lines-0-amount") == "150,00"
+    page.fill("#id_lines-0-amount", "80,00")
+    page.get_by_role("button", name="Saglabāt un iesniegt").click()
+    page.wait_for_url(f"{base}/claims/{claim.pk}/")
+    check_page(page, shots, "claim-submitted-within")
+    assert f"Pieteikums {claim.code} iesniegts." in page.locator("main").inner_text()
+    claim.refresh_from_db()
+    assert (claim.status, claim.total) == (ClaimStatus.SUBMITTED, Decimal("80.00"))
 
 
 def tab_to(page, selector, limit=80):

@@ -1,0 +1,122 @@
+"""Approving, submitting and editing a plan at the same moment give one consistent outcome:
+approved with the measures as they were when approved, or changed and not approved.
+
+As in ``compensations/tests/test_claim_races.py``: the copies the requests would hold are read
+first, then the two run overlapping on two real connections (PostgreSQL only)."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from conftest import overlapping
+from plans import services
+from plans.models import PlanStatus, SupportMeasure, SupportPlan
+from plans.tests.factories import ready_plan
+from students.models import Role
+from students.tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture
+def cast(cast_tx):
+    if connection.vendor != "postgresql":
+        pytest.skip("real concurrency needs PostgreSQL; SQLite serialises writers")
+    return cast_tx
+
+
+@pytest.fixture
+def plan(cast):
+    """A draft with one consultation measure of 6 hours."""
+    return ready_plan(
+        student=cast.student, preparer=cast.class_teacher, responsible=cast.specialist
+    )
+
+
+def copy(plan):
+    """The plan as a request reads it at its start."""
+    return SupportPlan.objects.select_related("student", "school", "semester").get(pk=plan.pk)
+
+
+def save_measure_hours(plan, by, hours):
+    """What the edit page saves: the plan's header and its measure with new planned hours."""
+    measure = SupportMeasure.objects.get(plan=plan)
+    factors = [risk.risk_factor for risk in measure.risks.all()]
+    measure.planned_hours = Decimal(hours)
+    return lambda: services.save_plan_content(
+        plan=plan,
+        by=by,
+        risks=[],
+        removed_risks=[],
+        measures=[(measure, factors)],
+        removed_measures=[],
+    )
+
+
+def hours(plan):
+    return SupportMeasure.objects.values_list("planned_hours", "approved_hours").get(plan=plan)
+
+
+def test_an_approval_and_an_edit_from_an_older_form_give_one_outcome(cast, plan):
+    """The teacher opened the draft's edit page; meanwhile it was submitted and is being
+    approved: the edit waits for the approval and is refused, the approved hours stay."""
+    form = copy(plan)
+    edit = save_measure_hours(form, cast.class_teacher, "20")
+    services.submit_plan(plan=copy(plan), by=cast.class_teacher)
+    approving = copy(plan)
+    approved, edited = overlapping(
+        lambda: services.approve_plan(plan=approving, by=cast.coordinator),
+        edit,
+        refused=services.PlanActionError,
+    )
+    assert not isinstance(approved, Exception)
+    assert isinstance(edited, services.PlanActionError)
+    assert SupportPlan.objects.get(pk=plan.pk).status in PlanStatus.ACTIVE
+    assert hours(plan) == (Decimal("6"), Decimal("6"))
+
+
+def test_an_approval_during_a_return_edit_and_resubmission_is_refused(cast, plan):
+    """The coordinator approves the 6 hours they looked at while a colleague returns the plan
+    and the teacher raises them to 20 and submits it again: the approval waits and is refused
+    (look again), instead of approving 20 hours the approver has not seen."""
+    colleague = UserFactory(username="second_coordinator")
+    MembershipFactory(user=colleague, school=cast.school, role=Role.COORDINATOR)
+    services.submit_plan(plan=copy(plan), by=cast.class_teacher)
+    approving = copy(plan)
+
+    def return_edit_and_resubmit():
+        services.return_plan(plan=copy(plan), by=colleague, comment="Vairāk stundu")
+        save_measure_hours(copy(plan), cast.class_teacher, "20")()
+        services.submit_plan(plan=copy(plan), by=cast.class_teacher)
+
+    _, approved = overlapping(
+        return_edit_and_resubmit,
+        lambda: services.approve_plan(plan=approving, by=cast.coordinator),
+        refused=services.PlanActionError,
+    )
+    assert isinstance(approved, services.StatusChanged)
+    assert SupportPlan.objects.get(pk=plan.pk).status == PlanStatus.SUBMITTED
+    assert hours(plan) == (Decimal("20"), None)
+
+
+def test_removing_the_only_measure_while_the_plan_is_submitted_refuses_the_submission(cast, plan):
+    """The submission waits for the edit and checks what it left: no measure, not submitted."""
+    form = copy(plan)
+    measure = SupportMeasure.objects.get(plan=plan)
+    page = copy(plan)
+    edited, submitted = overlapping(
+        lambda: services.save_plan_content(
+            plan=form,
+            by=cast.class_teacher,
+            risks=[],
+            removed_risks=[],
+            measures=[],
+            removed_measures=[measure],
+        ),
+        lambda: services.submit_plan(plan=page, by=cast.class_teacher),
+        refused=services.PlanActionError,
+    )
+    assert not isinstance(edited, Exception)
+    assert isinstance(submitted, services.PlanActionError)
+    assert SupportPlan.objects.get(pk=plan.pk).status == PlanStatus.DRAFT
