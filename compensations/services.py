@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import transaction
@@ -157,13 +158,17 @@ def _lock_editable(claim, step):
 
 
 def _store_receipts(claim, checked, by):
-    for uploaded, kind in checked:
+    """Store the checked, normalised receipts under the claim's code and a number: nothing of
+    the uploader's file name is kept (it chose how a download was saved)."""
+    first = claim.receipts.count() + 1
+    for number, receipt_file in enumerate(checked, start=first):
+        name = f"{claim.code.replace('/', '-')}-{number}.{receipt_file.extension}"
         receipt = Receipt(
             claim=claim,
-            file=uploaded,
-            original_name=uploaded.name[:200],
-            content_type=kind,
-            size=uploaded.size,
+            file=ContentFile(receipt_file.content, name=name),
+            original_name=name,
+            content_type=receipt_file.kind,
+            size=receipt_file.size,
             uploaded_by=by,
         )
         receipt._history_user = by

@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
+from pypdf import PdfWriter
 
 from compensations.models import CompensationClaim
 from compensations.services import create_claim
@@ -18,10 +19,12 @@ def png_bytes(size=(8, 8)):
 
 
 def pdf_bytes():
-    return (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-        b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-    )
+    """A real one-page PDF (a receipt must parse and have a page)."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
 
 
 def receipt(name="kvīts.png", content=None):

@@ -10,6 +10,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import load_workbook
+from PIL import Image
 
 from compensations import services
 from compensations.models import ClaimStatus, ClaimStatusChange, CompensationClaim, Receipt
@@ -456,7 +457,11 @@ def test_the_receipt_view_serves_the_file_safely(cast, plan, login):
     assert response["Content-Type"] == "image/png"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"].startswith("attachment")
-    assert b"".join(response.streaming_content) == png_bytes()
+    assert f'filename="{stored.original_name}"' in response["Content-Disposition"]
+    # The image as uploaded, written anew: the same pixels.
+    served = Image.open(io.BytesIO(b"".join(response.streaming_content)))
+    assert served.format == "PNG" and served.size == (8, 8)
+    assert served.convert("RGB").getpixel((0, 0)) == (255, 255, 255)
 
 
 def test_a_receipt_of_another_school_is_not_found(cast, plan, login):

@@ -284,7 +284,7 @@ def test_the_claim_page_says_who_changed_its_lines_and_receipts(cast, plan, logi
     page = client.get(reverse("claim_detail", args=[claim.pk])).content.decode()
     who = display_name(cast.social_pedagogue)
     assert f"{who} changed line “Autobusa biļetes”: amount €18.00 → €60.00" in page
-    assert f"{who} attached receipt “kvīts.png”" in page
+    assert f"{who} attached receipt “{claim.code}-2.png”" in page
 
 
 # --- Somebody can always decide -------------------------------------------------------------
