@@ -15,6 +15,7 @@ from iap_portal.pagination import paginate
 from students.access import (
     STAFF_ROLES,
     can_manage_school,
+    chosen_school,
     get_access,
     get_student_or_404,
     managed_schools,
@@ -65,12 +66,12 @@ def _class_label(grade, letter):
 def overview(request):
     """The school's pupils by class and level in a period, with the trend since the last."""
     require_roles(request.user, *STAFF_ROLES)
-    schools = list(
+    school, schools = chosen_school(
+        request,
         School.objects.filter(pk__in=get_access(request.user).school_ids(*STAFF_ROLES)).order_by(
             "name"
-        )
+        ),
     )
-    school = next((s for s in schools if str(s.pk) == request.GET.get("school")), schools[0])
     periods = list(
         Period.objects.filter(school=school)
         .select_related("semester__school_year")
@@ -269,8 +270,7 @@ def sample(request, kind):
 @require_http_methods(["GET", "POST"])
 def thresholds_edit(request):
     require_roles(request.user, Role.COORDINATOR)
-    schools = list(managed_schools(request.user).order_by("name"))
-    school = next((s for s in schools if str(s.pk) == request.GET.get("school")), schools[0])
+    school, schools = chosen_school(request, managed_schools(request.user).order_by("name"))
     form = ThresholdsForm(request.POST or None, instance=Thresholds.for_school(school))
     if request.method == "POST" and form.is_valid():
         services.save_thresholds(thresholds=form.save(commit=False), by=request.user)

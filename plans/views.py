@@ -16,6 +16,7 @@ from iap_portal.pagination import paginate
 from iap_portal.users import display_name
 from students.access import (
     can_manage_school,
+    chosen_school,
     get_student_or_404,
     managed_schools,
     require_roles,
@@ -732,8 +733,7 @@ def specialist_type_edit(request, pk=None):
 @require_http_methods(["GET", "POST"])
 def compensation_ceilings(request):
     require_roles(request.user, Role.COORDINATOR)
-    schools = list(managed_schools(request.user).order_by("name"))
-    school = next((s for s in schools if str(s.pk) == request.GET.get("school")), schools[0])
+    school, schools = chosen_school(request, managed_schools(request.user).order_by("name"))
     form = CeilingsForm(request.POST or None, school=school)
     if request.method == "POST":
         if form.is_valid():

@@ -143,6 +143,14 @@ def visible_class_groups(user):
     return query.distinct()
 
 
+def chosen_school(request, schools):
+    """The school a page is about: ``?school=`` when it is one of ``schools`` (the user's,
+    ordered), else the first. Returns (school, schools as a list)."""
+    schools = list(schools)
+    wanted = request.GET.get("school")
+    return next((s for s in schools if str(s.pk) == wanted), schools[0]), schools
+
+
 def managed_schools(user):
     """Schools whose pupils, classes and staff this user manages (coordinator)."""
     return School.objects.filter(pk__in=get_access(user).coordinated_school_ids)
