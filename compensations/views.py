@@ -23,6 +23,7 @@ from iap_portal.pagination import paginate
 from iap_portal.templatetags.portal import eur
 from iap_portal.users import display_name
 from plans.access import visible_plans
+from plans.audit import record_plan_view
 from plans.models import SupportMeasure
 from students.access import (
     current_school_year,
@@ -143,6 +144,10 @@ def _lines(formset):
 
 def _claim_form(request, *, measure, claim=None):
     if claim is not None:
+        record_claim_view(request, claim, "edit")
+    else:
+        record_plan_view(request, measure.plan, "new claim")
+    if claim is not None:
         initial_lines = [
             {"date": line.date, "description": line.description, "amount": line.amount}
             for line in claim.lines.all()
@@ -242,6 +247,7 @@ def claim_update(request, pk):
 @login_required
 def claim_detail(request, pk):
     claim = get_claim_or_404(request.user, pk)
+    record_claim_view(request, claim)
     allowed = services.STEPS.allowed(request.user, claim)
     # Who decides a submitted claim, and whether this person touched it (then they may not).
     staff = get_access(request.user).school_ids(Role.SOCIAL_PEDAGOGUE, Role.COORDINATOR)
@@ -431,7 +437,21 @@ def claim_approve(request, pk):
     return redirect("claim_detail", pk=claim.pk)
 
 
+def record_claim_view(request, claim, detail=""):
+    """A page that shows a claim (its lines, receipts, history) names its pupil in the log."""
+    if request.method == "GET":
+        audit.record(
+            request,
+            AuditEvent.Action.VIEW_CLAIM,
+            school=claim.school_id,
+            obj=claim,
+            detail=" ".join(filter(None, [claim.code, detail])),
+            student=claim.plan.student_id,
+        )
+
+
 def _decision_page(request, claim, form_class, act, *, title, button, success):
+    record_claim_view(request, claim)
     return comment_action(
         request,
         form_class,
@@ -481,6 +501,7 @@ def claim_pay(request, pk):
     claim = get_claim_or_404(request.user, pk)
     if not can_pay_claim(request.user, claim):
         raise PermissionDenied
+    record_claim_view(request, claim, "payment")
     form = PaymentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -525,6 +546,7 @@ def receipt_view(request, public_id):
         school=receipt.claim.school,
         obj=receipt,
         detail=receipt.claim.code,
+        student=receipt.claim.plan.student_id,
     )
     try:
         handle = receipt.file.open("rb")

@@ -139,7 +139,9 @@ def overview(request):
 def student_signals(request, pk):
     """One pupil's indicators over the periods, with the reasons."""
     student = get_student_or_404(request.user, pk)
-    audit.record(request, AuditEvent.Action.VIEW_PUPIL, school=student.school, obj=student)
+    audit.record(
+        request, AuditEvent.Action.VIEW_PUPIL, school=student.school, obj=student, student=student
+    )
     signals = list(
         Indicator.objects.filter(student=student)
         .select_related("period__semester__school_year")

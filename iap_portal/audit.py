@@ -11,7 +11,8 @@ def client_ip(request):
     return clientip.client_ip(request)
 
 
-def record(request, action, *, school=None, obj=None, detail="", user=None):
+def record(request, action, *, school=None, obj=None, detail="", user=None, student=None):
+    """One event; ``student`` names whose data the page, file or export showed."""
     user = user if user is not None else getattr(request, "user", None)
     if user is not None and not user.is_authenticated:
         user = None
@@ -20,6 +21,7 @@ def record(request, action, *, school=None, obj=None, detail="", user=None):
         username=user.get_username() if user else "",
         action=action,
         school_id=getattr(school, "pk", school),
+        student_id=getattr(student, "pk", student),
         object_type=obj._meta.label if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         detail=str(detail)[:300],

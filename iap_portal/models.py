@@ -80,6 +80,8 @@ class AuditEvent(models.Model):
         LOGIN_FAILED = "login_failed", _("failed sign-in")
         LOGOUT = "logout", _("signed out")
         VIEW_PUPIL = "view_pupil", _("viewed a pupil")
+        VIEW_PLAN = "view_plan", _("viewed a plan")
+        VIEW_CLAIM = "view_claim", _("viewed a claim")
         EXPORT = "export", _("exported a list")
         PDF = "pdf", _("downloaded a PDF")
         FILE = "file", _("downloaded a file")
@@ -106,6 +108,15 @@ class AuditEvent(models.Model):
     school = models.ForeignKey(
         "students.School", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Whose data it was: the pupil a page, file or export of one pupil showed.
+    student = models.ForeignKey(
+        "students.Student",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("pupil"),
+    )
     object_type = models.CharField(max_length=40, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     detail = models.CharField(_("details"), max_length=300, blank=True)
@@ -117,7 +128,10 @@ class AuditEvent(models.Model):
         ordering = ["-at", "-pk"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit log")
-        indexes = [models.Index(fields=["school", "-at"])]
+        indexes = [
+            models.Index(fields=["school", "-at"]),
+            models.Index(fields=["student", "-at"], name="auditevent_student_at"),
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action}"

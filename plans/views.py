@@ -36,6 +36,7 @@ from .access import (
     visible_plans,
     visible_risk_factors,
 )
+from .audit import record_plan_view, record_pupil_view
 from .early_signals import prefill_suggestions
 from .exports import plans_query
 from .forms import (
@@ -119,6 +120,7 @@ def _measures_with_delivery(plan):
 @login_required
 def plan_detail(request, pk):
     plan = get_plan_or_404(request.user, pk)
+    record_plan_view(request, plan)
     measures = _measures_with_delivery(plan)
     risks = list(plan.risks.select_related("risk_factor__risk_type"))
     changes = plan.status_changes.select_related("by").order_by("-at", "-pk")
@@ -217,6 +219,7 @@ def plan_create(request, student_pk):
     student = get_student_or_404(request.user, student_pk)
     if not can_prepare_plan(request.user, student):
         raise PermissionDenied
+    record_pupil_view(request, student, "new plan")
     form = PlanCreateForm(request.POST or None)
     semester = form.fields["semester"].initial
     previous = services.previous_plan(student, semester) if semester else None
@@ -319,6 +322,7 @@ def plan_update(request, pk):
     if plan.is_locked:
         messages.error(request, _("This plan is locked: only its status may change."))
         return redirect("plan_detail", pk=plan.pk)
+    record_plan_view(request, plan, "edit")
     header, risks, measures = _edit_forms(request, plan)
     if request.method == "POST":
         if header.is_valid() and risks.is_valid() and measures.is_valid():
@@ -460,6 +464,7 @@ def plan_delete(request, pk):
     plan = get_plan_or_404(request.user, pk)
     if not can_prepare_plan(request.user, plan.student):
         raise PermissionDenied
+    record_plan_view(request, plan)
     if request.method == "POST":
         try:
             services.delete_plan(plan=plan, by=request.user)
@@ -478,6 +483,7 @@ def plan_delete(request, pk):
 
 
 def _comment_action(request, plan, form_class, act, *, title, button, success, intro=""):
+    record_plan_view(request, plan)
     return comment_action(
         request,
         form_class,
@@ -530,6 +536,7 @@ def plan_evaluate(request, pk):
     if problem:
         messages.error(request, problem)
         return redirect("plan_detail", pk=plan.pk)
+    record_plan_view(request, plan, "evaluation")
     form = EvaluationForm(request.POST or None, plan=plan)
     if request.method == "POST" and form.is_valid():
         try:
@@ -596,6 +603,7 @@ def consultation_create(request, measure_pk):
         raise Http404
     if not can_log_consultation(request.user, measure):
         raise PermissionDenied
+    record_plan_view(request, measure.plan, "consultation")
     form = ConsultationForm(request.POST or None, measure=measure)
     if request.method == "POST" and form.is_valid():
         try:

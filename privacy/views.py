@@ -7,11 +7,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from iap_portal import audit
+from iap_portal.forms import parse_id
 from iap_portal.models import AuditEvent
 from iap_portal.pagination import paginate
 from iap_portal.users import display_name
 from students.access import get_access, get_student_or_404, require_roles
-from students.models import Membership, Role
+from students.models import Membership, Role, Student
 
 from .subject_export import pupil_archive
 
@@ -40,10 +41,21 @@ def audit_log(request):
     action = request.GET.get("action", "")
     if action in AuditEvent.Action.values:
         events = events.filter(action=action)
+    # "Who looked at this pupil": the pupil's events in these schools (from the pupil's page).
+    student = None
+    student_id = parse_id(request.GET.get("student"))
+    if student_id:
+        student = Student.objects.filter(pk=student_id, school_id__in=schools).first()
+        events = events.filter(student=student) if student else events.none()
     return render(
         request,
         "audit_log.html",
-        {"page": paginate(request, events), "actions": AuditEvent.Action.choices, "action": action},
+        {
+            "page": paginate(request, events.select_related("student")),
+            "actions": AuditEvent.Action.choices,
+            "action": action,
+            "student": student,
+        },
     )
 
 
@@ -58,6 +70,7 @@ def student_data_export(request, public_id):
         school=student.school,
         obj=student,
         detail="pupil archive",
+        student=student,
     )
     content = pupil_archive(student, generated_by=display_name(request.user))
     response = HttpResponse(content, content_type="application/zip")

@@ -32,7 +32,9 @@ from .tasks import build_bundle
 @require_http_methods(["GET"])
 def plan_pdf(request, public_id):
     plan = get_plan_or_404(request.user, public_id=public_id)
-    audit.record(request, AuditEvent.Action.PDF, school=plan.school, obj=plan)
+    audit.record(
+        request, AuditEvent.Action.PDF, school=plan.school, obj=plan, student=plan.student_id
+    )
     (document,) = plan_documents(SupportPlan.objects.filter(pk=plan.pk))
     pdf = render_plan_pdf(document, generated_by=display_name(request.user), request=request)
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -91,7 +91,9 @@ def student_list(request):
 @login_required
 def student_detail(request, pk):
     student = get_student_or_404(request.user, pk)
-    audit.record(request, AuditEvent.Action.VIEW_PUPIL, school=student.school, obj=student)
+    audit.record(
+        request, AuditEvent.Action.VIEW_PUPIL, school=student.school, obj=student, student=student
+    )
     enrollments = student.enrollments.select_related("class_group", "school_year").order_by(
         "-school_year__start_year"
     )
@@ -157,6 +159,15 @@ def student_create(request):
 @login_required
 def student_update(request, pk):
     student = get_student_or_404(request.user, pk, for_edit=True)
+    if request.method == "GET":  # the form shows the full personal code
+        audit.record(
+            request,
+            AuditEvent.Action.VIEW_PUPIL,
+            school=student.school_id,
+            obj=student,
+            detail="edit",
+            student=student,
+        )
     return _student_form(request, student)
 
 

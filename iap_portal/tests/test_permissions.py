@@ -212,11 +212,15 @@ def app_url_names():
 
 
 def cast_plan(cast):
+    """The pupil's plan in progress (made once: pages built one after another share it)."""
     from django.utils import timezone
 
-    from plans.models import PlanStatus
+    from plans.models import PlanStatus, SupportPlan
     from plans.tests.factories import ready_plan
 
+    made = SupportPlan.objects.filter(student=cast.student, preparer=cast.class_teacher).first()
+    if made is not None:
+        return made
     return ready_plan(
         student=cast.student,
         preparer=cast.class_teacher,
@@ -267,9 +271,14 @@ def cast_invitation(cast):
 
 
 def cast_claim(cast):
+    """A submitted claim on the pupil's plan (made once)."""
+    from compensations.models import CompensationClaim
     from compensations.tests.factories import submitted_claim
 
-    return submitted_claim(plan=cast_plan(cast), by=cast.class_teacher)
+    plan = cast_plan(cast)
+    return CompensationClaim.objects.filter(plan=plan).first() or submitted_claim(
+        plan=plan, by=cast.class_teacher
+    )
 
 
 def url_for(name, cast):
@@ -294,7 +303,7 @@ def url_for(name, cast):
     elif name.startswith("plan_") and name not in {"plan_list", "plan_queue"}:
         kwargs = {"pk": cast_plan(cast).pk}
     elif name == "consultation_create":
-        kwargs = {"measure_pk": cast_plan(cast).measures.get().pk}
+        kwargs = {"measure_pk": cast_plan(cast).measures.filter(measure_type="consultation")[0].pk}
     elif name == "risk_factor_update":
         from plans.models import RiskFactor
 

@@ -427,9 +427,9 @@ def test_plan_page_query_count_is_fixed(cast, login, django_assert_num_queries, 
 
 # session, user, memberships, current year, the plan, measures with delivered minutes, their
 # risks, the risk factors, risks with types, history of the plan, of its risks, of its measures,
-# two "may prepare" checks (page and buttons), consultations, status changes — whatever the
-# number of measures
-QUERIES_PLAN_PAGE = 15
+# two "may prepare" checks (page and buttons), consultations, status changes, the audit event
+# naming the pupil — whatever the number of measures
+QUERIES_PLAN_PAGE = 16
 
 
 def test_measures_keep_their_types_consistent(cast):

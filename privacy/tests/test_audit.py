@@ -166,3 +166,85 @@ def test_an_export_names_the_school_it_came_from(cast, login):
     login(cast.coordinator).get(reverse("student_list") + "?format=csv")
     event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
     assert event.school_id == cast.school.pk
+
+
+# --- Who saw whom -----------------------------------------------------------------------------
+
+# Lists that show many pupils: logging which pupils a list showed is the rest of the privacy
+# issue ("Children's data: … who saw whom"); until then they are named here, so that any
+# other page that shows a pupil and records nothing fails this test.
+LISTS_NOT_YET_LOGGED = {
+    "home",
+    "student_list",
+    "plan_list",
+    "plan_queue",
+    "claim_list",
+    "claim_queue",
+    "claim_payments",
+    "consultation_list",
+    "ew_overview",
+    "ew_import",
+    "ew_report",
+    "class_update",
+    "participation_report",
+    "bundle_list",
+    "audit_log",
+}
+
+
+@pytest.mark.parametrize("role", ["class_teacher", "coordinator", "social_pedagogue"])
+def test_every_page_that_shows_a_pupil_names_them_in_the_log(cast, client, role):
+    from iap_portal.tests.test_permissions import EXPECTED, OK, cast_claim, url_for
+
+    cast_claim(cast)  # the pupil has a plan and a claim the pages show
+    client.force_login(cast.users[role])
+    name = cast.student.full_name
+    unlogged = []
+    for url_name, table in sorted(EXPECTED.items()):
+        if table["GET"].get(role) != OK or url_name in LISTS_NOT_YET_LOGGED:
+            continue
+        url = url_for(url_name, cast)
+        before = AuditEvent.objects.count()
+        response = client.get(url)
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue
+        if name not in response.content.decode():
+            continue
+        new = AuditEvent.objects.order_by("pk")[before:]
+        if not any(e.student_id == cast.student.pk for e in new):
+            unlogged.append(url_name)
+    assert unlogged == [], unlogged
+
+
+def test_files_of_one_pupil_name_them_too(cast, login):
+    from iap_portal.tests.test_permissions import cast_claim
+
+    claim = cast_claim(cast)
+    client = login(cast.coordinator)
+    client.get(reverse("plan_pdf", args=[claim.plan.public_id]))
+    client.get(reverse("receipt_view", args=[claim.receipts.get().public_id]))
+    client.get(reverse("student_data_export", args=[cast.student.public_id]))
+    named = AuditEvent.objects.filter(student=cast.student).values_list("action", flat=True)
+    assert {"pdf", "file", "export"} <= set(named)
+
+
+def test_the_coordinator_sees_who_looked_at_a_pupil(cast, login):
+    from students.tests.factories import StudentFactory
+
+    other = StudentFactory(school=cast.school)
+    login(cast.class_teacher).get(reverse("student_detail", args=[cast.student.pk]))
+    AuditEvent.objects.create(action="view_pupil", school=cast.school, student=other)
+    client = login(cast.coordinator)
+    page = client.get(reverse("student_detail", args=[cast.student.pk]))
+    assert f"?student={cast.student.pk}" in page.content.decode()
+    response = client.get(reverse("audit_log"), {"student": cast.student.pk})
+    events = list(response.context["page"].object_list)
+    assert events and {e.student_id for e in events} == {cast.student.pk}
+    assert cast.class_teacher.pk in {e.user_id for e in events}
+    # Another school's coordinator finds nothing of this pupil, nor a tampered id.
+    for user, wanted in [(cast.other_coordinator, cast.student.pk), (cast.coordinator, "x")]:
+        response = login(user).get(reverse("audit_log"), {"student": wanted})
+        if wanted == "x":
+            assert response.context["student"] is None
+        else:
+            assert list(response.context["page"].object_list) == []
