@@ -23,7 +23,7 @@ from iap_portal.pagination import paginate
 from iap_portal.templatetags.portal import eur
 from iap_portal.users import display_name
 from plans.access import visible_plans
-from plans.audit import record_plan_view
+from plans.audit import record_plan_list, record_plan_view
 from plans.models import SupportMeasure
 from students.access import (
     current_school_year,
@@ -62,6 +62,7 @@ def _claim_list(request, kind, template, *, extra=None):
     year = current_school_year(request.user)
     totals = claims.aggregate(count=Count("pk"), total=Sum("total"))
     page = paginate(request, with_current_class(claims, year).order_by("-month", "-pk"))
+    record_plan_list(request, kind, [c.plan for c in page.object_list])
     context = {"form": form, "page": page, "totals": totals}
     context.update(extra or {})
     return render(request, template, context)

@@ -29,6 +29,25 @@ def record(request, action, *, school=None, obj=None, detail="", user=None, stud
     )
 
 
+def record_list(request, what, student_ids, *, schools=()):
+    """A list that showed pupils: one row naming them all (their ids), with the school when
+    they are all of one. Nothing when the list showed nobody."""
+    ids = sorted(set(student_ids))
+    if not ids:
+        return None
+    user = request.user if request.user.is_authenticated else None
+    schools = set(schools)
+    return AuditEvent.objects.create(
+        user=user,
+        username=user.get_username() if user else "",
+        action=AuditEvent.Action.VIEW_LIST,
+        school_id=schools.pop() if len(schools) == 1 else None,
+        students=ids,
+        detail=f"{what}: {len(ids)}",
+        ip=client_ip(request),
+    )
+
+
 def record_failed_sign_in(request, username):
     return AuditEvent.objects.create(
         username=str(username)[:150], action=AuditEvent.Action.LOGIN_FAILED, ip=client_ip(request)

@@ -82,6 +82,7 @@ class AuditEvent(models.Model):
         VIEW_PUPIL = "view_pupil", _("viewed a pupil")
         VIEW_PLAN = "view_plan", _("viewed a plan")
         VIEW_CLAIM = "view_claim", _("viewed a claim")
+        VIEW_LIST = "view_list", _("viewed a list of pupils")
         EXPORT = "export", _("exported a list")
         PDF = "pdf", _("downloaded a PDF")
         FILE = "file", _("downloaded a file")
@@ -117,6 +118,8 @@ class AuditEvent(models.Model):
         related_name="+",
         verbose_name=_("pupil"),
     )
+    # The pupils a list showed (their ids), in one row per request.
+    students = models.JSONField(_("pupils"), default=list, blank=True)
     object_type = models.CharField(max_length=40, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     detail = models.CharField(_("details"), max_length=300, blank=True)

@@ -29,3 +29,14 @@ def record_pupil_view(request, student, detail=""):
             detail=detail,
             student=student,
         )
+
+
+def record_plan_list(request, what, plans):
+    """A list of plans (or of what hangs on them) names the pupils it showed, in one row."""
+    plans = list(plans)
+    audit.record_list(
+        request,
+        what,
+        [plan.student_id for plan in plans],
+        schools=[plan.school_id for plan in plans],
+    )

@@ -36,7 +36,7 @@ from .access import (
     visible_plans,
     visible_risk_factors,
 )
-from .audit import record_plan_view, record_pupil_view
+from .audit import record_plan_list, record_plan_view, record_pupil_view
 from .early_signals import prefill_suggestions
 from .exports import plans_query
 from .forms import (
@@ -72,12 +72,14 @@ def plan_list(request):
     if export:
         return export
     plan_filter, qs = plans_query(request.user, request.GET)
+    page = paginate(request, qs)
+    record_plan_list(request, "plans", page.object_list)
     return render(
         request,
         "plans/plan_list.html",
         {
             "filter": plan_filter,
-            "page": paginate(request, qs),
+            "page": page,
             "is_filtered": any(v for k, v in request.GET.items() if k != "page"),
         },
     )
@@ -96,7 +98,9 @@ def plan_queue(request):
         )
         .order_by("submitted_at", "pk")
     )
-    return render(request, "plans/plan_queue.html", {"page": paginate(request, plans)})
+    page = paginate(request, plans)
+    record_plan_list(request, "plan queue", page.object_list)
+    return render(request, "plans/plan_queue.html", {"page": page})
 
 
 # --- One plan -------------------------------------------------------------------------------
@@ -584,6 +588,7 @@ def consultation_list(request):
         .order_by("plan__student__last_name", "plan__student__first_name", "pk")
     )
     page = paginate(request, measures)
+    record_plan_list(request, "consultations", [m.plan for m in page.object_list])
     return render(request, "plans/consultation_list.html", {"page": page})
 
 

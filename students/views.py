@@ -75,6 +75,12 @@ def student_list(request):
         return export
     student_filter, qs, year = pupils_query(request.user, request.GET)
     page = paginate(request, qs)
+    audit.record_list(
+        request,
+        "pupils",
+        [s.pk for s in page.object_list],
+        schools=[s.school_id for s in page.object_list],
+    )
     return render(
         request,
         "students/student_list.html",

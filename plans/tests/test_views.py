@@ -373,8 +373,8 @@ def test_queue_query_count_is_fixed(cast, login, django_assert_num_queries, extr
     _more_plans(cast, extra)
     client = login(cast.coordinator)
     # session, user, memberships, count, page of plans with counts,
-    # plus the home-independent nav: nothing else
-    with django_assert_num_queries(5):
+    # the audit row naming the page's pupils; the home-independent nav: nothing else
+    with django_assert_num_queries(6):
         client.get(reverse("plan_queue"))
 
 
@@ -383,8 +383,8 @@ def test_plan_list_query_count_is_fixed(cast, login, django_assert_num_queries, 
     _more_plans(cast, extra)
     client = login(cast.coordinator)
     # session, user, memberships, current year, count, semesters, classes, preparers,
-    # page of plans
-    with django_assert_num_queries(9):
+    # page of plans, the audit row naming their pupils
+    with django_assert_num_queries(10):
         client.get(reverse("plan_list"))
 
 
@@ -395,7 +395,7 @@ def test_class_teachers_plan_list_query_count_is_fixed(
     _more_plans(cast, extra)
     client = login(cast.class_teacher)
     # as the coordinator's: the class's pupils are a subquery of the page's query
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.get(reverse("plan_list"))
     assert len(response.context["page"]) == extra  # the class's pupils' plans, no other
 
