@@ -440,15 +440,14 @@ def claim_approve(request, pk):
 
 def record_claim_view(request, claim, detail=""):
     """A page that shows a claim (its lines, receipts, history) names its pupil in the log."""
-    if request.method == "GET":
-        audit.record(
-            request,
-            AuditEvent.Action.VIEW_CLAIM,
-            school=claim.school_id,
-            obj=claim,
-            detail=" ".join(filter(None, [claim.code, detail])),
-            student=claim.plan.student_id,
-        )
+    audit.record_view(
+        request,
+        AuditEvent.Action.VIEW_CLAIM,
+        school=claim.school_id,
+        obj=claim,
+        detail=" ".join(filter(None, [claim.code, detail])),
+        student=claim.plan.student_id,
+    )
 
 
 def _decision_page(request, claim, form_class, act, *, title, button, success):

@@ -11,8 +11,11 @@ def client_ip(request):
     return clientip.client_ip(request)
 
 
-def record(request, action, *, school=None, obj=None, detail="", user=None, student=None):
-    """One event; ``student`` names whose data the page, file or export showed."""
+def record(
+    request, action, *, school=None, obj=None, detail="", user=None, student=None, students=()
+):
+    """One event; ``student`` names whose data the page, file or export showed, ``students``
+    the pupils a list showed (their ids)."""
     user = user if user is not None else getattr(request, "user", None)
     if user is not None and not user.is_authenticated:
         user = None
@@ -22,11 +25,20 @@ def record(request, action, *, school=None, obj=None, detail="", user=None, stud
         action=action,
         school_id=getattr(school, "pk", school),
         student_id=getattr(student, "pk", student),
+        students=list(students),
         object_type=obj._meta.label if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         detail=str(detail)[:300],
         ip=client_ip(request),
     )
+
+
+def record_view(request, action, **fields):
+    """A page that shows one pupil's data: recorded on GET only (a POST's own effect is
+    logged by the service: a status change, a saved form)."""
+    if request.method == "GET":
+        return record(request, action, **fields)
+    return None
 
 
 def record_list(request, what, student_ids, *, schools=()):
@@ -35,16 +47,13 @@ def record_list(request, what, student_ids, *, schools=()):
     ids = sorted(set(student_ids))
     if not ids:
         return None
-    user = request.user if request.user.is_authenticated else None
     schools = set(schools)
-    return AuditEvent.objects.create(
-        user=user,
-        username=user.get_username() if user else "",
-        action=AuditEvent.Action.VIEW_LIST,
-        school_id=schools.pop() if len(schools) == 1 else None,
+    return record(
+        request,
+        AuditEvent.Action.VIEW_LIST,
+        school=schools.pop() if len(schools) == 1 else None,
         students=ids,
         detail=f"{what}: {len(ids)}",
-        ip=client_ip(request),
     )
 
 

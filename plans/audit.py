@@ -6,29 +6,26 @@ from iap_portal.models import AuditEvent
 
 def record_plan_view(request, plan, detail=""):
     """A page that shows a plan (its risks' justifications, measures, evaluation) or acts on
-    it is a view of the pupil's data: the audit log names the pupil and the plan. Only GET:
-    a POST's own effect is logged by the service (a status change, a saved form)."""
-    if request.method == "GET":
-        audit.record(
-            request,
-            AuditEvent.Action.VIEW_PLAN,
-            school=plan.school_id,
-            obj=plan,
-            detail=" ".join(filter(None, [plan.code, detail])),
-            student=plan.student_id,
-        )
+    it is a view of the pupil's data: the audit log names the pupil and the plan."""
+    audit.record_view(
+        request,
+        AuditEvent.Action.VIEW_PLAN,
+        school=plan.school_id,
+        obj=plan,
+        detail=" ".join(filter(None, [plan.code, detail])),
+        student=plan.student_id,
+    )
 
 
 def record_pupil_view(request, student, detail=""):
-    if request.method == "GET":
-        audit.record(
-            request,
-            AuditEvent.Action.VIEW_PUPIL,
-            school=student.school_id,
-            obj=student,
-            detail=detail,
-            student=student,
-        )
+    audit.record_view(
+        request,
+        AuditEvent.Action.VIEW_PUPIL,
+        school=student.school_id,
+        obj=student,
+        detail=detail,
+        student=student,
+    )
 
 
 def record_plan_list(request, what, plans):

@@ -165,15 +165,15 @@ def student_create(request):
 @login_required
 def student_update(request, pk):
     student = get_student_or_404(request.user, pk, for_edit=True)
-    if request.method == "GET":  # the form shows the full personal code
-        audit.record(
-            request,
-            AuditEvent.Action.VIEW_PUPIL,
-            school=student.school_id,
-            obj=student,
-            detail="edit",
-            student=student,
-        )
+    # The form shows the full personal code.
+    audit.record_view(
+        request,
+        AuditEvent.Action.VIEW_PUPIL,
+        school=student.school_id,
+        obj=student,
+        detail="edit",
+        student=student,
+    )
     return _student_form(request, student)
 
 
