@@ -331,6 +331,9 @@ IAP_RECEIPTS_PER_CLAIM = 10
 # Finished exports and plan bundles are kept this many days, then `manage.py purge_files`
 # (daily, from cron) deletes them (reports/files.py).
 IAP_FILE_DAYS = int(env("IAP_FILE_DAYS", "7"))
+# The aggregate reports are kept for everyone (reports/snapshots.py): older than this, the next
+# view has them refreshed in the background and the page offers "refresh now".
+IAP_REPORT_FRESH_MINUTES = int(env("IAP_REPORT_FRESH_MINUTES", "5"))
 # Compensations: the national defaults of the ceilings per category per pupil per semester
 # (EUR). A school sets its own on the "Compensation ceilings" page; above its ceiling a plan
 # needs a justification and the approver is warned. These are this product's defaults, not

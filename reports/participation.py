@@ -3,12 +3,21 @@
 A pupil counts in a semester when a plan of that semester was approved at least once and is
 not deleted (inactive); a pupil with several plans counts once. Every figure comes from a
 grouped, filtered aggregate, so the number of queries does not grow with the data.
+
+The figures are computed as a *system* (``Figures``): values under keys
+``(measure, semester_id, unit, label)``, where the unit is ``ALL`` (the whole scope),
+``("m", municipality_id)`` or ``("s", school_id)``. A school's own report is one unit (its
+school) and shows every figure exactly. Above school level one system holds the whole country —
+every municipality and school, every semester — so that ``suppression.protect`` hides the same
+figures in every scope a user can open (the country, each municipality) and in every format:
+the tables below only read the system's decision.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from compensations.models import CompensationClaim, money_sums
@@ -23,9 +32,26 @@ from plans.models import (
     SupportMeasure,
     SupportPlan,
 )
-from students.models import Semester, Student
+from students.models import School, Student
 
-SMALL = 3  # counts below this (but above zero) are shown as "<3" above school level
+from . import suppression
+
+SMALL = suppression.SMALL
+ALL = "all"
+SMALL_MARK = "<3"  # a figure of one or two pupils
+HIDDEN_MARK = "x"  # hidden so that a "<3" cannot be worked out by subtraction
+
+# The figures that follow another figure's pupil count: (measure, basis measure).
+FOLLOWS = {
+    "planned_hours": "measure",
+    "delivered_hours": "measure",
+    "comp_planned": "comp_pupils",
+    "comp_claimed": "comp_pupils",
+    "comp_approved": "comp_pupils",
+    "comp_paid": "comp_pupils",
+}
+# Figures whose rows together make up the scope's pupils (each pupil is in exactly one row).
+PARTITIONS = ("grade", "gender")
 
 
 def counted(schools, semester=None, prefix=""):
@@ -49,22 +75,26 @@ def counted_plans(schools):
     return SupportPlan.objects.filter(counted(schools))
 
 
+# --- Cells and tables -----------------------------------------------------------------------
+
+
 @dataclass
 class Cell:
-    """A pupil count, suppressed when it could single out a child."""
+    """A published figure: its value, or a mark where it is hidden."""
 
-    value: int
-    suppress: bool = False
+    value: int | Decimal
+    mark: str = ""
 
     @property
     def hidden(self):
-        return self.suppress and 0 < self.value < SMALL
+        return bool(self.mark)
 
     def __str__(self):
-        return "<3" if self.hidden else str(self.value)
+        return self.mark or str(self.value)
 
     def export(self):
-        return "<3" if self.hidden else self.value
+        """What a file shows: the mark as text (never a number), or the value."""
+        return self.mark or self.value
 
 
 @dataclass
@@ -83,28 +113,285 @@ def year_label(start_year):
     return f"{start_year}/{start_year + 1}"
 
 
-def participation_by_semester(schools, *, suppress=False):
-    """School years as rows, semesters I and II as columns: distinct pupils (one query).
+# --- The system of figures ------------------------------------------------------------------
 
-    Counted per semester in a subquery that the partial index ``plan_counted_pupils`` answers
-    from the index alone, without touching pupils or schools."""
-    pupils = (
-        counted_plans(schools)
-        .filter(semester=OuterRef("pk"))
-        .order_by()
-        .values("semester")
-        .annotate(pupils=Count("student", distinct=True))
-        .values("pupils")
+
+@dataclass
+class Figures:
+    """Figures under keys (measure, semester_id, unit, label), and which are hidden."""
+
+    values: dict = field(default_factory=dict)
+    labels: dict = field(default_factory=dict)  # ("semester", id) -> (start_year, number), …
+    hidden: set = field(default_factory=set)
+
+    def add(self, measure, semester_id, unit, label, value):
+        if value:
+            self.values[(measure, semester_id, unit, label)] = value
+
+    def basis(self, key):
+        measure, semester_id, unit, label = key
+        if measure in FOLLOWS:
+            return (FOLLOWS[measure], semester_id, unit, label)
+        return key
+
+    def cell(self, measure, semester_id, unit, label=None, zero=0):
+        key = (measure, semester_id, unit, label)
+        value = self.values.get(key, zero)
+        if key not in self.hidden:
+            return Cell(value)
+        pupils = self.values.get(self.basis(key), 0)
+        return Cell(value, SMALL_MARK if 0 < pupils < SMALL else HIDDEN_MARK)
+
+    def labels_of(self, measure, semester_id, unit):
+        return [
+            k[3] for k in self.values if k[0] == measure and k[1] == semester_id and k[2] == unit
+        ]
+
+    def relations(self, schools_of):
+        """The sums a reader can form: the country of its municipalities, a municipality of
+        its schools (``schools_of``: {municipality_id: [school_id]}), and a scope's pupils of
+        its grades and of its genders."""
+        by_measure = defaultdict(lambda: defaultdict(list))  # (measure, sem, label) -> units
+        for measure, semester_id, unit, label in self.values:
+            if unit != ALL and unit[0] == "m":
+                by_measure[(measure, semester_id, label)][ALL].append(unit)
+        relations = []
+        for (measure, semester_id, label), units in by_measure.items():
+            total = (measure, semester_id, ALL, label)
+            relations.append((total, [(measure, semester_id, unit, label) for unit in units[ALL]]))
+        semesters = {k[1] for k in self.values if k[0] == "pupils"}
+        for semester_id in semesters:
+            for municipality_id, school_ids in schools_of.items():
+                relations.append(
+                    (
+                        ("pupils", semester_id, ("m", municipality_id), None),
+                        [("pupils", semester_id, ("s", pk), None) for pk in school_ids],
+                    )
+                )
+            units = {k[2] for k in self.values if k[0] == "pupils" and k[1] == semester_id}
+            for unit in units:
+                if unit != ALL and unit[0] == "s":
+                    continue
+                for measure in PARTITIONS:
+                    relations.append(
+                        (
+                            ("pupils", semester_id, unit, None),
+                            [
+                                (measure, semester_id, unit, label)
+                                for label in self.labels_of(measure, semester_id, unit)
+                            ],
+                        )
+                    )
+        return relations
+
+    def protect(self, schools_of):
+        bases = {k: self.basis(k) for k in self.values if k[0] in FOLLOWS}
+        self.hidden = suppression.protect(self.values, self.relations(schools_of), bases)
+        return self
+
+
+def _units(levels, prefix):
+    """(unit field or None, unit kind) per level: the scope as a whole, each municipality,
+    each school."""
+    fields = {
+        ALL: (None, None),
+        "municipality": (f"{prefix}school__municipality_id", "m"),
+        "school": (f"{prefix}school_id", "s"),
+    }
+    return [fields[level] for level in levels]
+
+
+def _grouped(queryset, levels, prefix, fields, annotations):
+    """Rows of ``queryset`` grouped by ``fields`` once per level, each with its unit."""
+    for unit_field, kind in _units(levels, prefix):
+        group = ([unit_field] if unit_field else []) + list(fields)
+        for row in queryset.order_by().values(*group).annotate(**annotations).order_by():
+            yield (ALL if unit_field is None else (kind, row[unit_field])), row
+
+
+def pupil_figures(schools, levels=(ALL,)):
+    """Every semester's pupils, by grade and by gender, and the early warning's flagged
+    pupils with and without a plan (one query per figure and level)."""
+    figures = Figures()
+    plans = SupportPlan.objects.filter(counted(schools))
+    pupils = {"pupils": Count("student_id", distinct=True)}
+    for unit, row in _grouped(
+        plans,
+        levels,
+        "",
+        ["semester_id", "semester__school_year__start_year", "semester__number"],
+        pupils,
+    ):
+        figures.labels[("semester", row["semester_id"])] = (
+            row["semester__school_year__start_year"],
+            row["semester__number"],
+        )
+        figures.add("pupils", row["semester_id"], unit, None, row["pupils"])
+    partitions = [lvl for lvl in levels if lvl != "school"]
+    grades = plans.annotate(
+        year_class=FilteredRelation(
+            "student__enrollments",
+            condition=Q(student__enrollments__school_year=F("semester__school_year")),
+        )
     )
-    rows = (
-        Semester.objects.annotate(pupils=Subquery(pupils))
-        .filter(pupils__gt=0)
-        .values("school_year__start_year", "number", "pupils")
+    for unit, row in _grouped(
+        grades, partitions, "", ["semester_id", "year_class__class_group__grade"], pupils
+    ):
+        figures.add(
+            "grade", row["semester_id"], unit, row["year_class__class_group__grade"], row["pupils"]
+        )
+    for unit, row in _grouped(plans, partitions, "", ["semester_id", "student__gender"], pupils):
+        figures.add("gender", row["semester_id"], unit, row["student__gender"], row["pupils"])
+
+    indicators = Indicator.objects.filter(level__gte=FLAGGED)
+    if schools is not None:
+        indicators = indicators.filter(period__school__in=schools)
+    has_plan = Exists(
+        counted_plans(schools).filter(
+            student=OuterRef("student"), semester=OuterRef("period__semester")
+        )
     )
-    by_year = {}
-    for row in rows:
-        year = row["school_year__start_year"]
-        by_year.setdefault(year, {})[row["number"]] = row["pupils"]
+    for unit, row in _grouped(
+        indicators.annotate(has_plan=has_plan),
+        partitions,
+        "period__",
+        [
+            "period__semester_id",
+            "period__semester__school_year__start_year",
+            "period__semester__number",
+        ],
+        {
+            "flagged": Count("student_id", distinct=True),
+            "with_plan": Count("student_id", distinct=True, filter=Q(has_plan=True)),
+        },
+    ):
+        semester_id = row["period__semester_id"]
+        figures.labels[("semester", semester_id)] = (
+            row["period__semester__school_year__start_year"],
+            row["period__semester__number"],
+        )
+        figures.add("flagged", semester_id, unit, None, row["flagged"])
+        figures.add("with_plan", semester_id, unit, None, row["with_plan"])
+        figures.labels.setdefault(("flagged_semesters", unit), set()).add(semester_id)
+    return figures
+
+
+def semester_figures(schools, semester, levels=(ALL,)):
+    """One semester's risk types, measures with their hours, compensations with their
+    money, and evaluation outcomes (one query per figure and level)."""
+    figures = Figures()
+    sid = semester.pk
+    pupils = Count("plan__student_id", distinct=True)
+    for unit, row in _grouped(
+        PlanRisk.objects.filter(counted(schools, semester, "plan__")),
+        levels,
+        "plan__",
+        ["risk_factor__risk_type__number", "risk_factor__risk_type__name"],
+        {"pupils": pupils},
+    ):
+        number = row["risk_factor__risk_type__number"]
+        figures.labels[("risk", number)] = f"{number}. {row['risk_factor__risk_type__name']}"
+        figures.add("risk", sid, unit, number, row["pupils"])
+
+    measures = SupportMeasure.objects.filter(counted(schools, semester, "plan__"))
+    for unit, row in _grouped(
+        measures,
+        levels,
+        "plan__",
+        ["measure_type", "specialist_type_id", "specialist_type__name"],
+        {"pupils": pupils, "planned": Sum("planned_hours")},
+    ):
+        label = (row["measure_type"], row["specialist_type_id"])
+        figures.labels[("specialist", row["specialist_type_id"])] = (
+            row["specialist_type__name"] or ""
+        )
+        figures.add("measure", sid, unit, label, row["pupils"])
+        if row["measure_type"] == SupportMeasure.Type.CONSULTATION:
+            figures.add("planned_hours", sid, unit, label, row["planned"])
+    for unit, row in _grouped(
+        Consultation.objects.filter(counted(schools, semester, "measure__plan__")),
+        levels,
+        "measure__plan__",
+        ["measure__measure_type", "measure__specialist_type_id"],
+        {"minutes": Sum("minutes")},
+    ):
+        label = (row["measure__measure_type"], row["measure__specialist_type_id"])
+        if row["measure__measure_type"] == SupportMeasure.Type.CONSULTATION:
+            hours = (Decimal(row["minutes"] or 0) / 60).quantize(Decimal("0.1"))
+            figures.add("delivered_hours", sid, unit, label, hours)
+
+    for unit, row in _grouped(
+        measures.filter(measure_type=SupportMeasure.Type.COMPENSATION),
+        levels,
+        "plan__",
+        ["compensation_category"],
+        {"pupils": pupils, "planned": Sum("planned_amount")},
+    ):
+        category = row["compensation_category"]
+        figures.add("comp_pupils", sid, unit, category, row["pupils"])
+        figures.add("comp_planned", sid, unit, category, row["planned"])
+    for unit, row in _grouped(
+        CompensationClaim.objects.filter(counted(schools, semester, "plan__")),
+        levels,
+        "plan__",
+        ["measure__compensation_category"],
+        money_sums(),
+    ):
+        category = row["measure__compensation_category"]
+        for name in ("claimed", "approved", "paid"):
+            figures.add(f"comp_{name}", sid, unit, category, row[name])
+
+    for unit, row in _grouped(
+        PlanEvaluation.objects.filter(counted(schools, semester, "plan__")),
+        levels,
+        "plan__",
+        ["overall_outcome"],
+        {"pupils": pupils},
+    ):
+        figures.add("outcome", sid, unit, row["overall_outcome"], row["pupils"])
+    return figures
+
+
+# --- The whole country, protected -----------------------------------------------------------
+
+
+def school_directory():
+    """Every school with its municipality (one query): what the per-school tables name."""
+    return {
+        row["pk"]: (row["municipality_id"], row["municipality__name"], row["name"])
+        for row in School.objects.values("pk", "name", "municipality_id", "municipality__name")
+    }
+
+
+def _schools_of(directory):
+    schools_of = defaultdict(list)
+    for pk, (municipality_id, _m, _n) in directory.items():
+        schools_of[municipality_id].append(pk)
+    return schools_of
+
+
+def national_pupil_figures(directory):
+    """Every semester's pupil figures for the country, each municipality and each school,
+    with the hidden ones decided together."""
+    figures = pupil_figures(None, levels=(ALL, "municipality", "school"))
+    return figures.protect(_schools_of(directory))
+
+
+def national_semester_figures(semester, directory):
+    figures = semester_figures(None, semester, levels=(ALL, "municipality"))
+    return figures.protect(_schools_of(directory))
+
+
+# --- Tables of one scope --------------------------------------------------------------------
+
+
+def semester_table(figures, unit=ALL):
+    """School years as rows, semesters I and II as columns: distinct pupils."""
+    by_year = defaultdict(dict)
+    for measure, semester_id, key_unit, _label in figures.values:
+        if measure == "pupils" and key_unit == unit:
+            year, number = figures.labels[("semester", semester_id)]
+            by_year[year][number] = semester_id
     table = Table(
         title=_("Pupils in the programme"),
         columns=[_("School year"), _("Semester I"), _("Semester II")],
@@ -113,33 +400,16 @@ def participation_by_semester(schools, *, suppress=False):
         table.rows.append(
             [
                 year_label(year),
-                Cell(by_year[year].get(1, 0), suppress),
-                Cell(by_year[year].get(2, 0), suppress),
+                *(figures.cell("pupils", by_year[year].get(n), unit) for n in (1, 2)),
             ]
         )
     return table
 
 
-def flagged_plan_share(schools, *, suppress=False):
+def share_table(figures, unit=ALL):
     """Per semester: the pupils flagged "at risk" or higher by the early warning in any period
-    of the semester, and how many of them have a counted plan of that semester (one query).
-
-    Above school level a share is hidden whenever one of its counts is."""
-    plans = counted_plans(schools).filter(
-        student=OuterRef("student"), semester=OuterRef("period__semester")
-    )
-    indicators = Indicator.objects.filter(level__gte=FLAGGED)
-    if schools is not None:
-        indicators = indicators.filter(period__school__in=schools)
-    rows = (
-        indicators.annotate(has_plan=Exists(plans))
-        .values("period__semester__school_year__start_year", "period__semester__number")
-        .annotate(
-            flagged=Count("student_id", distinct=True),
-            with_plan=Count("student_id", distinct=True, filter=Q(has_plan=True)),
-        )
-        .order_by("period__semester__school_year__start_year", "period__semester__number")
-    )
+    of the semester, and how many of them have a counted plan of that semester. A share is
+    hidden whenever one of its counts is."""
     table = Table(
         title=_("Flagged pupils who received a plan"),
         columns=[
@@ -150,128 +420,70 @@ def flagged_plan_share(schools, *, suppress=False):
             _("Share, %"),
         ],
     )
-    for row in rows:
-        flagged = Cell(row["flagged"], suppress)
-        with_plan = Cell(row["with_plan"], suppress)
+    semesters = figures.labels.get(("flagged_semesters", unit), set())
+    for semester_id in sorted(semesters, key=lambda pk: figures.labels[("semester", pk)]):
+        year, number = figures.labels[("semester", semester_id)]
+        flagged = figures.cell("flagged", semester_id, unit)
+        with_plan = figures.cell("with_plan", semester_id, unit)
         share = ""
-        if not (flagged.hidden or with_plan.hidden) and row["flagged"]:
-            share = (Decimal(row["with_plan"]) * 100 / row["flagged"]).quantize(Decimal("0.1"))
+        if flagged.hidden or with_plan.hidden:
+            share = HIDDEN_MARK
+        elif flagged.value:
+            share = (Decimal(with_plan.value) * 100 / flagged.value).quantize(Decimal("0.1"))
         table.rows.append(
-            [
-                year_label(row["period__semester__school_year__start_year"]),
-                "I" if row["period__semester__number"] == 1 else "II",
-                flagged,
-                with_plan,
-                share,
-            ]
+            [year_label(year), "I" if number == 1 else "II", flagged, with_plan, share]
         )
     return table
 
 
-def participation_by_school(schools, semester, *, suppress=True):
-    """Per school and per municipality, for one semester (two queries)."""
-    plans = SupportPlan.objects.filter(counted(schools, semester))
-    per_school = (
-        plans.values("school__municipality__name", "school__name")
-        .annotate(pupils=Count("student_id", distinct=True))
-        .order_by("school__municipality__name", "school__name")
-    )
-    per_municipality = (
-        plans.values("school__municipality__name")
-        .annotate(pupils=Count("student_id", distinct=True))
-        .order_by("school__municipality__name")
-    )
-    schools_table = Table(title=_("Schools"), columns=[_("Municipality"), _("School"), _("Pupils")])
-    for row in per_school:
-        schools_table.rows.append(
-            [
-                row["school__municipality__name"],
-                row["school__name"],
-                Cell(row["pupils"], suppress),
-            ]
-        )
+def school_tables(figures, semester, directory, municipality_id=None):
+    """Per school (of one municipality, or of the country) and per municipality."""
+    sid = semester.pk
+    schools = Table(title=_("Schools"), columns=[_("Municipality"), _("School"), _("Pupils")])
+    rows = []
+    for measure, semester_id, unit, _label in figures.values:
+        if measure != "pupils" or semester_id != sid or unit == ALL or unit[0] != "s":
+            continue
+        m_id, m_name, name = directory[unit[1]]
+        if municipality_id is None or m_id == municipality_id:
+            rows.append((m_name, name, figures.cell("pupils", sid, unit)))
+    schools.rows = [list(row) for row in sorted(rows, key=lambda r: (r[0], r[1]))]
+    names = {m_id: m_name for m_id, m_name, _n in directory.values()}
     municipalities = Table(title=_("Municipalities"), columns=[_("Municipality"), _("Pupils")])
-    for row in per_municipality:
-        municipalities.rows.append(
-            [row["school__municipality__name"], Cell(row["pupils"], suppress)]
-        )
-    return schools_table, municipalities
-
-
-def semester_breakdowns(schools, semester, *, suppress=False):
-    """The breakdowns of one semester: grade, gender, risk type, measures, money, outcomes."""
-    plans = SupportPlan.objects.filter(counted(schools, semester))
-    measures = SupportMeasure.objects.filter(counted(schools, semester, "plan__"))
-    return [
-        _by_grade(plans, semester, suppress),
-        _by_gender(plans, suppress),
-        _by_risk_type(schools, semester, suppress),
-        _by_measure(schools, semester, measures, suppress),
-        _compensations(schools, semester, measures),
-        _by_outcome(schools, semester, suppress),
+    rows = [
+        (names[unit[1]], figures.cell("pupils", sid, unit))
+        for measure, semester_id, unit, _label in figures.values
+        if measure == "pupils" and semester_id == sid and unit != ALL and unit[0] == "m"
     ]
+    municipalities.rows = [list(row) for row in sorted(rows, key=lambda r: r[0])]
+    return schools, municipalities
 
 
-def _by_grade(plans, semester, suppress):
-    grades = (
-        plans.annotate(
-            year_class=FilteredRelation(
-                "student__enrollments",
-                condition=Q(student__enrollments__school_year_id=semester.school_year_id),
-            )
+def breakdown_tables(pupils, figures, semester, unit=ALL):
+    """The breakdowns of one semester: grade, gender, risk type, measures, money, outcomes.
+    ``pupils``: the pupil figures (grade and gender), ``figures``: the semester's."""
+    sid = semester.pk
+    grades = Table(title=_("By grade"), columns=[_("Grade"), _("Pupils")])
+    labels = pupils.labels_of("grade", sid, unit)
+    for grade in sorted(labels, key=lambda g: (g is None, g or 0)):
+        label = f"{grade}." if grade else _("not in a class")
+        grades.rows.append([label, pupils.cell("grade", sid, unit, grade)])
+
+    gender_names = dict(Student.Gender.choices)
+    genders = Table(title=_("By gender"), columns=[_("Gender"), _("Pupils")])
+    for gender in sorted(pupils.labels_of("gender", sid, unit), key=str):
+        genders.rows.append(
+            [gender_names.get(gender, _("not given")), pupils.cell("gender", sid, unit, gender)]
         )
-        .values("year_class__class_group__grade")
-        .annotate(pupils=Count("student_id", distinct=True))
-        .order_by("year_class__class_group__grade")
-    )
-    table = Table(title=_("By grade"), columns=[_("Grade"), _("Pupils")])
-    for row in grades:
-        grade = row["year_class__class_group__grade"]
-        table.rows.append(
-            [f"{grade}." if grade else _("not in a class"), Cell(row["pupils"], suppress)]
+
+    risks = Table(title=_("By risk type"), columns=[_("Risk type"), _("Pupils")])
+    for number in sorted(figures.labels_of("risk", sid, unit)):
+        risks.rows.append(
+            [figures.labels[("risk", number)], figures.cell("risk", sid, unit, number)]
         )
-    return table
 
-
-def _by_gender(plans, suppress):
-    genders = dict(Student.Gender.choices)
-    table = Table(title=_("By gender"), columns=[_("Gender"), _("Pupils")])
-    for row in (
-        plans.values("student__gender")
-        .annotate(pupils=Count("student_id", distinct=True))
-        .order_by("student__gender")
-    ):
-        label = genders.get(row["student__gender"], _("not given"))
-        table.rows.append([label, Cell(row["pupils"], suppress)])
-    return table
-
-
-def _by_risk_type(schools, semester, suppress):
-    table = Table(title=_("By risk type"), columns=[_("Risk type"), _("Pupils")])
-    for row in (
-        PlanRisk.objects.filter(counted(schools, semester, "plan__"))
-        .values("risk_factor__risk_type__number", "risk_factor__risk_type__name")
-        .annotate(pupils=Count("plan__student_id", distinct=True))
-        .order_by("risk_factor__risk_type__number")
-    ):
-        table.rows.append(
-            [
-                f"{row['risk_factor__risk_type__number']}. {row['risk_factor__risk_type__name']}",
-                Cell(row["pupils"], suppress),
-            ]
-        )
-    return table
-
-
-def _by_measure(schools, semester, measures, suppress):
-    delivered = {
-        (row["measure__measure_type"], row["measure__specialist_type__name"]): row["minutes"]
-        for row in Consultation.objects.filter(counted(schools, semester, "measure__plan__"))
-        .values("measure__measure_type", "measure__specialist_type__name")
-        .annotate(minutes=Sum("minutes"))
-    }
     types = dict(SupportMeasure.Type.choices)
-    table = Table(
+    measures = Table(
         title=_("By measure"),
         columns=[
             _("Measure"),
@@ -281,75 +493,71 @@ def _by_measure(schools, semester, measures, suppress):
             _("Delivered hours"),
         ],
     )
-    for row in (
-        measures.values("measure_type", "specialist_type__name")
-        .annotate(
-            pupils=Count("plan__student_id", distinct=True),
-            planned=Sum("planned_hours"),
-        )
-        .order_by("measure_type", "specialist_type__name")
-    ):
-        key = (row["measure_type"], row["specialist_type__name"])
-        minutes = delivered.get(key) or 0
-        is_consultation = row["measure_type"] == SupportMeasure.Type.CONSULTATION
-        table.rows.append(
+    labels = figures.labels_of("measure", sid, unit)
+    for label in sorted(labels, key=lambda m: (m[0], figures.labels[("specialist", m[1])])):
+        measure_type, specialist_id = label
+        is_consultation = measure_type == SupportMeasure.Type.CONSULTATION
+        hours = (
             [
-                types.get(row["measure_type"], row["measure_type"]),
-                row["specialist_type__name"] or "",
-                Cell(row["pupils"], suppress),
-                row["planned"] if is_consultation else "",
-                (Decimal(minutes) / 60).quantize(Decimal("0.1")) if is_consultation else "",
+                figures.cell("planned_hours", sid, unit, label, Decimal("0")),
+                figures.cell("delivered_hours", sid, unit, label, Decimal("0.0")),
+            ]
+            if is_consultation
+            else ["", ""]
+        )
+        measures.rows.append(
+            [
+                types.get(measure_type, measure_type),
+                figures.labels[("specialist", specialist_id)],
+                figures.cell("measure", sid, unit, label),
+                *hours,
             ]
         )
-    return table
 
-
-def _compensations(schools, semester, measures):
     categories = dict(CompensationCategory.choices)
-    planned = {
-        row["compensation_category"]: row["planned"]
-        for row in measures.filter(measure_type=SupportMeasure.Type.COMPENSATION)
-        .values("compensation_category")
-        .annotate(planned=Sum("planned_amount"))
-    }
-    table = Table(
+    money = Table(
         title=_("Compensations, EUR"),
-        columns=[_("Category"), _("Planned"), _("Claimed"), _("Approved"), _("Paid")],
+        columns=[
+            _("Category"),
+            _("Pupils"),
+            _("Planned"),
+            _("Claimed"),
+            _("Approved"),
+            _("Paid"),
+        ],
     )
-    claims = (
-        CompensationClaim.objects.filter(counted(schools, semester, "plan__"))
-        .values("measure__compensation_category")
-        .annotate(**money_sums())
-    )
-    sums = {row["measure__compensation_category"]: row for row in claims}
     zero = Decimal("0.00")
-    for category in sorted(set(planned) | set(sums)):
-        row = sums.get(category, {})
-        table.rows.append(
+    for category in sorted(figures.labels_of("comp_pupils", sid, unit)):
+        money.rows.append(
             [
                 categories.get(category, category),
-                planned.get(category) or zero,
-                row.get("claimed") or zero,
-                row.get("approved") or zero,
-                row.get("paid") or zero,
+                figures.cell("comp_pupils", sid, unit, category),
+                *(
+                    figures.cell(f"comp_{name}", sid, unit, category, zero)
+                    for name in ("planned", "claimed", "approved", "paid")
+                ),
             ]
         )
-    return table
 
-
-def _by_outcome(schools, semester, suppress):
-    outcomes = dict(SupportPlan.Outcome.choices)
-    table = Table(title=_("By evaluation outcome"), columns=[_("Outcome"), _("Pupils")])
-    for row in (
-        PlanEvaluation.objects.filter(counted(schools, semester, "plan__"))
-        .values("overall_outcome")
-        .annotate(pupils=Count("plan__student_id", distinct=True))
-        .order_by("overall_outcome")
-    ):
-        table.rows.append(
-            [
-                outcomes.get(row["overall_outcome"], row["overall_outcome"]),
-                Cell(row["pupils"], suppress),
-            ]
+    outcome_names = dict(SupportPlan.Outcome.choices)
+    outcomes = Table(title=_("By evaluation outcome"), columns=[_("Outcome"), _("Pupils")])
+    for outcome in sorted(figures.labels_of("outcome", sid, unit)):
+        outcomes.rows.append(
+            [outcome_names.get(outcome, outcome), figures.cell("outcome", sid, unit, outcome)]
         )
-    return table
+    return [grades, genders, risks, measures, money, outcomes]
+
+
+# --- A school's own report (exact) ----------------------------------------------------------
+
+
+def participation_by_semester(schools):
+    return semester_table(pupil_figures(schools))
+
+
+def flagged_plan_share(schools):
+    return share_table(pupil_figures(schools))
+
+
+def semester_breakdowns(schools, semester):
+    return breakdown_tables(pupil_figures(schools), semester_figures(schools, semester), semester)

@@ -1,28 +1,39 @@
 """The aggregate participation report (municipality, agency), kept in a cache that every app
 server and task worker shares (the ``reports`` cache: the database by default).
 
-Above school level the report sums up to every school of the country, which takes longer than a
-page should (bench/README.md). Those figures change slowly and name nobody, so a computed report
-is kept and served to everyone; once it is older than ``FRESH_FOR`` the next request still gets
-it at once while a task worker computes a new one (stale-while-revalidate). Only the first
-request for a scope and semester ever waits for the queries, and ``manage.py warm_reports``
-(deploy, daily cron) computes the default semester's ahead of it. A school's own report is
-always computed afresh, in the request.
+Above school level the figures are computed for the whole country at once — every
+municipality and school — so that suppression hides the same figures in every scope and format
+(reports/participation.py, reports/suppression.py). That takes longer than a page should
+(bench/README.md), and the figures change slowly and name nobody, so they are kept and served
+to everyone, in every language (the labels are translated when a page is drawn):
+
+- the pupil figures of every semester (one entry), and each semester's breakdowns (one entry
+  per semester);
+- once older than ``FRESH_FOR`` the next request still gets them at once while a task worker
+  computes new ones (stale-while-revalidate), and the page offers "refresh now";
+- only the first request after a quiet day waits for the queries, and ``manage.py
+  warm_reports`` (deploy, cron) computes the default semester's ahead of it.
+
+A school's own report is always computed afresh, in the request, and exact.
 """
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.cache import caches
-from django.utils import timezone, translation
+from django.utils import timezone
 from django_tasks import task
 
-from students.models import Municipality, School, Semester
+from students.models import School, Semester
 
 from . import participation
+from .participation import ALL
 
-FRESH_FOR = timedelta(minutes=5)
-KEEP_FOR = 24 * 3600  # seconds; a scope nobody opens for a day is computed afresh
+FRESH_FOR = timedelta(minutes=settings.IAP_REPORT_FRESH_MINUTES)
+KEEP_FOR = 24 * 3600  # seconds; figures nobody opens for a day are computed afresh
 REFRESH_LOCK_SECONDS = 120
+PUPILS_KEY = "participation:v2:pupils"
 
 
 def default_semester(semesters):
@@ -34,95 +45,154 @@ def default_semester(semesters):
     )
 
 
-def warm(languages):
-    """Compute every aggregate report a user opens first — all schools and each municipality,
-    for the default semester — so that nobody waits for one after a deploy or a quiet day
-    (``manage.py warm_reports``). Returns the number computed."""
+@dataclass
+class Snapshot:
+    """The country's protected figures as of ``computed_at``."""
+
+    computed_at: datetime
+    directory: dict
+    pupils: participation.Figures
+    semester: participation.Figures | None
+
+    @property
+    def stale(self):
+        return is_stale(self.computed_at)
+
+
+def is_stale(computed_at):
+    return timezone.now() - computed_at > FRESH_FOR
+
+
+def _semester_key(semester_id):
+    return f"participation:v2:semester:{semester_id or 0}"
+
+
+def _refresh_lock_key(semester_id):
+    """Held while the figures are recomputed, so only one worker or request does it."""
+    return f"{_semester_key(semester_id)}:refreshing"
+
+
+def _compute_pupils():
+    directory = participation.school_directory()
+    kept = (timezone.now(), directory, participation.national_pupil_figures(directory))
+    caches["reports"].set(PUPILS_KEY, kept, KEEP_FOR)
+    return kept
+
+
+def _compute_semester(semester, directory):
+    figures = participation.national_semester_figures(semester, directory) if semester else None
+    kept = (timezone.now(), figures)
+    caches["reports"].set(_semester_key(semester.pk if semester else None), kept, KEEP_FOR)
+    return kept
+
+
+def compute(semester):
+    """Compute the country's figures (every semester's pupils, and ``semester``'s
+    breakdowns) and keep them for everyone."""
+    computed_at, directory, pupils = _compute_pupils()
+    semester_at, figures = _compute_semester(semester, directory)
+    return Snapshot(min(computed_at, semester_at), directory, pupils, figures)
+
+
+def snapshot(semester, *, refresh_in_background=True):
+    """The kept figures, computed here only the first time; when they are older than
+    FRESH_FOR a task worker is asked to refresh them (once)."""
+    cache = caches["reports"]
+    kept = cache.get(PUPILS_KEY)
+    if kept is None:
+        kept = _compute_pupils()
+    computed_at, directory, pupils = kept
+    semester_id = semester.pk if semester else None
+    kept_semester = cache.get(_semester_key(semester_id))
+    if kept_semester is None:
+        kept_semester = _compute_semester(semester, directory)
+    semester_at, figures = kept_semester
+    result = Snapshot(min(computed_at, semester_at), directory, pupils, figures)
+    if (
+        refresh_in_background
+        and result.stale
+        and cache.add(_refresh_lock_key(semester_id), True, REFRESH_LOCK_SECONDS)
+    ):
+        refresh_participation_report.enqueue(semester_id=semester_id)
+    return result
+
+
+def refresh_now(semester):
+    """A user's "refresh": compute now, unless someone else is already doing it (then the
+    figures they compute are shown a moment later). Returns whether it computed."""
+    semester_id = semester.pk if semester else None
+    cache = caches["reports"]
+    if not cache.add(_refresh_lock_key(semester_id), True, REFRESH_LOCK_SECONDS):
+        return False
+    try:
+        compute(semester)
+    finally:
+        cache.delete(_refresh_lock_key(semester_id))
+    return True
+
+
+def warm():
+    """Compute the figures a user opens first — every semester's pupils and the default
+    semester's breakdowns, for the country and every municipality at once — so that nobody
+    waits for them after a deploy or a quiet day (``manage.py warm_reports``)."""
     semester = default_semester(
         list(Semester.objects.select_related("school_year").order_by("-start_date"))
     )
-    keys = ["all"] + [
-        f"municipality-{pk}"
-        for pk in Municipality.objects.filter(schools__isnull=False)
-        .distinct()
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    ]
-    for key in keys:
-        for language in languages:
-            compute(key, semester.pk if semester else None, language, semester)
-    return len(keys) * len(languages)
-
-
-def report_tables(key, schools, semester, aggregate):
-    main = participation.participation_by_semester(schools, suppress=aggregate)
-    share = participation.flagged_plan_share(schools, suppress=aggregate)
-    tables = []
-    if semester is not None:
-        if aggregate:
-            per_school, per_municipality = participation.participation_by_school(
-                schools, semester, suppress=True
-            )
-            if key == "all":
-                tables.append(per_municipality)
-            tables.append(per_school)
-        tables += participation.semester_breakdowns(schools, semester, suppress=aggregate)
-    return main, share, tables
+    return compute(semester)
 
 
 def schools_for_scope(key):
     """The schools of an aggregate scope key ("all" or "municipality-<id>")."""
     if key == "all":
         return None
+    return School.objects.filter(municipality_id=municipality_of_scope(key))
+
+
+def municipality_of_scope(key):
     prefix = "municipality-"
     if key.startswith(prefix) and key[len(prefix) :].isdigit():
-        return School.objects.filter(municipality_id=int(key[len(prefix) :]))
+        return int(key[len(prefix) :])
     raise ValueError(f"not an aggregate report scope: {key!r}")
 
 
-def _cache_key(key, semester_id, language):
-    return f"participation:{key}:{semester_id or 0}:{language}"
-
-
-def _refresh_lock_key(key, semester_id, language):
-    """Held while a task worker recomputes the report, so only one is asked to."""
-    return f"{_cache_key(key, semester_id, language)}:refreshing"
-
-
-def compute(key, semester_id, language, semester=None):
-    """Compute one aggregate report and keep it for everyone."""
-    with translation.override(language):
-        if semester is None and semester_id:
-            semester = Semester.objects.filter(pk=semester_id).first()
-        tables = report_tables(key, schools_for_scope(key), semester, True)
-        caches["reports"].set(
-            _cache_key(key, semester_id, language), (timezone.now(), tables), KEEP_FOR
+def scope_tables(snap, key, semester):
+    """The tables of one aggregate scope ("all" or "municipality-<id>"), read from the
+    country's protected figures: (main, share, tables)."""
+    municipality_id = None if key == "all" else municipality_of_scope(key)
+    unit = ALL if municipality_id is None else ("m", municipality_id)
+    main = participation.semester_table(snap.pupils, unit)
+    share = participation.share_table(snap.pupils, unit)
+    tables = []
+    if semester is not None and snap.semester is not None:
+        per_school, per_municipality = participation.school_tables(
+            snap.pupils, semester, snap.directory, municipality_id
         )
-    return tables
+        if municipality_id is None:
+            tables.append(per_municipality)
+        tables.append(per_school)
+        tables += participation.breakdown_tables(snap.pupils, snap.semester, semester, unit)
+    return main, share, tables
 
 
-def aggregate_tables(key, semester):
-    """The aggregate report's tables: kept ones when there are, refreshed in the background
-    when they are older than FRESH_FOR; computed here only the first time."""
-    language = translation.get_language()
-    semester_id = semester.pk if semester else None
-    cache_key = _cache_key(key, semester_id, language)
-    cache = caches["reports"]
-    kept = cache.get(cache_key)
-    if kept is None:
-        return compute(key, semester_id, language, semester)
-    computed_at, tables = kept
-    if timezone.now() - computed_at > FRESH_FOR and cache.add(
-        _refresh_lock_key(key, semester_id, language), True, REFRESH_LOCK_SECONDS
-    ):
-        refresh_participation_report.enqueue(key=key, semester_id=semester_id, language=language)
-    return tables
+def school_tables(schools, semester):
+    """A school's own report, exact: (main, share, tables)."""
+    pupils = participation.pupil_figures(schools)
+    main = participation.semester_table(pupils)
+    share = participation.share_table(pupils)
+    tables = []
+    if semester is not None:
+        tables = participation.breakdown_tables(
+            pupils, participation.semester_figures(schools, semester), semester
+        )
+    return main, share, tables
 
 
 @task()
-def refresh_participation_report(key: str, semester_id: int | None, language: str):
-    """Recompute an aggregate report that has grown stale (``aggregate_tables`` asks)."""
+def refresh_participation_report(semester_id: int | None = None, key: str = "", language: str = ""):
+    """Recompute the figures that have grown stale (``snapshot`` asks). ``key`` and
+    ``language`` are what tasks queued before the figures became national carried; they no
+    longer matter."""
     try:
-        compute(key, semester_id, language)
+        compute(Semester.objects.filter(pk=semester_id).first() if semester_id else None)
     finally:
-        caches["reports"].delete(_refresh_lock_key(key, semester_id, language))
+        caches["reports"].delete(_refresh_lock_key(semester_id))

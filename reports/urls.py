@@ -4,6 +4,11 @@ from . import views
 
 urlpatterns = [
     path("reports/participation/", views.participation_report, name="participation_report"),
+    path(
+        "reports/participation/refresh/",
+        views.participation_refresh,
+        name="participation_refresh",
+    ),
     path("plans/<uuid:public_id>/pdf/", views.plan_pdf, name="plan_pdf"),
 ]
 

@@ -1,9 +1,12 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -84,20 +87,26 @@ def _semester_choice(request):
     return semesters, chosen or snapshots.default_semester(semesters)
 
 
+def _report_scope(scopes, wanted):
+    return next((s for s in scopes if s[0] == wanted), scopes[0])
+
+
 @login_required
 @require_http_methods(["GET"])
 def participation_report(request):
     scopes = report_scopes(request.user)
     if not scopes:
         raise PermissionDenied
-    wanted = request.GET.get("scope")
-    key, label, schools, aggregate = next((s for s in scopes if s[0] == wanted), scopes[0])
+    key, label, schools, aggregate = _report_scope(scopes, request.GET.get("scope"))
     semesters, semester = _semester_choice(request)
 
-    if aggregate:  # figures above school level: shared and refreshed in the background
-        main, share, tables = snapshots.aggregate_tables(key, semester)
+    computed_at = None
+    if aggregate:  # the country's figures, protected together: shared and kept
+        snap = snapshots.snapshot(semester)
+        main, share, tables = snapshots.scope_tables(snap, key, semester)
+        computed_at = snap.computed_at
     else:
-        main, share, tables = snapshots.report_tables(key, schools, semester, aggregate)
+        main, share, tables = snapshots.school_tables(schools, semester)
 
     export = request.GET.get("format")
     filename = f"daliba-{timezone.localdate():%Y-%m-%d}"
@@ -123,6 +132,8 @@ def participation_report(request):
         "main": main,
         "share": share,
         "tables": tables,
+        "computed_at": computed_at,
+        "may_refresh": computed_at is not None and snapshots.is_stale(computed_at),
         "generated_by": display_name(request.user),
         "generated_at": timezone.localtime(),
     }
@@ -135,6 +146,32 @@ def participation_report(request):
     query.pop("format", None)
     context["query"] = query.urlencode()
     return render(request, "reports/participation.html", context)
+
+
+@login_required
+@require_http_methods(["POST"])
+def participation_refresh(request):
+    """ "Refresh now" on an aggregate report whose figures are older than FRESH_FOR."""
+    scopes = [s for s in report_scopes(request.user) if s[3]]
+    if not scopes:
+        raise PermissionDenied
+    key = _report_scope(scopes, request.POST.get("scope"))[0]
+    semesters = list(Semester.objects.select_related("school_year").order_by("-start_date"))
+    wanted = request.POST.get("semester", "")
+    semester = next((s for s in semesters if str(s.pk) == wanted), None) or (
+        snapshots.default_semester(semesters)
+    )
+    snap = snapshots.snapshot(semester, refresh_in_background=False)
+    if not snap.stale:
+        messages.info(request, _("The figures are up to date."))
+    elif snapshots.refresh_now(semester):
+        messages.success(request, _("The figures have been refreshed."))
+    else:
+        messages.info(request, _("The figures are being refreshed; reload the page in a moment."))
+    query = {"scope": key}
+    if semester is not None:
+        query["semester"] = semester.pk
+    return redirect(f"{reverse('participation_report')}?{urlencode(query)}")
 
 
 # --- Work on the task queue ------------------------------------------------------------------

@@ -4,15 +4,22 @@ from django import template
 from django.template.defaultfilters import floatformat
 from django.utils.html import format_html, format_html_join
 
+from reports.participation import Cell
+
 register = template.Library()
 
 
 @register.filter
 def cell(value):
-    """A report cell as text: money and hours with two decimals (localised), counts as they are.
+    """A report cell as text: a hidden figure's mark ("<3", "x"), money and hours with two
+    decimals (localised), counts as they are.
 
     One filter instead of ``{% if v.quantize %}`` in the template: the report of 600 schools
     has thousands of cells, and a failed attribute lookup per cell cost tens of milliseconds."""
+    if isinstance(value, Cell):
+        if value.hidden:
+            return value.mark
+        value = value.value
     if isinstance(value, Decimal):
         return floatformat(value, "2g")
     return value

@@ -1,6 +1,5 @@
 import time
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from reports import snapshots
@@ -8,14 +7,16 @@ from reports import snapshots
 
 class Command(BaseCommand):
     help = (
-        "Compute the aggregate participation reports (all schools and each municipality, the "
-        "current semester, every language) into the shared report cache, so that no user waits "
-        "for one. Run at deploy and daily from cron."
+        "Compute the aggregate participation figures (the country, each municipality and "
+        "school, every semester's pupils and the current semester's breakdowns, protected "
+        "together) into the shared report cache, so that no user waits for them. Run at "
+        "deploy and from cron."
     )
 
     def handle(self, *args, **options):
         started = time.monotonic()
-        count = snapshots.warm([code for code, _name in settings.LANGUAGES])
+        snap = snapshots.warm()
+        hidden = len(snap.pupils.hidden) + len(snap.semester.hidden if snap.semester else ())
         self.stdout.write(
-            f"{count} aggregate report(s) computed in {time.monotonic() - started:.1f} s."
+            f"Aggregate figures computed in {time.monotonic() - started:.1f} s ({hidden} hidden)."
         )
