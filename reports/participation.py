@@ -137,7 +137,8 @@ class Figures:
     def cell(self, measure, semester_id, unit, label=None, zero=0):
         key = (measure, semester_id, unit, label)
         value = self.values.get(key, zero)
-        if key not in self.hidden:
+        # A row's money and hours are hidden with its pupils, a zero among them too.
+        if key not in self.hidden and self.basis(key) not in self.hidden:
             return Cell(value)
         pupils = self.values.get(self.basis(key), 0)
         return Cell(value, SMALL_MARK if 0 < pupils < SMALL else HIDDEN_MARK)

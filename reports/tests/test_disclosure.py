@@ -1,0 +1,323 @@
+"""No published figure of the aggregate reports, nor any combination of them, gives away a
+hidden one (issue: "Children's data: aggregates that cannot be undone").
+
+A generator builds random small municipalities (1–5 schools each, 0–6 pupils per grade and
+gender of a school, with risks, consultations, compensations with claims, evaluations and
+early-warning flags). For every seed the agency opens every scope (the country and each
+municipality); an attacker then writes down every equation a reader can form from what is
+published — the country is the sum of its municipalities in every cell of every table, a
+municipality the sum of its schools, a scope's pupils the sum of its grades and of its genders,
+the municipalities table repeats each municipality's total, a row that is not shown is zero —
+and solves them exactly (rational Gaussian elimination). Every linear combination of published
+figures is tried this way, not only sums and differences of up to three. The test asserts:
+
+- every shown count is 0 or at least 3, and a row whose pupils are hidden hides its money and
+  hours too (primary suppression);
+- "<3" marks exactly the figures whose pupils are 1 or 2;
+- no hidden figure follows from the equations (secondary suppression holds);
+- the municipality user sees exactly what the agency sees of that municipality;
+- the school's own report stays exact.
+"""
+
+import random
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from compensations.models import ClaimStatus, CompensationClaim
+from early_warning.indicators import FLAGGED
+from early_warning.models import Indicator, Period
+from plans.models import (
+    CompensationCategory,
+    Consultation,
+    PlanEvaluation,
+    PlanStatus,
+    SupportMeasure,
+    SupportPlan,
+)
+from plans.tests.factories import add_consultation_measure, add_risk, make_plan
+from reports.participation import Cell
+from students.models import Semester, Student
+from students.tests.factories import ClassGroupFactory, SchoolFactory, StudentFactory, enrol
+
+SEEDS = range(12)
+RISKS = ["neattaisnoti-kavejumi", "attalums-lidz-skolai-un-transporta-izmaksas"]
+CATEGORIES = [CompensationCategory.TRANSPORT_TICKETS, CompensationCategory.SPECIAL_TRANSPORT]
+
+
+def build(rng, cast, semester):
+    """Random municipalities; the cast's municipality is one of them (its user looks too)."""
+    municipalities = [cast.school.municipality] + [
+        SchoolFactory().municipality for _m in range(rng.randint(0, 2))
+    ]
+    claims = 0
+    for municipality in municipalities:
+        count = rng.randint(1, 5)
+        for index in range(count):
+            # The issue's case: one small school beside the others (1 or 2 pupils in all).
+            tiny = municipality == municipalities[0] and index == count - 1
+            school = SchoolFactory(municipality=municipality)
+            period = Period.objects.create(
+                school=school,
+                semester=semester,
+                start_date=semester.start_date,
+                end_date=semester.start_date + timedelta(days=30),
+            )
+            for grade in (7, 8):
+                group = ClassGroupFactory(
+                    school=school, school_year=semester.school_year, grade=grade
+                )
+                for gender in (Student.Gender.FEMALE, Student.Gender.MALE):
+                    size = rng.choice([0, 0, 1, 2, 3, 4, 5, 6])
+                    if tiny:
+                        size = rng.randint(1, 2) if (grade, gender) == (7, "F") else 0
+                    for _pupil in range(size):
+                        student = StudentFactory(school=school, gender=gender)
+                        enrol(student, group)
+                        if rng.random() < 0.3:
+                            Indicator.objects.create(period=period, student=student, level=FLAGGED)
+                        plan = make_plan(
+                            student=student,
+                            preparer=cast.class_teacher,
+                            semester=semester,
+                            status=PlanStatus.IN_PROGRESS,
+                            first_approved_at=timezone.now(),
+                        )
+                        risks = [
+                            add_risk(plan, code) for code in rng.sample(RISKS, rng.randint(1, 2))
+                        ]
+                        measure = add_consultation_measure(
+                            plan, responsible=cast.specialist, risks=risks, hours=rng.randint(2, 9)
+                        )
+                        if rng.random() < 0.5:
+                            Consultation.objects.create(
+                                measure=measure,
+                                date=semester.start_date,
+                                minutes=rng.choice([30, 45, 60, 90]),
+                                topic="T",
+                                provider=cast.specialist,
+                            )
+                        if rng.random() < 0.5:
+                            claims += 1
+                            compensation(rng, plan, risks, cast, claims)
+                        if rng.random() < 0.4:
+                            PlanEvaluation.objects.create(
+                                plan=plan,
+                                narrative="x",
+                                overall_outcome=rng.choice(list(SupportPlan.Outcome.values)),
+                                evaluated_by=cast.class_teacher,
+                            )
+    return municipalities
+
+
+def compensation(rng, plan, risks, cast, number):
+    amount = Decimal(rng.randint(1000, 60000)) / 100
+    measure = SupportMeasure.objects.create(
+        plan=plan,
+        measure_type=SupportMeasure.Type.COMPENSATION,
+        compensation_category=rng.choice(CATEGORIES),
+        planned_amount=amount,
+        approved_amount=amount,
+        responsible=cast.class_teacher,
+        start_date=plan.semester.start_date,
+        end_date=plan.semester.end_date,
+    )
+    measure.risks.set(risks[:1])
+    status = rng.choice([ClaimStatus.SUBMITTED, ClaimStatus.APPROVED, ClaimStatus.PAID])
+    CompensationClaim.objects.create(
+        measure=measure,
+        plan=plan,
+        school=plan.school,
+        code=f"T-{number}",
+        sequence=number,
+        month=plan.semester.start_date.replace(day=1),
+        status=status,
+        total=(amount / 2).quantize(Decimal("0.01")),
+        submitted_by=cast.class_teacher,
+        paid_on=date.today() if status == ClaimStatus.PAID else None,
+    )
+
+
+# --- What the reader sees -------------------------------------------------------------------
+
+
+def title(msgid):
+    return str(_(msgid))
+
+
+def published(response):
+    """{(table, row labels, column): Cell or value} of one report page."""
+    context = response.context
+    two_labels = {
+        title("Schools"),
+        title("Flagged pupils who received a plan"),
+        title("By measure"),
+    }
+    cells = {}
+    for table in [context["main"], context["share"], *context["tables"]]:
+        name = str(table.title)
+        heads = 2 if name in two_labels else 1
+        for row in table.rows:
+            label = tuple(str(c) for c in row[:heads])
+            for column, value in zip(table.columns[heads:], row[heads:], strict=True):
+                if value != "":
+                    cells[(name, label, str(column))] = value
+    return cells
+
+
+def hidden(value):
+    return (isinstance(value, Cell) and value.hidden) or value == "x"
+
+
+def by_table(cells):
+    tables = defaultdict(dict)
+    for (table, label, column), value in cells.items():
+        tables[table][(label, column)] = value
+    return tables
+
+
+# --- The attacker ---------------------------------------------------------------------------
+
+
+def equations(views, names, main_cell):
+    """Every sum a reader can form, as {variable: coefficient} = 0, a variable being
+    (scope, table, row labels, column). ``main_cell``: (table, row, column) of the semester's
+    pupils in the main table."""
+    found = []
+    scopes = [s for s in views if s != "all"]
+    tables = {scope: by_table(cells) for scope, cells in views.items()}
+    per_school = {title("Municipalities"), title("Schools")}
+    # The country is the sum of its municipalities, cell by cell, in every table they share
+    # (a row one of them does not show is a zero there).
+    for table in set().union(*(t.keys() for t in tables.values())) - per_school:
+        keys = set().union(*(set(t.get(table, {})) for t in tables.values()))
+        for label, column in keys:
+            equation = {("all", table, label, column): Fraction(1)}
+            for scope in scopes:
+                equation[(scope, table, label, column)] = Fraction(-1)
+            found.append(equation)
+    municipalities = tables["all"].get(title("Municipalities"), {})
+    total = {("all", *main_cell): Fraction(1)}
+    for scope in scopes:
+        # The municipalities table repeats each municipality's total ...
+        for label, column in municipalities:
+            if label == (names[scope],):
+                found.append(
+                    {
+                        ("all", title("Municipalities"), label, column): Fraction(1),
+                        (scope, *main_cell): Fraction(-1),
+                    }
+                )
+                total[("all", title("Municipalities"), label, column)] = Fraction(-1)
+        # ... a municipality is the sum of its schools, which the country's table repeats.
+        equation = {(scope, *main_cell): Fraction(1)}
+        for label, column in tables[scope].get(title("Schools"), {}):
+            equation[(scope, title("Schools"), label, column)] = Fraction(-1)
+            found.append(
+                {
+                    (scope, title("Schools"), label, column): Fraction(1),
+                    ("all", title("Schools"), label, column): Fraction(-1),
+                }
+            )
+        found.append(equation)
+    found.append(total)
+    # The country's schools add up to the country.
+    equation = {("all", *main_cell): Fraction(1)}
+    for label, column in tables["all"].get(title("Schools"), {}):
+        equation[("all", title("Schools"), label, column)] = Fraction(-1)
+    found.append(equation)
+    # A scope's pupils are the sum of its grades, and of its genders.
+    for scope in views:
+        for table in (title("By grade"), title("By gender")):
+            equation = {(scope, *main_cell): Fraction(1)}
+            for label, column in tables[scope].get(table, {}):
+                equation[(scope, table, label, column)] = Fraction(-1)
+            found.append(equation)
+    return found
+
+
+def given_away(views, system):
+    """The hidden variables that the equations determine (exact, over the rationals)."""
+    values = {
+        (scope, table, label, column): value
+        for scope, cells in views.items()
+        for (table, label, column), value in cells.items()
+    }
+    rows = []
+    for equation in system:
+        row = {}
+        for variable, coefficient in equation.items():
+            if hidden(values.get(variable, 0)):  # a row that is not shown is a published zero
+                row[variable] = row.get(variable, 0) + coefficient
+        row = {k: v for k, v in row.items() if v}
+        if row:
+            rows.append(row)
+    pivots = {}
+    for row in rows:
+        for key, pivot in pivots.items():
+            factor = row.get(key)
+            if factor:
+                for k, v in pivot.items():
+                    row[k] = row.get(k, 0) - factor * v
+                row = {k: v for k, v in row.items() if v}
+        if not row:
+            continue
+        key = min(row, key=repr)
+        row = {k: v / row[key] for k, v in row.items()}
+        for other in pivots.values():
+            factor = other.get(key)
+            if factor:
+                for k, v in row.items():
+                    other[k] = other.get(k, 0) - factor * v
+                for k in [k for k, v in other.items() if not v]:
+                    del other[k]
+        pivots[key] = row
+    return sorted((key for key, row in pivots.items() if len(row) == 1), key=repr)
+
+
+# --- The test -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_no_combination_of_published_figures_gives_a_hidden_one_away(cast, login, seed):
+    rng = random.Random(seed)  # noqa: S311 - test data, not secrets
+    semester = Semester.objects.current()
+    municipalities = build(rng, cast, semester)
+    agency = login(cast.agency)
+    response = agency.get(reverse("participation_report"), {"scope": "all"})
+    views = {"all": published(response)}
+    names = {}
+    for municipality in municipalities:
+        scope = f"municipality-{municipality.pk}"
+        views[scope] = published(agency.get(reverse("participation_report"), {"scope": scope}))
+        names[scope] = municipality.name
+    own = login(cast.municipality).get(reverse("participation_report"))
+    assert published(own) == views[f"municipality-{cast.school.municipality_id}"]
+
+    hidden_count = 0
+    for scope, cells in views.items():
+        # Primary: no shown count of 1 or 2; money and hours follow their row's pupils.
+        for key, value in cells.items():
+            if isinstance(value, Cell) and not value.hidden and isinstance(value.value, int):
+                assert value.value not in (1, 2), (scope, key)
+            hidden_count += hidden(value)
+        rows = defaultdict(dict)
+        for (table, label, column), value in cells.items():
+            rows[(table, label)][column] = value
+        for (table, label), row in rows.items():
+            pupils = row.get(title("Pupils"))
+            if pupils is not None and hidden(pupils):
+                assert all(hidden(v) for v in row.values()), (scope, table, label, row)
+    assert hidden_count, (views, "nothing was small: the generator made no case to protect")
+
+    year = f"{semester.school_year.start_year}/{semester.school_year.start_year + 1}"
+    column = str(response.context["main"].columns[semester.number])
+    main_cell = (str(response.context["main"].title), (year,), column)
+    system = equations(views, names, main_cell)
+    assert given_away(views, system) == []
