@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from compensations.models import ClaimStatus, CompensationClaim
 from compensations.views import recent_decisions
+from iap_portal import audit
 from plans.access import assigned_measures
 from plans.early_signals import flagged_stalled_plans, flagged_without_plan
 from plans.models import PlanStatus, SupportMeasure, SupportPlan
@@ -53,11 +54,24 @@ def home(request):
         )
     context.update(_queue_counts(user_access))
     if user_access.has_role(Role.CLASS_TEACHER, Role.SOCIAL_PEDAGOGUE, Role.COORDINATOR):
-        context["decisions"] = recent_decisions(user)
+        context["decisions"] = list(recent_decisions(user))
     context.update(_staff_section(user_access))
     if user_access.has_role(Role.MUNICIPALITY, Role.AGENCY):
         context["aggregate_schools"] = _aggregate_schools(user_access)
+    shown = _pupils_shown(context)
+    audit.record_list(request, "home", [s.pk for s in shown], schools=[s.school_id for s in shown])
     return render(request, "home.html", context)
+
+
+def _pupils_shown(context):
+    """The pupils the page's sections name, from what they loaded: the teacher's classes and
+    calls to action, and the decisions on the user's claims (the rest are counts)."""
+    shown = [e.student for group in context.get("my_classes", ()) for e in group.enrollments.all()]
+    shown += context.get("without_plan", [])
+    shown += [indicator.student for indicator in context.get("flagged_without_plan", ())]
+    shown += [plan.student for plan in context.get("flagged_stalled", ())]
+    shown += [claim.plan.student for claim in context.get("decisions", ())]
+    return shown
 
 
 def _class_teacher_section(user, semester):

@@ -114,6 +114,13 @@ def overview(request):
             .order_by("-level", "student__last_name", "student__first_name", "pk")
         )
         page = paginate(request, pupils)
+        # The page names its pupils with their levels and reasons.
+        audit.record_list(
+            request,
+            "early warning",
+            [indicator.student_id for indicator in page.object_list],
+            schools=[school.pk],
+        )
     return render(
         request,
         "early_warning/overview.html",
@@ -178,6 +185,13 @@ def fact_import(request):
         else:
             check = check_rows(
                 rows, kind=data["kind"], school=data["school"], school_year=semester.school_year
+            )
+            # The check lists the file's rows and tells which are the school's pupils.
+            audit.record_list(
+                request,
+                "early-warning import check",
+                [row.student_id for row in check.rows if row.student_id],
+                schools=[data["school"].pk],
             )
             if check.is_valid:
                 request.session[IMPORT_SESSION_KEY] = {

@@ -198,6 +198,13 @@ def student_import(request):
                 form.add_error("file", str(exc))
             else:
                 check = check_rows(rows, school=school, school_year=year)
+                # The check tells which rows are the school's pupils ("known pupil: update").
+                audit.record_list(
+                    request,
+                    "pupil import check",
+                    [row.student_id for row in check.rows if row.student_id],
+                    schools=[school.pk],
+                )
                 if check.is_valid:
                     request.session[IMPORT_SESSION_KEY] = {
                         "school": school.pk,

@@ -133,8 +133,9 @@ def test_teacher_home_query_count_is_fixed(cast, login, django_assert_num_querie
     client = login(cast.class_teacher)
     # session, user, memberships, current school year, current semester, classes, their
     # enrollments with pupils, the pupils' plans of the semester, flagged pupils without a
-    # plan, flagged pupils' plans without a consultation for 30 days, decisions on my claims
-    with django_assert_num_queries(11):
+    # plan, flagged pupils' plans without a consultation for 30 days, decisions on my claims,
+    # the audit row naming the pupils shown
+    with django_assert_num_queries(12):
         response = client.get(reverse("home"))
     assert len(response.context["flagged_without_plan"]) == extra - extra // 2
     assert len(response.context["flagged_stalled"]) == extra // 2
@@ -192,8 +193,8 @@ def test_overview_query_count_is_fixed(cast, login, django_assert_num_queries, e
     client = login(cast.social_pedagogue)
     # session, user, memberships, schools, periods, counts by class and level now, and in
     # the previous period, count of pupils with signals, their page (with class and plan),
-    # the school's thresholds
-    with django_assert_num_queries(10):
+    # the audit row naming the page's pupils, the school's thresholds
+    with django_assert_num_queries(11):
         response = client.get(reverse("ew_overview"))
     assert response.context["page"].paginator.count == extra + 1
 
