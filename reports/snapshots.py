@@ -118,16 +118,18 @@ def snapshot(semester, *, refresh_in_background=True):
 
 
 def refresh_now(semester):
-    """A user's "refresh": compute now, unless someone else is already doing it (then the
-    figures they compute are shown a moment later). Returns whether it computed."""
-    semester_id = semester.pk if semester else None
+    """A user's "refresh": compute now, unless another user's refresh is under way (then the
+    figures it computes are shown a moment later). Returns whether it computed."""
+    # Its own lock: a refresh queued in the background may wait behind other tasks, and the
+    # user asked for the figures now; two users asking at once compute them once.
+    lock = f"{_refresh_lock_key(semester.pk if semester else None)}:now"
     cache = caches["reports"]
-    if not cache.add(_refresh_lock_key(semester_id), True, REFRESH_LOCK_SECONDS):
+    if not cache.add(lock, True, REFRESH_LOCK_SECONDS):
         return False
     try:
         compute(semester)
     finally:
-        cache.delete(_refresh_lock_key(semester_id))
+        cache.delete(lock)
     return True
 
 

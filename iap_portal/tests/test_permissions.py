@@ -168,6 +168,8 @@ EXPECTED = {
         "GET": only([*COORDINATORS, "social_pedagogue", "municipality", "agency"], 403),
         "POST": ACTION_GET,
     },
+    # "Refresh now" of the kept figures: only who opens an aggregate scope.
+    "participation_refresh": {"GET": ACTION_GET, "POST": only(["municipality", "agency"], 403)},
     "plan_pdf": {"GET": only([*PLAN_PREPARERS, "specialist"], 404), "POST": ACTION_GET},
     # Early warning: the school's staff see the overview, coordinators import and set the
     # thresholds; one pupil's signals follow the pupil's page. The levels above see only the

@@ -19,16 +19,23 @@ figures is tried this way, not only sums and differences of up to three. The tes
 - the school's own report stays exact.
 """
 
+import csv
+import io
 import random
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from html.parser import HTMLParser
+from unittest import mock
 
 import pytest
+from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from compensations.models import ClaimStatus, CompensationClaim
 from early_warning.indicators import FLAGGED
@@ -42,6 +49,7 @@ from plans.models import (
     SupportPlan,
 )
 from plans.tests.factories import add_consultation_measure, add_risk, make_plan
+from reports import snapshots
 from reports.participation import Cell
 from students.models import Semester, Student
 from students.tests.factories import ClassGroupFactory, SchoolFactory, StudentFactory, enrol
@@ -321,3 +329,219 @@ def test_no_combination_of_published_figures_gives_a_hidden_one_away(cast, login
     main_cell = (str(response.context["main"].title), (year,), column)
     system = equations(views, names, main_cell)
     assert given_away(views, system) == []
+
+
+# --- Every format shows the same cells ------------------------------------------------------
+
+
+class TableParser(HTMLParser):
+    """The report page's tables: {caption: [[cell text, …], …]} (body rows only)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.caption, self.row, self.text = {}, None, None, None
+        self.in_body = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "caption":
+            self.text = []
+        elif tag == "tbody":
+            self.in_body = True
+        elif tag == "tr" and self.in_body:
+            self.row = []
+        elif tag in {"td", "th"} and self.row is not None:
+            self.text = []
+
+    def handle_endtag(self, tag):
+        if tag == "caption":
+            self.caption = "".join(self.text).strip()
+            self.tables[self.caption] = []
+            self.text = None
+        elif tag == "tbody":
+            self.in_body = False
+        elif tag in {"td", "th"} and self.row is not None and self.text is not None:
+            self.row.append("".join(self.text).strip())
+            self.text = None
+        elif tag == "tr" and self.row is not None:
+            if len(self.row) > 1:  # not the "no data" row
+                self.tables[self.caption].append(self.row)
+            self.row = None
+
+    def handle_data(self, data):
+        if self.text is not None:
+            self.text.append(data)
+
+
+def token(value):
+    """A cell as a comparable value: a mark as text, a number as a Decimal to the cent."""
+    if isinstance(value, int | float | Decimal):
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    text = str(value).replace("\xa0", "").replace(" ", "")
+    if text in {"<3", "x", ""}:
+        return text
+    try:
+        return Decimal(text.replace(",", ".")).quantize(Decimal("0.01"))
+    except ArithmeticError:
+        return str(value).strip()
+
+
+def test_html_csv_xlsx_and_pdf_show_identical_cells(cast, login):
+    build(random.Random(5), cast, Semester.objects.current())  # noqa: S311 - test data
+    agency = login(cast.agency)
+    for scope in ("all", f"municipality-{cast.school.municipality_id}"):
+        url = reverse("participation_report")
+        parser = TableParser()
+        parser.feed(agency.get(url, {"scope": scope}).content.decode())
+        html = {
+            title: [[token(c) for c in row] for row in rows]
+            for title, rows in parser.tables.items()
+        }
+        assert any("<3" in row for rows in html.values() for row in rows)
+        assert any("x" in row for rows in html.values() for row in rows)
+
+        book = load_workbook(
+            io.BytesIO(agency.get(url, {"scope": scope, "format": "xlsx"}).content)
+        )
+        xlsx = {}
+        for sheet in book.worksheets:
+            rows = list(sheet.iter_rows(values_only=True))[1:]
+            xlsx[sheet.title] = [[token("" if c is None else c) for c in row] for row in rows]
+            for row in sheet.iter_rows(min_row=2):
+                for cell in row:  # a hidden figure is a text cell, never a number
+                    if cell.value in {"<3", "x"}:
+                        assert cell.data_type == "s"
+        assert list(xlsx.values()) == [html[title] for title in html]
+
+        csv_rows = list(
+            csv.reader(
+                io.StringIO(
+                    agency.get(url, {"scope": scope, "format": "csv"}).content.decode("utf-8-sig")
+                ),
+                delimiter=";",
+            )
+        )[1:]
+        main = html[next(iter(html))]
+        expected = [
+            [year, number, cell]
+            for year, *cells in main
+            for number, cell in zip(("I", "II"), cells, strict=True)
+        ]
+        assert [[r[0], r[1], token(r[2])] for r in csv_rows] == expected
+
+        pdf = agency.get(url, {"scope": scope, "format": "pdf"}).content
+        text = " ".join(
+            " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split()
+        )
+        for title, rows in parser.tables.items():
+            for row in rows:
+                line = " ".join(" ".join(c.split()) for c in row if c.strip())
+                assert line.replace("\xa0", " ") in text.replace("\xa0", " "), (title, line)
+
+
+# --- The cases the issue found --------------------------------------------------------------
+
+
+def pupils_at(cast, school, count, *, special_transport=None):
+    group = ClassGroupFactory(school=school, school_year=Semester.objects.current().school_year)
+    plans = []
+    for _n in range(count):
+        student = StudentFactory(school=school)
+        enrol(student, group)
+        plan = make_plan(
+            student=student,
+            preparer=cast.class_teacher,
+            status=PlanStatus.IN_PROGRESS,
+            first_approved_at=timezone.now(),
+        )
+        add_consultation_measure(plan, responsible=cast.specialist, risks=[add_risk(plan)])
+        plans.append(plan)
+    if special_transport:
+        planned, paid = special_transport
+        measure = SupportMeasure.objects.create(
+            plan=plans[0],
+            measure_type=SupportMeasure.Type.COMPENSATION,
+            compensation_category=CompensationCategory.SPECIAL_TRANSPORT,
+            planned_amount=Decimal(planned),
+            approved_amount=Decimal(planned),
+            responsible=cast.class_teacher,
+            start_date=plans[0].semester.start_date,
+            end_date=plans[0].semester.end_date,
+        )
+        CompensationClaim.objects.create(
+            measure=measure,
+            plan=plans[0],
+            school=school,
+            code="T-1",
+            sequence=1,
+            month=plans[0].semester.start_date,
+            status=ClaimStatus.PAID,
+            total=Decimal(paid),
+            submitted_by=cast.class_teacher,
+            paid_on=date.today(),
+        )
+    return plans
+
+
+def test_a_school_of_one_beside_a_school_of_twelve_gives_nothing_away(cast, login):
+    """The issue's case: 12 and "<3" beside the total 13, and the one child's money."""
+    pupils_at(cast, cast.school, 12)
+    small = SchoolFactory(municipality=cast.school.municipality, name="Mazā skola")
+    pupils_at(cast, small, 1, special_transport=("432.10", "123.45"))
+    for client in (login(cast.municipality), login(cast.agency)):
+        scope = f"municipality-{cast.school.municipality_id}"
+        response = client.get(reverse("participation_report"), {"scope": scope})
+        cells = published(response)
+        schools = {label[1]: str(v) for (t, label, _c), v in cells.items() if t == title("Schools")}
+        assert schools == {cast.school.name: "x", "Mazā skola": "<3"}
+        assert "13" in [str(c) for row in response.context["main"].rows for c in row[1:]]
+        content = response.content.decode()
+        for figure in ("432,10", "123,45", "12"):
+            assert f">{figure}<" not in content
+        money = next(
+            t for t in response.context["tables"] if str(t.title) == title("Compensations, EUR")
+        )
+        assert [str(c) for c in money.rows[0][1:]] == ["<3"] * 5
+    # The agency's country view: the municipality is the country here, so the same holds.
+    everything = published(login(cast.agency).get(reverse("participation_report")))
+    schools = {
+        label[1]: str(v) for (t, label, _c), v in everything.items() if t == title("Schools")
+    }
+    assert schools == {cast.school.name: "x", "Mazā skola": "<3"}
+    # The school's own report is exact.
+    own = login(cast.coordinator).get(reverse("participation_report"))
+    assert "12" in [str(c) for row in own.context["main"].rows for c in row[1:]]
+
+
+def test_stale_figures_say_their_time_and_can_be_refreshed(cast, login, settings):
+    pupils_at(cast, cast.school, 4)
+    agency = login(cast.agency)
+    url = reverse("participation_report")
+    first = agency.get(url)
+    assert "Dati uz" in first.content.decode()
+    assert not first.context["may_refresh"]
+    # Fresh figures are not recomputed on request.
+    response = agency.post(reverse("participation_refresh"), {"scope": "all"}, follow=True)
+    assert "4" in [str(c) for row in response.context["main"].rows for c in row[1:]]
+    pupils_at(cast, cast.school, 3)
+    later = timezone.now() + snapshots.FRESH_FOR + timedelta(seconds=1)
+    with (
+        mock.patch("reports.snapshots.timezone.now", return_value=later),
+        mock.patch("reports.snapshots.refresh_participation_report"),
+    ):
+        stale = agency.get(url)
+        assert stale.context["may_refresh"]
+        assert "Atjaunot" in stale.content.decode()
+        response = agency.post(reverse("participation_refresh"), {"scope": "all"}, follow=True)
+    assert "7" in [str(c) for row in response.context["main"].rows for c in row[1:]]
+    # Two users asking at once: the second is told to wait a moment, nothing is computed twice.
+    semester = Semester.objects.current()
+    caches["reports"].add(f"participation:v2:semester:{semester.pk}:refreshing:now", True)
+    with mock.patch("reports.snapshots.timezone.now", return_value=later + snapshots.FRESH_FOR * 2):
+        response = agency.post(
+            reverse("participation_refresh"), {"scope": "all", "semester": semester.pk}, follow=True
+        )
+    assert "pēc brīža" in response.content.decode()
+    # A school's own report is live and has no time to show; a school may not refresh.
+    own = login(cast.coordinator).get(url)
+    assert own.context["computed_at"] is None
+    assert login(cast.coordinator).post(reverse("participation_refresh")).status_code == 403
