@@ -127,6 +127,7 @@ class Figures:
     def add(self, measure, semester_id, unit, label, value):
         if value:
             self.values[(measure, semester_id, unit, label)] = value
+            self.__dict__.pop("_index", None)
 
     def basis(self, key):
         measure, semester_id, unit, label = key
@@ -143,10 +144,22 @@ class Figures:
         pupils = self.values.get(self.basis(key), 0)
         return Cell(value, SMALL_MARK if 0 < pupils < SMALL else HIDDEN_MARK)
 
-    def labels_of(self, measure, semester_id, unit):
-        return [
-            k[3] for k in self.values if k[0] == measure and k[1] == semester_id and k[2] == unit
-        ]
+    def labels_of(self, measure, semester_id, unit=None):
+        """The labels (rows) of one measure, semester and unit; ``unit=None``: every unit,
+        as (unit, label) pairs."""
+        index = self.__dict__.get("_index")
+        if index is None:  # built once per process and kept figures, not stored with them
+            index = defaultdict(list)
+            for m, sid, u, label in self.values:
+                index[(m, sid, u)].append(label)
+                index[(m, sid, None)].append((u, label))
+            self.__dict__["_index"] = index
+        return index.get((measure, semester_id, unit), [])
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_index", None)
+        return state
 
     def relations(self, schools_of):
         """The sums a reader can form: the country of its municipalities, a municipality of
@@ -389,10 +402,10 @@ def national_semester_figures(semester, directory):
 def semester_table(figures, unit=ALL):
     """School years as rows, semesters I and II as columns: distinct pupils."""
     by_year = defaultdict(dict)
-    for measure, semester_id, key_unit, _label in figures.values:
-        if measure == "pupils" and key_unit == unit:
-            year, number = figures.labels[("semester", semester_id)]
-            by_year[year][number] = semester_id
+    for key in figures.values:
+        if key[0] == "pupils" and key[2] == unit:
+            year, number = figures.labels[("semester", key[1])]
+            by_year[year][number] = key[1]
     table = Table(
         title=_("Pupils in the programme"),
         columns=[_("School year"), _("Semester I"), _("Semester II")],
@@ -442,8 +455,9 @@ def school_tables(figures, semester, directory, municipality_id=None):
     sid = semester.pk
     schools = Table(title=_("Schools"), columns=[_("Municipality"), _("School"), _("Pupils")])
     rows = []
-    for measure, semester_id, unit, _label in figures.values:
-        if measure != "pupils" or semester_id != sid or unit == ALL or unit[0] != "s":
+    units = [unit for unit, _label in figures.labels_of("pupils", sid) if unit != ALL]
+    for unit in units:
+        if unit[0] != "s":
             continue
         m_id, m_name, name = directory[unit[1]]
         if municipality_id is None or m_id == municipality_id:
@@ -451,11 +465,7 @@ def school_tables(figures, semester, directory, municipality_id=None):
     schools.rows = [list(row) for row in sorted(rows, key=lambda r: (r[0], r[1]))]
     names = {m_id: m_name for m_id, m_name, _n in directory.values()}
     municipalities = Table(title=_("Municipalities"), columns=[_("Municipality"), _("Pupils")])
-    rows = [
-        (names[unit[1]], figures.cell("pupils", sid, unit))
-        for measure, semester_id, unit, _label in figures.values
-        if measure == "pupils" and semester_id == sid and unit != ALL and unit[0] == "m"
-    ]
+    rows = [(names[unit[1]], figures.cell("pupils", sid, unit)) for unit in units if unit[0] == "m"]
     municipalities.rows = [list(row) for row in sorted(rows, key=lambda r: r[0])]
     return schools, municipalities
 
