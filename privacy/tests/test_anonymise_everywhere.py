@@ -76,6 +76,8 @@ def _readings(value):
     """Every way a stored value could spell a name: as it is, URL-decoded, JSON-decoded."""
     if isinstance(value, memoryview | bytes):
         value = bytes(value).decode("utf-8", "ignore")
+    if isinstance(value, dict | list):  # JSON columns, as PostgreSQL's driver reads them
+        value = json.dumps(value, ensure_ascii=False)
     if not isinstance(value, str):
         return []
     return [value, unquote_plus(value), *_texts_of_json(value)]
