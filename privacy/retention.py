@@ -3,14 +3,30 @@
 What identifies the child goes (names, code, birth date beyond the year, guardians, free text,
 receipts, the change history that still holds them, the imported e-journal details); the rows
 that reports count stay, so the participation figures are the same before and after.
+
+Free text on the pupil's own records (plans, risks, measures, consultations, evaluations,
+claims, their status changes) is emptied whatever it says: a description of a child's family
+identifies the child without naming them. Text on records shared with other pupils or kept
+for the school (an e-journal import's file name, a claim's payment reference, queued exports,
+the Django admin's log, sessions holding an upload not yet confirmed) loses only the words
+that name the pupil. The audit log is ``iap_portal.audit``'s (it keeps counts by action).
 """
 
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
 from datetime import date
+from urllib.parse import unquote_plus
 
+from django.contrib.admin.models import LogEntry
 from django.db import transaction
+from django.http import QueryDict
+from django.utils import timezone
 
-from compensations.models import ClaimLine, CompensationClaim, Receipt
-from early_warning.models import Attendance, ConductNotes, Grade, Indicator
+from accounts.models import UserSession
+from compensations.models import ClaimLine, ClaimStatusChange, CompensationClaim, Receipt
+from early_warning.models import Attendance, ConductNotes, Grade, ImportRecord, Indicator
 from plans.models import (
     Consultation,
     PlanEvaluation,
@@ -20,6 +36,7 @@ from plans.models import (
     SupportPlan,
 )
 from reports.files import delete_files_naming
+from reports.models import ExportJob, PlanBundle
 from students.models import Guardian, Student
 
 ANONYMOUS = "—"
@@ -36,24 +53,154 @@ def due_for_anonymisation(*, years, today=None):
     )
 
 
+def _folded(text):
+    """The text without diacritics ("Bērziņa" → "Berzina"), as file names often carry it."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+# A name or code counts where it stands as a word: not inside a longer word ("Ozols" is not
+# in "Ozolskalns"), but between the underscores of a file name ("7a_Ozols_kavejumi.xlsx").
+_APART = r"(?<![^\W_])(?:{})(?![^\W_])"
+
+
+@dataclass(frozen=True)
+class Traces:
+    """How the pupils show in text: their first names, surnames and personal codes (with and
+    without diacritics and the code's hyphen)."""
+
+    words: tuple[str, ...]
+
+    @classmethod
+    def of(cls, students):
+        words = set()
+        for first, last, code in students.values_list("first_name", "last_name", "personas_kods"):
+            names = {n.strip() for n in (first, last)}
+            words |= names | {_folded(n) for n in names}
+            if code:
+                words |= {code, f"{code[:6]}-{code[6:]}"}
+        words -= {"", ANONYMOUS}
+        return cls(tuple(sorted(words, key=len, reverse=True)))
+
+    @property
+    def _pattern(self):
+        return re.compile(_APART.format("|".join(re.escape(w) for w in self.words)), re.IGNORECASE)
+
+    def found_in(self, value):
+        """Whether a text, or any text inside a list or dict, names the pupils."""
+        if isinstance(value, dict):
+            return any(self.found_in(v) for v in value.values())
+        if isinstance(value, list | tuple):
+            return any(self.found_in(v) for v in value)
+        if not isinstance(value, str) or not value or not self.words:
+            return False
+        return any(self._pattern.search(text) for text in {value, unquote_plus(value)})
+
+    def removed_from(self, value):
+        """The value (a text, or the texts in a list or dict) without the pupils' names."""
+        if isinstance(value, dict):
+            return {k: self.removed_from(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.removed_from(v) for v in value]
+        if not self.found_in(value):
+            return value
+        return self._pattern.sub(ANONYMOUS, value)
+
+
+def _read_json(text):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _read_query(text):
+    return dict(QueryDict(text).lists())
+
+
+def _write_query(params):
+    query = QueryDict(mutable=True)
+    for key, values in params.items():
+        query.setlist(key, values)
+    return query.urlencode()
+
+
+# How a field is written: read into plain values, and written back.
+_FORMATS = {
+    "text": (lambda text: text, lambda value: value),
+    "json": (_read_json, lambda value: value if isinstance(value, str) else json.dumps(value)),
+    "query": (_read_query, _write_query),
+}
+
+
+def _scrub(traces, queryset, **fields):
+    """Remove the pupils' names and codes from these fields of the rows that hold them.
+    ``fields`` maps a field to how it is written: "text", "json" or "query" (a query string)."""
+    changed = 0
+    for row in queryset.only("pk", *fields).iterator():
+        values = {name: _FORMATS[kind][0](getattr(row, name)) for name, kind in fields.items()}
+        if not traces.found_in(values):
+            continue
+        queryset.model.objects.filter(pk=row.pk).update(
+            **{
+                name: _FORMATS[kind][1](traces.removed_from(values[name]))
+                for name, kind in fields.items()
+            }
+        )
+        changed += 1
+    return changed
+
+
+def _forget_uploads(traces):
+    """Sessions keep an uploaded pupil or e-journal file between its check and its
+    confirmation (``students_import``, ``early_warning_import``), rows and all. A pending
+    upload (or anything else kept in a session) that names the pupil is dropped as a whole:
+    the file holds a whole class, and its coordinator uploads it again. Expired sessions go."""
+    store = UserSession.get_session_store_class()
+    store.clear_expired()
+    for session in UserSession.objects.filter(expire_date__gte=timezone.now()).iterator():
+        data = store().decode(session.session_data)
+        kept = {key: value for key, value in data.items() if not traces.found_in(value)}
+        if kept != data:
+            session.session_data = store().encode(kept)
+            session.save(update_fields=["session_data"])
+
+
+def _scrub_shared_text(traces, ids, claims):
+    schools = Student.objects.filter(pk__in=ids).values("school_id")
+    _scrub(traces, ImportRecord.objects.filter(school_id__in=schools), file_name="text")
+    _scrub(traces, claims, payment_reference="text")
+    # Queued exports hold the list's filters (a search for the pupil's name) and any error;
+    # their files went with delete_files_naming.
+    _scrub(traces, ExportJob.objects.all(), params="query", error="text")
+    _scrub(traces, PlanBundle.objects.all(), error="text")
+    # The Django admin names the object it changed, and an added guardian, in its log.
+    _scrub(traces, LogEntry.objects.all(), object_repr="text", change_message="json")
+    _forget_uploads(traces)
+
+
 @transaction.atomic
 def anonymise(students):
     ids = list(students.values_list("pk", flat=True))
     if not ids:
         return 0
+    traces = Traces.of(Student.objects.filter(pk__in=ids))
     # Bundles and exports that may hold their names go first.
     delete_files_naming(Student.objects.filter(pk__in=ids))
     plans = SupportPlan.objects.filter(student_id__in=ids)
     claims = CompensationClaim.objects.filter(plan__in=plans)
+    _scrub_shared_text(traces, ids, claims)
     receipts = list(Receipt.objects.filter(claim__in=claims))
     for receipt in receipts:
         name = receipt.file.name
         transaction.on_commit(lambda name=name, storage=receipt.file.storage: storage.delete(name))
     Receipt.objects.filter(pk__in=[r.pk for r in receipts]).delete()
     ClaimLine.objects.filter(claim__in=claims).update(description=ANONYMOUS)
+    ClaimStatusChange.objects.filter(claim__in=claims).update(comment="")
     claims.update(decision_comment="")
     Consultation.objects.filter(measure__plan__in=plans).update(topic=ANONYMOUS)
-    SupportMeasure.objects.filter(plan__in=plans).update(description="", evaluation_note="")
+    SupportMeasure.objects.filter(plan__in=plans).update(
+        description="", evaluation_note="", ceiling_justification=""
+    )
     PlanRisk.objects.filter(plan__in=plans).update(justification=ANONYMOUS)
     PlanEvaluation.objects.filter(plan__in=plans).update(narrative=ANONYMOUS)
     PlanStatusChange.objects.filter(plan__in=plans).update(comment="")

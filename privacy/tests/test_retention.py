@@ -2,7 +2,8 @@ import io
 from datetime import date
 from decimal import Decimal
 
-from django.core.management import call_command
+import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from compensations import services
@@ -98,3 +99,25 @@ def test_anonymising_removes_what_the_claims_history_still_says(cast):
     assert not ClaimLine.history.filter(claim_id=claim.pk).exclude(description="—").exists()
     assert not Receipt.history.filter(claim_id=claim.pk).exists()
     assert not CompensationClaim.history.filter(id=claim.pk).exclude(decision_comment="").exists()
+
+
+def test_an_erasure_request_anonymises_one_pupil_now(cast):
+    """``--pupil`` takes a pupil whatever the date they left (here: still learning)."""
+    out, pupil = io.StringIO(), str(cast.student.public_id)
+    call_command("anonymise_pupils", "--pupil", pupil, "--dry-run", stdout=out)
+    assert "1 pupil(s) would be anonymised" in out.getvalue()
+    assert Student.objects.get(pk=cast.student.pk).last_name == "Bērziņa"
+
+    call_command("anonymise_pupils", "--pupil", pupil, stdout=io.StringIO())
+    assert Student.objects.get(pk=cast.student.pk).last_name == "—"
+    assert Student.objects.get(pk=cast.other_student.pk).last_name == "Ozols"
+    # Again, or an id of nobody: nothing more happens, and the command says so.
+    err = io.StringIO()
+    call_command("anonymise_pupils", "--pupil", pupil, stdout=io.StringIO(), stderr=err)
+    assert "1 id(s) name no pupil" in err.getvalue()
+
+
+def test_a_malformed_pupil_id_is_refused(cast):
+    with pytest.raises(CommandError, match="Not a pupil's id"):
+        call_command("anonymise_pupils", "--pupil", "abc", stdout=io.StringIO())
+    assert Student.objects.get(pk=cast.student.pk).last_name == "Bērziņa"
