@@ -223,6 +223,26 @@ def _grouped(queryset, levels, prefix, fields, annotations):
             yield (ALL if unit_field is None else (kind, row[unit_field])), row
 
 
+def _summed(queryset, levels, prefix, fields, annotations):
+    """Like ``_grouped`` for sums only: the scope's sums are added up from the municipalities'
+    rather than queried again (a sum, unlike a count of distinct pupils, adds up)."""
+    if not (ALL in levels and "municipality" in levels):
+        yield from _grouped(queryset, levels, prefix, fields, annotations)
+        return
+    totals = {}
+    for unit, row in _grouped(
+        queryset, [lvl for lvl in levels if lvl != ALL], prefix, fields, annotations
+    ):
+        yield unit, row
+        if unit[0] == "m":
+            key = tuple(row[f] for f in fields)
+            total = totals.setdefault(key, {**dict(zip(fields, key, strict=True))})
+            for name in annotations:
+                total[name] = (total.get(name) or 0) + (row[name] or 0)
+    for total in totals.values():
+        yield ALL, total
+
+
 def pupil_figures(schools, levels=(ALL,)):
     """Every semester's pupils, by grade and by gender, and the early warning's flagged
     pupils with and without a plan (one query per figure and level)."""
@@ -292,7 +312,8 @@ def pupil_figures(schools, levels=(ALL,)):
 
 def semester_figures(schools, semester, levels=(ALL,)):
     """One semester's risk types, measures with their hours, compensations with their
-    money, and evaluation outcomes (one query per figure and level)."""
+    money, and evaluation outcomes (one query per figure and level; the delivered minutes and
+    the claims' money are summed up from the municipalities)."""
     figures = Figures()
     sid = semester.pk
     pupils = Count("plan__student_id", distinct=True)
@@ -322,7 +343,7 @@ def semester_figures(schools, semester, levels=(ALL,)):
         figures.add("measure", sid, unit, label, row["pupils"])
         if row["measure_type"] == SupportMeasure.Type.CONSULTATION:
             figures.add("planned_hours", sid, unit, label, row["planned"])
-    for unit, row in _grouped(
+    for unit, row in _summed(
         Consultation.objects.filter(counted(schools, semester, "measure__plan__")),
         levels,
         "measure__plan__",
@@ -344,7 +365,7 @@ def semester_figures(schools, semester, levels=(ALL,)):
         category = row["compensation_category"]
         figures.add("comp_pupils", sid, unit, category, row["pupils"])
         figures.add("comp_planned", sid, unit, category, row["planned"])
-    for unit, row in _grouped(
+    for unit, row in _summed(
         CompensationClaim.objects.filter(counted(schools, semester, "plan__")),
         levels,
         "plan__",
