@@ -11,6 +11,7 @@ from django.db import transaction
 
 from compensations.models import ClaimLine, CompensationClaim, Receipt
 from early_warning.models import Attendance, ConductNotes, Grade, Indicator
+from iap_portal.audit import forget_students
 from plans.models import (
     Consultation,
     PlanEvaluation,
@@ -43,6 +44,7 @@ def anonymise(students):
         return 0
     # Bundles and exports that may hold their names go first.
     delete_files_naming(Student.objects.filter(pk__in=ids))
+    forget_students(ids)  # the audit log keeps its counts by action, not who they were
     plans = SupportPlan.objects.filter(student_id__in=ids)
     claims = CompensationClaim.objects.filter(plan__in=plans)
     receipts = list(Receipt.objects.filter(claim__in=claims))

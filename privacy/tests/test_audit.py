@@ -123,7 +123,7 @@ def test_a_deleted_users_events_stay_unlinked_from_them(cast):
 
 
 def test_the_audit_log_pages_keep_the_chosen_action(cast, login, settings):
-    settings.IAP_PAGE_SIZE = 2
+    settings.IAP_AUDIT_PAGE_SIZE = 2
     for _ in range(3):
         AuditEvent.objects.create(
             user=cast.class_teacher,
@@ -181,7 +181,6 @@ LISTS_NOT_YET_LOGGED = {
     "class_update",
     "participation_report",
     "bundle_list",
-    "audit_log",
 }
 
 
@@ -204,7 +203,7 @@ def test_every_page_that_shows_a_pupil_names_them_in_the_log(cast, client, role)
         if name not in response.content.decode():
             continue
         new = AuditEvent.objects.order_by("pk")[before:]
-        if not any(e.student_id == cast.student.pk or cast.student.pk in e.students for e in new):
+        if not AuditEvent.objects.naming(cast.student).filter(pk__in=[e.pk for e in new]):
             unlogged.append(url_name)
     assert unlogged == [], unlogged
 
@@ -255,4 +254,4 @@ def test_a_list_names_the_pupils_it_showed_in_one_row(cast, login):
         lists = [e for e in new if e.action == AuditEvent.Action.VIEW_LIST]
         assert len(lists) <= 1, name
     listed = AuditEvent.objects.get(action="view_list", detail__startswith="pupils")
-    assert cast.student.pk in listed.students and listed.school_id == cast.school.pk
+    assert cast.student in listed.students.all() and listed.school_id == cast.school.pk
