@@ -78,9 +78,16 @@ class AuditEventQuerySet(AppendOnlyQuerySet):
     def naming(self, student):
         """The events that name this pupil: a page, file or export of theirs, or a list that
         showed them."""
-        student_id = getattr(student, "pk", student)
-        listed = AuditEventStudent.objects.filter(student_id=student_id).values("event_id")
-        return self.filter(models.Q(student_id=student_id) | models.Q(pk__in=listed))
+        return self.naming_any([getattr(student, "pk", student)])
+
+    def naming_any(self, student_ids):
+        """The events that name any of these pupils (ids, or a queryset of pupils)."""
+        # EXISTS, probing the (pupil, event) index row by row: an IN (subquery) of every list
+        # row of many pupils is too large for PostgreSQL to hash and was rescanned per event.
+        listed = AuditEventStudent.objects.filter(
+            event_id=models.OuterRef("pk"), student_id__in=student_ids
+        )
+        return self.filter(models.Q(student_id__in=student_ids) | models.Exists(listed))
 
 
 class AuditEvent(models.Model):
@@ -170,7 +177,10 @@ class AuditEventStudent(models.Model):
     summarising of old events are the only deletes (``iap_portal.audit``)."""
 
     event = models.ForeignKey(AuditEvent, on_delete=models.CASCADE, related_name="+")
-    student = models.ForeignKey("students.Student", on_delete=models.CASCADE, related_name="+")
+    # Indexed by the unique (student, event) below, which "who looked at this pupil" reads.
+    student = models.ForeignKey(
+        "students.Student", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -178,7 +188,6 @@ class AuditEventStudent(models.Model):
         verbose_name = _("pupil of an audit event")
         verbose_name_plural = _("pupils of audit events")
         constraints = [
-            # Also the index of "who looked at this pupil".
             models.UniqueConstraint(fields=["student", "event"], name="auditeventstudent_unique")
         ]
 

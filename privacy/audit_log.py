@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from compensations.access import visible_claims
 from compensations.models import CompensationClaim, Receipt
 from iap_portal.forms import parse_id
-from iap_portal.models import AuditEvent, AuditEventStudent, AuditSummary, AuditSummaryPeriod
+from iap_portal.models import AuditEvent, AuditSummary, AuditSummaryPeriod
 from iap_portal.users import display_name
 from plans.access import visible_plans
 from plans.models import SupportPlan
@@ -82,8 +82,8 @@ def audit_query(user, params) -> AuditQuery:
                 matches = matches.filter(
                     Q(first_name__icontains=word) | Q(last_name__icontains=word)
                 )
-            listed = AuditEventStudent.objects.filter(student__in=matches).values("event_id")
-            events = events.filter(Q(student__in=matches) | Q(pk__in=listed))
+            # The ids, not a subquery: PostgreSQL then hashes them against the lists' rows.
+            events = events.naming_any(list(matches.values_list("pk", flat=True)))
         if data["action"]:
             events = events.filter(action=data["action"])
         if data["date_from"]:

@@ -3,12 +3,15 @@ page's own entry in the log."""
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from unittest import mock
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from iap_portal import audit
 from iap_portal.models import AuditEvent
@@ -319,3 +322,28 @@ def test_an_object_the_viewer_may_not_open_is_named_without_a_link(cast, login):
     html = login(cast.coordinator).get(reverse("audit_log")).content.decode()
     assert f'href="{reverse("export_detail", args=[mine.public_id])}"' in html
     assert str(theirs.public_id) not in html
+
+
+@hypothesis_settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    values=st.dictionaries(
+        st.sampled_from(["user", "pupil", "action", "date_from", "date_to", "student", "page"]),
+        st.one_of(
+            st.text(max_size=40),
+            st.integers().map(str),
+            st.dates(min_value=date(1, 1, 1)).map(lambda d: d.strftime("%d.%m.%Y")),
+        ),
+    ),
+    fmt=st.sampled_from([None, "csv", "xlsx", "pdf"]),
+)
+def test_whatever_the_filters_say_the_page_answers(cast, client, values, fmt):
+    client.force_login(cast.coordinator)
+    params = {k: v.replace("\x00", "") for k, v in values.items()}
+    if fmt:
+        params["format"] = fmt
+    response = client.get(reverse("audit_log"), params)
+    assert response.status_code in (200, 302)

@@ -313,6 +313,7 @@ def test_the_permission_ends_with_the_change(cast):
 
 
 @postgresql
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_runs_at_once_count_each_event_once(cast_tx):
     cast = cast_tx
     for day in (3, 4, 5):
