@@ -23,6 +23,7 @@ from .registry import Registry
 # The apps whose objects belong to a pupil (plans, claims, receipts) register here, so that
 # forgetting a pupil also finds the events that name only the object (a status change).
 PUPIL_OBJECTS = Registry("pupil objects")
+TERMS_AT_ONCE = 200
 
 
 def client_ip(request):
@@ -151,15 +152,21 @@ def forget_students(student_ids):
             own |= models.Q(object_type=label, object_id__in=pks)
     names = student_model.objects.filter(pk__in=ids).values_list("first_name", "last_name")
     terms = _search_terms(name for pair in names for name in pair)
-    if terms:
-        searched = functools.reduce(
-            operator.or_, (models.Q(detail__icontains=term) for term in terms)
-        )
-        own |= models.Q(action=AuditEvent.Action.EXPORT) & searched
+    # The append-only queryset refuses update() and delete(); the plain QuerySet's are the one
+    # way past it, used here and in delete_summarised only.
+    update = models.QuerySet.update
     with _permitted("forget"):
-        # The append-only queryset refuses update() and delete(); the plain QuerySet's are
-        # the one way past it, used here and in delete_summarised only.
-        changed = models.QuerySet.update(AuditEvent.objects.filter(own), student=None, detail="")
+        changed = update(AuditEvent.objects.filter(own), student=None, detail="")
+        # Some hundred names at a time: SQLite parses a chain of ORs as one deep expression
+        # (at most 1,000 levels).
+        for start in range(0, len(terms), TERMS_AT_ONCE):
+            searched = functools.reduce(
+                operator.or_,
+                (models.Q(detail__icontains=t) for t in terms[start : start + TERMS_AT_ONCE]),
+            )
+            # An export of another pupil (their archive) keeps its pupil, loses the details.
+            exports = AuditEvent.objects.filter(searched, action=AuditEvent.Action.EXPORT)
+            changed += update(exports, detail="")
         listed = AuditEventStudent.objects.filter(student_id__in=ids)
         # The ORM's own fast delete (what a cascade uses): one DELETE, no rows loaded.
         changed += listed._raw_delete(listed.db)

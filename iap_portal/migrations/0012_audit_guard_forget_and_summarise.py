@@ -40,7 +40,11 @@ BEGIN
      AND (NEW.school_id IS NOT DISTINCT FROM OLD.school_id OR NEW.school_id IS NULL)
      AND (
        (NEW.student_id IS NOT DISTINCT FROM OLD.student_id AND NEW.detail = OLD.detail)
-       OR (maintenance = 'forget' AND NEW.student_id IS NULL AND NEW.detail IN (OLD.detail, ''))
+       OR (
+         maintenance = 'forget'
+         AND (NEW.student_id IS NULL OR NEW.student_id = OLD.student_id)
+         AND NEW.detail IN (OLD.detail, '')
+       )
      )
   THEN
     RETURN NEW;

@@ -226,6 +226,60 @@ def test_deleting_a_pupil_forgets_them_first(cast):
     assert list(AuditEventStudent.objects.values_list("student_id", flat=True)) == [cast.student.pk]
 
 
+def test_a_search_for_the_name_is_forgotten_and_another_pupils_export_keeps_its_pupil(cast):
+    school = cast.school
+    searched = at(
+        moment(2026, 3, 1),
+        A.EXPORT,
+        user=cast.coordinator,
+        school=school,
+        detail="pupils.csv q=b%C4%93rzi%C5%86a",
+    )
+    archive = at(
+        moment(2026, 3, 1),
+        A.EXPORT,
+        user=cast.coordinator,
+        school=school,
+        student=cast.other_student,
+        detail="pupil archive Bērziņa",
+    )
+    audit.forget_students([cast.student.pk])
+    searched.refresh_from_db()
+    archive.refresh_from_db()
+    assert searched.detail == "" and archive.detail == ""
+    assert archive.student_id == cast.other_student.pk
+
+
+def test_many_pupils_are_forgotten_at_once(cast):
+    """An anonymisation of a year's leavers: thousands of names to look for in the exports'
+    details (SQLite refuses an expression deeper than 1,000)."""
+    from students.tests.factories import StudentFactory
+
+    pupils = Student.objects.bulk_create(
+        [
+            StudentFactory.build(school=cast.school, first_name=f"Vārds{n}", last_name=f"Uzv{n}")
+            for n in range(700)
+        ]
+    )
+    at(
+        moment(2026, 3, 1),
+        A.VIEW_LIST,
+        user=cast.class_teacher,
+        school=cast.school,
+        students=[p.pk for p in pupils],
+    )
+    at(
+        moment(2026, 3, 1),
+        A.EXPORT,
+        user=cast.class_teacher,
+        school=cast.school,
+        detail="pupils.csv q=Uzv699",
+    )
+    audit.forget_students([p.pk for p in pupils])
+    assert not AuditEventStudent.objects.exists()
+    assert not AuditEvent.objects.filter(detail__contains="Uzv").exists()
+
+
 def test_forgetting_nobody_changes_nothing(cast):
     at(moment(2026, 3, 1), user=cast.class_teacher, school=cast.school, student=cast.student)
     assert audit.forget_students([]) == 0
@@ -276,6 +330,7 @@ def test_the_database_refuses_anything_but_the_two_changes(cast):
     for sql in (
         "UPDATE iap_portal_auditevent SET detail = 'forged' WHERE id = %s",
         "UPDATE iap_portal_auditevent SET action = 'login' WHERE id = %s",
+        "UPDATE iap_portal_auditevent SET student_id = student_id + 1 WHERE id = %s",
         "DELETE FROM iap_portal_auditevent WHERE id = %s",
     ):
         with (
