@@ -40,7 +40,20 @@ def record(
     user = user if user is not None else getattr(request, "user", None)
     if user is not None and not user.is_authenticated:
         user = None
-    event = AuditEvent.objects.create(
+    if students:
+        # The list's row and its pupils in one transaction: one commit, not two, when the
+        # request has none of its own (and no savepoint when it has).
+        with transaction.atomic(savepoint=False):
+            event = _insert(request, user, action, school, obj, detail, student)
+            AuditEventStudent.objects.bulk_create(
+                [AuditEventStudent(event=event, student_id=pk) for pk in students]
+            )
+        return event
+    return _insert(request, user, action, school, obj, detail, student)
+
+
+def _insert(request, user, action, school, obj, detail, student):
+    return AuditEvent.objects.create(
         user=user,
         username=user.get_username() if user else "",
         action=action,
@@ -51,12 +64,6 @@ def record(
         detail=str(detail)[:300],
         ip=client_ip(request),
     )
-    if students:
-        # One INSERT for the whole list (a page shows at most a few dozen pupils).
-        AuditEventStudent.objects.bulk_create(
-            [AuditEventStudent(event=event, student_id=pk) for pk in students]
-        )
-    return event
 
 
 def record_view(request, action, **fields):
