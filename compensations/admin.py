@@ -1,6 +1,9 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from iap_portal.admin import PupilDataAdminMixin
+from iap_portal.models import AuditEvent
+
 from .models import ClaimLine, ClaimStatusChange, CompensationClaim, Receipt
 
 
@@ -27,10 +30,14 @@ class StatusChangeInline(admin.TabularInline):
 
 
 @admin.register(CompensationClaim)
-class CompensationClaimAdmin(SimpleHistoryAdmin):
+class CompensationClaimAdmin(PupilDataAdminMixin, SimpleHistoryAdmin):
+    audit_action = AuditEvent.Action.VIEW_CLAIM
     list_display = ["code", "plan", "month", "status", "total", "submitted_by"]
     list_filter = ["status"]
     search_fields = ["code", "plan__student__last_name"]
     list_select_related = ["plan", "submitted_by"]
     raw_id_fields = ["measure", "plan", "submitted_by", "decided_by", "paid_by"]
     inlines = [ClaimLineInline, ReceiptInline, StatusChangeInline]
+
+    def audit_pupil_id(self, obj):
+        return obj.plan.student_id

@@ -74,6 +74,22 @@ class ContentChange(models.Model):
         raise PermissionError("Content changes are append-only.")
 
 
+class AuditEventQuerySet(AppendOnlyQuerySet):
+    def naming(self, student):
+        """The events that name this pupil: a page, file or export of theirs, or a list that
+        showed them."""
+        return self.naming_any([getattr(student, "pk", student)])
+
+    def naming_any(self, student_ids):
+        """The events that name any of these pupils (ids, or a queryset of pupils)."""
+        # EXISTS, probing the (pupil, event) index row by row: an IN (subquery) of every list
+        # row of many pupils is too large for PostgreSQL to hash and was rescanned per event.
+        listed = AuditEventStudent.objects.filter(
+            event_id=models.OuterRef("pk"), student_id__in=student_ids
+        )
+        return self.filter(models.Q(student_id__in=student_ids) | models.Exists(listed))
+
+
 class AuditEvent(models.Model):
     class Action(models.TextChoices):
         LOGIN = "login", _("signed in")
@@ -118,14 +134,21 @@ class AuditEvent(models.Model):
         related_name="+",
         verbose_name=_("pupil"),
     )
-    # The pupils a list showed (their ids), in one row per request.
-    students = models.JSONField(_("pupils"), default=list, blank=True)
+    # The pupils a list showed, in one row per request (the join table is what "who looked
+    # at this pupil" searches, on SQLite as on PostgreSQL).
+    students = models.ManyToManyField(
+        "students.Student",
+        through="AuditEventStudent",
+        related_name="+",
+        blank=True,
+        verbose_name=_("pupils"),
+    )
     object_type = models.CharField(max_length=40, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     detail = models.CharField(_("details"), max_length=300, blank=True)
     ip = models.GenericIPAddressField(_("from"), null=True, blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -146,3 +169,88 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only.")
+
+
+class AuditEventStudent(models.Model):
+    """A pupil a list showed: one row per pupil of an ``AuditEvent`` of a list (written in one
+    INSERT with the event). Append-only like the event; ``forget_students`` and the
+    summarising of old events are the only deletes (``iap_portal.audit``)."""
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.CASCADE, related_name="+")
+    # Indexed by the unique (student, event) below, which "who looked at this pupil" reads.
+    student = models.ForeignKey(
+        "students.Student", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pupil of an audit event")
+        verbose_name_plural = _("pupils of audit events")
+        constraints = [
+            models.UniqueConstraint(fields=["student", "event"], name="auditeventstudent_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.event_id} {self.student_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit log is append-only.")
+
+
+class AuditSummaryPeriod(models.Model):
+    """A month whose events were folded into ``AuditSummary`` and then deleted, after
+    ``IAP_AUDIT_RETENTION_DAYS`` (``manage.py summarise_audit``). The database's guard lets
+    an event go only when its month has this row (PostgreSQL: the trigger of the audit log)."""
+
+    month = models.DateField(_("month"), unique=True)
+    since = models.DateTimeField()
+    until = models.DateTimeField()
+    events = models.PositiveBigIntegerField(_("events summarised"), default=0)
+    summarised_at = models.DateTimeField(_("summarised at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["month"]
+        verbose_name = _("summarised month of the audit log")
+        verbose_name_plural = _("summarised months of the audit log")
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}"
+
+
+class AuditSummary(models.Model):
+    """How many events of one action a school's log held in a summarised month."""
+
+    month = models.DateField(_("month"))
+    school = models.ForeignKey(
+        "students.School", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(_("what"), max_length=20, choices=AuditEvent.Action.choices)
+    count = models.PositiveBigIntegerField(_("events"))
+
+    class Meta:
+        ordering = ["-month", "action"]
+        verbose_name = _("audit log summary")
+        verbose_name_plural = _("audit log summaries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "school", "action"],
+                condition=models.Q(school__isnull=False),
+                name="auditsummary_unique_per_school",
+            ),
+            # Events that no school's log showed (a failed sign-in of an unknown name).
+            models.UniqueConstraint(
+                fields=["month", "action"],
+                condition=models.Q(school__isnull=True),
+                name="auditsummary_unique_without_school",
+            ),
+        ]
+        indexes = [models.Index(fields=["school", "month"], name="auditsummary_school_month")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.school_id} {self.action} {self.count}"

@@ -43,3 +43,6 @@ class Registry:
 
     def values(self):
         return list(self._entries.values())
+
+    def items(self):
+        return list(self._entries.items())

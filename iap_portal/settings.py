@@ -318,6 +318,11 @@ IAP_PAGE_SIZE = 25
 IAP_SPECIALIST_GRACE_DAYS = int(env("IAP_SPECIALIST_GRACE_DAYS", "14"))
 # Pupils who left more than this many years ago are anonymised (manage.py anonymise_pupils).
 IAP_RETENTION_YEARS = int(env("IAP_RETENTION_YEARS", "5"))
+# The audit log keeps its events this many days (5 years), then only monthly counts per school
+# and action (manage.py summarise_audit, from cron; whole months, so an event may stay up to a
+# month longer).
+IAP_AUDIT_RETENTION_DAYS = int(env("IAP_AUDIT_RETENTION_DAYS", "1826"))
+IAP_AUDIT_PAGE_SIZE = 50
 # History of changes is recorded always, except while a backup is restored (the backup holds
 # the history already): IAP_HISTORY_ENABLED=0 python manage.py loaddata backup.json
 SIMPLE_HISTORY_ENABLED = env_bool("IAP_HISTORY_ENABLED", True)

@@ -1,6 +1,9 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from iap_portal.admin import PupilDataAdminMixin
+from iap_portal.models import AuditEvent
+
 from .models import (
     Consultation,
     PlanEvaluation,
@@ -54,13 +57,17 @@ class StatusChangeInline(admin.TabularInline):
 
 
 @admin.register(SupportPlan)
-class SupportPlanAdmin(SimpleHistoryAdmin):
+class SupportPlanAdmin(PupilDataAdminMixin, SimpleHistoryAdmin):
+    audit_action = AuditEvent.Action.VIEW_PLAN
     list_display = ["code", "student", "semester", "kind", "status", "preparer"]
     list_filter = ["status", "kind", "semester__school_year"]
     search_fields = ["code", "student__last_name"]
     list_select_related = ["student", "semester__school_year", "preparer"]
     raw_id_fields = ["student", "preparer"]
     inlines = [PlanRiskInline, StatusChangeInline]
+
+    def audit_pupil_id(self, obj):
+        return obj.student_id
 
 
 @admin.register(SupportMeasure)

@@ -10,11 +10,17 @@ class PlansConfig(AppConfig):
         # Imported here, not at the top: an app's modules may only be imported once every
         # app's models are loaded (Django's app-loading order).
         from early_warning import hooks as early_warning_hooks
+        from iap_portal import audit
         from students import hooks as students_hooks
 
         from . import access, early_signals, exports, views  # noqa: F401 - exports registers
+        from .models import SupportPlan
 
         students_hooks.specialist_pupil_ids.register(access.specialist_pupil_ids)
         students_hooks.specialists_who_see.register(access.specialists_who_see)
         students_hooks.pupil_page.register("plans")(views.pupil_page_plans)
         early_warning_hooks.live_plan_exists.register(early_signals.live_plan_exists)
+        # Forgetting a pupil (iap_portal.audit.forget_students) finds their plans' events.
+        audit.PUPIL_OBJECTS.register(SupportPlan._meta.label)(
+            lambda ids: SupportPlan.objects.filter(student_id__in=ids).values_list("pk", flat=True)
+        )

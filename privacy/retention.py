@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.models import UserSession
 from compensations.models import ClaimLine, ClaimStatusChange, CompensationClaim, Receipt
 from early_warning.models import Attendance, ConductNotes, Grade, ImportRecord, Indicator
+from iap_portal.audit import forget_students
 from plans.models import (
     Consultation,
     PlanEvaluation,
@@ -186,6 +187,7 @@ def anonymise(students):
     traces = Traces.of(Student.objects.filter(pk__in=ids))
     # Bundles and exports that may hold their names go first.
     delete_files_naming(Student.objects.filter(pk__in=ids))
+    forget_students(ids)  # the audit log keeps its counts by action, not who they were
     plans = SupportPlan.objects.filter(student_id__in=ids)
     claims = CompensationClaim.objects.filter(plan__in=plans)
     _scrub_shared_text(traces, ids, claims)

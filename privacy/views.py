@@ -1,60 +1,48 @@
 """The school's audit log, and a pupil's data archive (a data-subject request)."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from iap_portal import audit
-from iap_portal.forms import parse_id
+from iap_portal.exports import export_response
 from iap_portal.models import AuditEvent
 from iap_portal.pagination import paginate
 from iap_portal.users import display_name
-from students.access import get_access, get_student_or_404, require_roles
-from students.models import Membership, Role, Student
+from students.access import get_student_or_404, require_roles
+from students.models import Role
 
+from .audit_log import audit_query, describe, summarised_months
 from .subject_export import pupil_archive
 
 
 @login_required
 def audit_log(request):
-    """The school's audit log, for its coordinators (read-only; nobody can edit it)."""
+    """The school's audit log, for its coordinators (read-only; nobody can edit it): filtered
+    by person, pupil, action and dates, 50 events a page, and the export of what the filters
+    show (``?format=csv``)."""
     require_roles(request.user, Role.COORDINATOR)
-    schools = get_access(request.user).coordinated_school_ids
-    # Events that name no school (sign-ins, two-factor changes) show for the school's people
-    # from the time they were members of it: nothing of what they did before they joined, or
-    # of their work elsewhere.
-    member_then = Membership.objects.filter(
-        school_id__in=schools, user_id=OuterRef("user_id"), created_at__lte=OuterRef("at")
-    )
-    named_then = Membership.objects.filter(
-        school_id__in=schools,
-        user__username=OuterRef("username"),
-        created_at__lte=OuterRef("at"),
-    )
-    events = AuditEvent.objects.filter(
-        Q(school_id__in=schools)
-        | Q(school__isnull=True, user__isnull=False) & Exists(member_then)
-        | Q(action=AuditEvent.Action.LOGIN_FAILED, school__isnull=True) & Exists(named_then)
-    ).select_related("user", "school")
-    action = request.GET.get("action", "")
-    if action in AuditEvent.Action.values:
-        events = events.filter(action=action)
-    # "Who looked at this pupil": the pupil's events in these schools (from the pupil's page).
-    student = None
-    student_id = parse_id(request.GET.get("student"))
-    if student_id:
-        student = Student.objects.filter(pk=student_id, school_id__in=schools).first()
-        events = events.filter(student=student) if student else events.none()
+    query = audit_query(request.user, request.GET)
+    if query.form.is_valid() or not query.form.is_bound:
+        export = export_response(request, "audit")
+        if export:
+            return export
+    page = paginate(request, query.events, per_page=settings.IAP_AUDIT_PAGE_SIZE)
+    page.object_list = describe(request.user, page.object_list)
+    # The page shows pupils' names: it is itself a list of pupils in the log.
+    pupils = [p.pk for e in page.object_list for p in [e.student, *e.students.all()] if p]
+    audit.record_list(request, "audit log", pupils, schools=query.school_ids)
     return render(
         request,
         "audit_log.html",
         {
-            "page": paginate(request, events.select_related("student")),
-            "actions": AuditEvent.Action.choices,
-            "action": action,
-            "student": student,
+            "page": page,
+            "form": query.form,
+            "student": query.student,
+            "summary": summarised_months(query),
+            "is_filtered": query.form.is_bound,
         },
     )
 

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from iap_portal.admin import PupilDataAdminMixin
+
 from .models import (
     ClassGroup,
     Enrollment,
@@ -75,7 +77,7 @@ class EnrollmentInline(admin.TabularInline):
 
 
 @admin.register(Student)
-class StudentAdmin(SimpleHistoryAdmin):
+class StudentAdmin(PupilDataAdminMixin, SimpleHistoryAdmin):
     list_display = ["last_name", "first_name", "school", "masked_personas_kods", "status"]
     list_filter = ["status", "gender", "school__municipality"]
     search_fields = ["last_name", "first_name"]

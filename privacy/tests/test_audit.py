@@ -124,7 +124,7 @@ def test_a_deleted_users_events_stay_unlinked_from_them(cast):
 
 
 def test_the_audit_log_pages_keep_the_chosen_action(cast, login, settings):
-    settings.IAP_PAGE_SIZE = 2
+    settings.IAP_AUDIT_PAGE_SIZE = 2
     for _ in range(3):
         AuditEvent.objects.create(
             user=cast.class_teacher,
@@ -171,16 +171,22 @@ def test_an_export_names_the_school_it_came_from(cast, login):
 
 # --- Who saw whom -----------------------------------------------------------------------------
 
-# The audit page itself shows whom others looked at; how it logs that is still to come.
-LISTS_NOT_YET_LOGGED = {"audit_log"}
+# Every page that shows a pupil logs them now; a page may be exempted here only with a reason.
+LISTS_NOT_YET_LOGGED = set()
 # The levels above the school see aggregates and plans by code, never a child's name.
 ABOVE_SCHOOL = {"municipality", "agency"}
 AT_RISK = {"held": 100, "excused": 4, "unexcused": 12}  # 84 % attendance: flagged
 
 
+def ids(event):
+    """The pupils a list's event names, by id, in order."""
+    return sorted(event.students.values_list("pk", flat=True))
+
+
 def named_in(events):
-    """The ids of the pupils the events name (one pupil's page, or a list's pupils)."""
-    return {e.student_id for e in events if e.student_id} | {i for e in events for i in e.students}
+    """The ids of the pupils the events (a queryset) name: one pupil's page, or a list's."""
+    ids = set(events.exclude(student=None).values_list("student_id", flat=True))
+    return ids | (set(events.values_list("students", flat=True)) - {None})
 
 
 def the_cast_on_every_page(cast):
@@ -285,7 +291,7 @@ def test_a_list_names_the_pupils_it_showed_in_one_row(cast, login):
         lists = [e for e in new if e.action == AuditEvent.Action.VIEW_LIST]
         assert len(lists) <= 1, name
     listed = AuditEvent.objects.get(action="view_list", detail__startswith="pupils")
-    assert cast.student.pk in listed.students and listed.school_id == cast.school.pk
+    assert cast.student.pk in ids(listed) and listed.school_id == cast.school.pk
 
 
 def test_the_home_page_names_the_pupils_of_its_sections(cast, login):
@@ -303,7 +309,7 @@ def test_the_home_page_names_the_pupils_of_its_sections(cast, login):
     response = login(cast.class_teacher).get(reverse("home"))
     assert [i.student for i in response.context["flagged_without_plan"]] == [flagged]
     event = AuditEvent.objects.get(action="view_list", user=cast.class_teacher)
-    assert sorted(event.students) == sorted([cast.student.pk, flagged.pk])
+    assert ids(event) == sorted([cast.student.pk, flagged.pk])
     assert event.school_id == cast.school.pk and event.detail == "home: 2"
 
     claim = submitted_claim(plan=cast_plan(cast), by=cast.coordinator)
@@ -311,7 +317,7 @@ def test_the_home_page_names_the_pupils_of_its_sections(cast, login):
     response = login(cast.coordinator).get(reverse("home"))
     assert [c.pk for c in response.context["decisions"]] == [claim.pk]
     event = AuditEvent.objects.get(action="view_list", user=cast.coordinator)
-    assert event.students == [cast.student.pk]
+    assert ids(event) == [cast.student.pk]
     # A page of counts names nobody and writes no row.
     login(cast.specialist).get(reverse("home"))
     login(cast.municipality).get(reverse("home"))
@@ -332,7 +338,7 @@ def test_the_early_warning_overview_names_the_pupils_of_the_page_shown(cast, log
     client.get(reverse("ew_overview"), {"page": 2})
     client.get(reverse("ew_overview"), {"level": 3})  # "high" only: nobody
     events = AuditEvent.objects.filter(action="view_list").order_by("pk")
-    assert [e.students for e in events] == [[cast.student.pk], [cast.other_student.pk]]
+    assert [ids(e) for e in events] == [[cast.student.pk], [cast.other_student.pk]]
     assert {e.school_id for e in events} == {cast.school.pk}
 
 
@@ -353,7 +359,7 @@ def test_an_import_check_names_the_schools_pupils_it_found(cast, login):
     check = upload_pupils(client, csv_file(rows)).context["check"]
     assert [r.action for r in check.rows] == ["update", "create"]
     events = AuditEvent.objects.filter(action="view_list").order_by("pk")
-    assert [(e.detail, e.students, e.school_id) for e in events] == [
+    assert [(e.detail, ids(e), e.school_id) for e in events] == [
         ("early-warning import check: 1", [cast.student.pk], cast.school.pk),
         ("pupil import check: 1", [cast.student.pk], cast.school.pk),
     ]
