@@ -13,6 +13,7 @@ from plans.models import PlanStatus, SupportMeasure, SupportPlan
 from students.access import STAFF_ROLES, get_access, taught_class_groups
 from students.models import (
     SCHOOL_ROLES,
+    ApprovalLevel,
     ClassGroup,
     Enrollment,
     Role,
@@ -120,7 +121,7 @@ def _queue_counts(user_access):
     if Role.COORDINATOR in user_access.roles:
         schools = user_access.coordinated_school_ids
         counts["queue_count"] = SupportPlan.objects.filter(
-            school_id__in=schools, status=PlanStatus.SUBMITTED
+            school_id__in=schools, status=PlanStatus.SUBMITTED, approval_level=ApprovalLevel.SCHOOL
         ).count()
         counts["to_pay_count"] = CompensationClaim.objects.filter(
             school_id__in=schools, status=ClaimStatus.APPROVED
