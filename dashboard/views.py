@@ -7,7 +7,7 @@ from django.shortcuts import render
 from compensations.models import ClaimStatus, CompensationClaim
 from compensations.views import recent_decisions
 from iap_portal import audit
-from plans.access import assigned_measures
+from plans.access import assigned_measures, waiting_for
 from plans.early_signals import flagged_stalled_plans, flagged_without_plan
 from plans.models import PlanStatus, SupportMeasure, SupportPlan
 from students.access import STAFF_ROLES, get_access, taught_class_groups
@@ -126,6 +126,8 @@ def _queue_counts(user_access):
         counts["to_pay_count"] = CompensationClaim.objects.filter(
             school_id__in=schools, status=ClaimStatus.APPROVED
         ).count()
+    if user_access.has_role(Role.MUNICIPALITY, Role.AGENCY):
+        counts["upper_queue_count"] = waiting_for(user_access.user).count()
     if Role.SOCIAL_PEDAGOGUE in user_access.roles:
         counts["claims_to_decide"] = CompensationClaim.objects.filter(
             school_id__in=user_access.school_ids(Role.SOCIAL_PEDAGOGUE),

@@ -361,3 +361,13 @@ def test_the_waiting_overview_query_count_is_fixed(cast, login, django_assert_nu
     # session, user, memberships, the waiting plans, the municipalities
     with django_assert_num_queries(5):
         client.get(reverse("approval_overview"))
+
+
+def test_the_home_page_says_how_many_plans_wait_for_the_municipality(cast, login):
+    set_route(cast, ApprovalRoute.MUNICIPALITY)
+    waiting_plans(cast, 2)
+    page = login(cast.municipality).get(reverse("home")).content.decode()
+    assert "2 plāni gaida jūsu apstiprinājumu." in page and reverse("approval_queue") in page
+    assert (
+        "gaida jūsu apstiprinājumu" not in login(cast.agency).get(reverse("home")).content.decode()
+    )
