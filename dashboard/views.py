@@ -7,12 +7,13 @@ from django.shortcuts import render
 from compensations.models import ClaimStatus, CompensationClaim
 from compensations.views import recent_decisions
 from iap_portal import audit
-from plans.access import assigned_measures
+from plans.access import assigned_measures, waiting_for
 from plans.early_signals import flagged_stalled_plans, flagged_without_plan
 from plans.models import PlanStatus, SupportMeasure, SupportPlan
 from students.access import STAFF_ROLES, get_access, taught_class_groups
 from students.models import (
     SCHOOL_ROLES,
+    ApprovalLevel,
     ClassGroup,
     Enrollment,
     Role,
@@ -120,11 +121,13 @@ def _queue_counts(user_access):
     if Role.COORDINATOR in user_access.roles:
         schools = user_access.coordinated_school_ids
         counts["queue_count"] = SupportPlan.objects.filter(
-            school_id__in=schools, status=PlanStatus.SUBMITTED
+            school_id__in=schools, status=PlanStatus.SUBMITTED, approval_level=ApprovalLevel.SCHOOL
         ).count()
         counts["to_pay_count"] = CompensationClaim.objects.filter(
             school_id__in=schools, status=ClaimStatus.APPROVED
         ).count()
+    if user_access.has_role(Role.MUNICIPALITY, Role.AGENCY):
+        counts["upper_queue_count"] = waiting_for(user_access.user).count()
     if Role.SOCIAL_PEDAGOGUE in user_access.roles:
         counts["claims_to_decide"] = CompensationClaim.objects.filter(
             school_id__in=user_access.school_ids(Role.SOCIAL_PEDAGOGUE),

@@ -156,7 +156,12 @@ def touched_by(obj, *, creator_id, submitted):
     cached = getattr(obj, "_touched_by", None)
     if cached is not None:
         return cached
-    submitters = obj.status_changes.filter(to_status=submitted).values_list("by_id", flat=True)
+    # A move between approval levels (submitted → submitted) is a decision, not a submission.
+    submitters = (
+        obj.status_changes.filter(to_status=submitted)
+        .exclude(from_status=submitted)
+        .values_list("by_id", flat=True)
+    )
     editors = changes_of(obj).values_list("by_id", flat=True)
     obj._touched_by = frozenset({creator_id, *submitters, *editors} - {None})
     return obj._touched_by

@@ -362,3 +362,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
+
+# A plan waiting more working days than this at an approval level is marked late (per level).
+IAP_APPROVAL_LATE_DAYS = {
+    level: int(env(f"IAP_APPROVAL_LATE_DAYS_{level.upper()}", "5"))
+    for level in ("school", "municipality", "agency")
+}

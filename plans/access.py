@@ -20,7 +20,7 @@ from students.access import (
     taught_class_groups,
     taught_student_ids,
 )
-from students.models import Role, SpecialistType
+from students.models import ApprovalLevel, Role, School, SpecialistType
 
 from .models import PlanStatus, RiskFactor, SupportMeasure, SupportPlan
 
@@ -107,12 +107,107 @@ def touched_plan(user, plan) -> bool:
     return user.pk in touched_by(plan, creator_id=plan.preparer_id, submitted=PlanStatus.SUBMITTED)
 
 
-def can_approve_plan(user, plan) -> bool:
-    """The school's coordinator approves or returns a plan, and never one they touched, unless
-    the school allows self-approval (a very small school; such an approval is marked)."""
+def can_decide_for_school(user, plan) -> bool:
+    """The school's coordinator decides on a plan (approves it at the school's level, allows
+    its early evaluation), and never on one they touched, unless the school allows
+    self-approval (a very small school; such a decision is marked)."""
     if plan.school_id not in get_access(user).coordinated_school_ids:
         return False
     return plan.school.allow_self_approval or not touched_plan(user, plan)
+
+
+def municipality_ids(user):
+    """The municipalities whose schools' plans this user approves (municipal coordinator)."""
+    return {m.municipality_id for m in get_access(user).memberships if m.role == Role.MUNICIPALITY}
+
+
+def upper_levels(user):
+    """The levels above the school at which this user decides."""
+    access = get_access(user)
+    levels = []
+    if access.has_role(Role.MUNICIPALITY):
+        levels.append(ApprovalLevel.MUNICIPALITY)
+    if access.has_role(Role.AGENCY):
+        levels.append(ApprovalLevel.AGENCY)
+    return levels
+
+
+def waiting_for(user):
+    """The plans waiting at a level above the school where this user decides: a municipal
+    coordinator's schools' plans at the municipality, every plan at IKVD for the agency."""
+    query = SupportPlan.objects.none()
+    municipalities = municipality_ids(user)
+    if municipalities:
+        query = query | SupportPlan.objects.filter(
+            status=PlanStatus.SUBMITTED,
+            approval_level=ApprovalLevel.MUNICIPALITY,
+            school__municipality_id__in=municipalities,
+        )
+    if get_access(user).has_role(Role.AGENCY):
+        query = query | SupportPlan.objects.filter(
+            status=PlanStatus.SUBMITTED, approval_level=ApprovalLevel.AGENCY
+        )
+    return query
+
+
+def upper_scope(user):
+    """Every plan of the schools whose plans this user approves above the school level."""
+    if get_access(user).has_role(Role.AGENCY):
+        return SupportPlan.objects.all()
+    return SupportPlan.objects.filter(school__municipality_id__in=municipality_ids(user))
+
+
+def upper_schools(user):
+    """The schools whose plans this user approves above the school level."""
+    if get_access(user).has_role(Role.AGENCY):
+        return School.objects.order_by("name")
+    return School.objects.filter(municipality_id__in=municipality_ids(user)).order_by("name")
+
+
+def decides_at_level(user, plan) -> bool:
+    """Whether the user decides at the level the plan waits at (four eyes aside)."""
+    level = plan.approval_level
+    if level == ApprovalLevel.SCHOOL:
+        return plan.school_id in get_access(user).coordinated_school_ids
+    if level == ApprovalLevel.MUNICIPALITY:
+        return plan.school.municipality_id in municipality_ids(user)
+    return get_access(user).has_role(Role.AGENCY)
+
+
+def approved_earlier(user, plan) -> bool:
+    """Whether the user approved the plan at a lower level in this round."""
+    return user.pk in {plan.school_approved_by_id, plan.municipality_approved_by_id}
+
+
+def can_approve_plan(user, plan) -> bool:
+    """Who approves or returns a submitted plan at the level it waits at: the school's
+    coordinator, the municipal coordinator, IKVD. Never someone who touched it or approved it
+    at a lower level (four eyes at every level); the school's self-approval setting applies at
+    the school's own level only."""
+    if not decides_at_level(user, plan):
+        return False
+    if plan.approval_level == ApprovalLevel.SCHOOL and plan.school.allow_self_approval:
+        return True
+    return not touched_plan(user, plan) and not approved_earlier(user, plan)
+
+
+def get_waiting_plan_or_404(user, pk):
+    """A plan waiting at a level above the school where the user decides (need to know: the
+    pages that show it show no pupil)."""
+    plan = (
+        waiting_for(user)
+        .filter(pk=pk)
+        .select_related(
+            "school__municipality",
+            "semester__school_year",
+            "school_approved_by",
+            "municipality_approved_by",
+        )
+        .first()
+    )
+    if plan is None:
+        raise Http404
+    return plan
 
 
 def get_plan_or_404(user, pk=None, *, public_id=None):

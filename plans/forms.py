@@ -477,3 +477,33 @@ class CeilingsForm(forms.Form):
                 % {"amount": eur(default) if default is not None else "—"},
             )
             self.initial[category] = own.get(category)
+
+
+class ApprovalQueueFilterForm(forms.Form):
+    """The queue above the school: by school and by the plan's planned amount."""
+
+    school = forms.ModelChoiceField(
+        label=_("School"), queryset=School.objects.none(), required=False, empty_label=_("All")
+    )
+    min_amount = LocalDecimalField(
+        label=_("Amount from, EUR"), required=False, max_digits=9, decimal_places=2, min_value=0
+    )
+    max_amount = LocalDecimalField(
+        label=_("Amount up to, EUR"), required=False, max_digits=9, decimal_places=2, min_value=0
+    )
+
+    def __init__(self, *args, schools, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].queryset = schools
+
+    def filters(self):
+        """The valid filters (an invalid one is left out, with its message on the form)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "school": data.get("school"),
+            "min_amount": data.get("min_amount"),
+            "max_amount": data.get("max_amount"),
+        }

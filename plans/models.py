@@ -14,7 +14,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from iap_portal.models import StatusChange
-from students.models import School, Semester, SpecialistType, Student
+from students.models import ApprovalLevel, School, Semester, SpecialistType, Student
 
 EUR = {"max_digits": 9, "decimal_places": 2}
 
@@ -198,6 +198,14 @@ PlanStatus.ACTIVE = frozenset({PlanStatus.APPROVED, PlanStatus.IN_PROGRESS})
 PlanStatus.CLOSED = frozenset({PlanStatus.EVALUATED, PlanStatus.INACTIVE})
 
 
+# Where a submitted plan waits, as its status says it ("Saskaņošanā: pašvaldībā").
+WAITS_AT = {
+    ApprovalLevel.SCHOOL: pgettext_lazy("waits", "at the school"),
+    ApprovalLevel.MUNICIPALITY: pgettext_lazy("waits", "at the municipality"),
+    ApprovalLevel.AGENCY: pgettext_lazy("waits", "at IKVD"),
+}
+
+
 class SupportPlanQuerySet(models.QuerySet):
     def live(self):
         return self.exclude(status=PlanStatus.INACTIVE)
@@ -245,9 +253,41 @@ class SupportPlan(models.Model):
     # The status a suspended plan returns to when it is resumed.
     status_before_suspension = models.CharField(max_length=12, blank=True, editable=False)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True, editable=False)
+    # Approved at the route's last level for the first time (the participation report counts
+    # plans from it, so counting follows the route).
     first_approved_at = models.DateTimeField(
         _("first approved"), null=True, blank=True, editable=False
     )
+    # The level a submitted plan waits at (``School.route``), and since when; outside
+    # "submitted" the route's first level, where the next submission starts.
+    approval_level = models.CharField(
+        _("waits at"),
+        max_length=12,
+        choices=ApprovalLevel.choices,
+        default=ApprovalLevel.SCHOOL,
+        editable=False,
+    )
+    level_since = models.DateTimeField(_("waits since"), null=True, blank=True, editable=False)
+    # The approvals of the levels below the last one in this round (cleared when the plan is
+    # returned or submitted again); the levels above the school see who approved and when.
+    school_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    school_approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    municipality_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    municipality_approved_at = models.DateTimeField(null=True, blank=True, editable=False)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -297,6 +337,12 @@ class SupportPlan(models.Model):
         indexes = [
             models.Index(fields=["school", "semester", "status"]),
             models.Index(fields=["status"]),
+            # The queues of the levels above the school: the plans waiting at a level.
+            models.Index(
+                fields=["approval_level", "school"],
+                condition=Q(status="submitted"),
+                name="plan_waiting_at_level",
+            ),
             # The participation report counts distinct pupils per semester from this alone.
             models.Index(
                 fields=["semester", "student"],
@@ -307,6 +353,20 @@ class SupportPlan(models.Model):
 
     def __str__(self):
         return self.code
+
+    @property
+    def waiting_since(self):
+        return self.level_since or self.submitted_at
+
+    @property
+    def status_label(self):
+        """The status, with the level a submitted plan waits at ("Saskaņošanā: pašvaldībā")."""
+        if self.status == PlanStatus.SUBMITTED:
+            return _("%(status)s: %(level)s") % {
+                "status": self.get_status_display(),
+                "level": WAITS_AT[self.approval_level],
+            }
+        return self.get_status_display()
 
     @property
     def is_locked(self):

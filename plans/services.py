@@ -30,20 +30,24 @@ from iap_portal.actions import (
 from iap_portal.models import ContentChange
 from iap_portal.users import display_name
 from students.access import can_manage_school
-from students.models import School, SpecialistType
+from students.models import ApprovalLevel, School, SpecialistType, next_level
 
 from . import ceilings
 from .access import (
     can_approve_plan,
+    can_decide_for_school,
     can_edit_risk_factor,
     can_log_consultation,
     can_prepare_plan,
     keeps_national_catalogue,
     touched_plan,
+    upper_scope,
+    waiting_for,
 )
 from .early_signals import prefill_plan_risks
 from .hooks import paid_on_plan
 from .models import (
+    WAITS_AT,
     CompensationCeiling,
     Consultation,
     PlanEvaluation,
@@ -93,8 +97,9 @@ STEPS = Steps(
         frozenset({PlanStatus.SUBMITTED}),
         can_approve_plan,
         gettext_lazy(
-            "Plans are approved by the coordinator, and never by a person who prepared, "
-            "submitted or changed them."
+            "Plans are approved at the level they wait at (the school's coordinator, the "
+            "municipality, IKVD), and never by a person who prepared, submitted, changed or "
+            "already approved them."
         ),
         gettext_lazy("Only a submitted plan can be approved."),
         status_first=True,
@@ -103,8 +108,9 @@ STEPS = Steps(
         frozenset({PlanStatus.SUBMITTED}),
         can_approve_plan,
         gettext_lazy(
-            "Plans are returned by the coordinator, and never by a person who prepared, "
-            "submitted or changed them."
+            "Plans are returned at the level they wait at (the school's coordinator, the "
+            "municipality, IKVD), and never by a person who prepared, submitted, changed or "
+            "already approved them."
         ),
         gettext_lazy("Only a submitted plan can be returned."),
         status_first=True,
@@ -137,7 +143,7 @@ STEPS = Steps(
     # plan, so four eyes as for an approval: not by whoever prepared, submitted or changed it.
     allow_early_evaluation=Step(
         PlanStatus.STARTED,
-        can_approve_plan,
+        can_decide_for_school,
         gettext_lazy(
             "Early evaluation is allowed by the coordinator, and never by a person who "
             "prepared, submitted or changed the plan."
@@ -158,9 +164,9 @@ def allowed_actions(user, plan, *, can_prepare, delivered=False):
     """The status buttons this user sees on this plan (names as the templates know them)."""
     known = {prepares: can_prepare}
     may_allow_early = early_evaluation_problem(plan) is None
-    if not may_allow_early and plan.status != PlanStatus.SUBMITTED:
+    if not may_allow_early:
         # The only step it would answer is not on offer: spare its queries.
-        known[can_approve_plan] = False
+        known[can_decide_for_school] = False
     names = STEPS.allowed(user, plan, known=known)
     hidden = {
         "delete": delivered,
@@ -411,7 +417,57 @@ def submit_plan(*, plan, by):
     problems = submission_problems(locked)
     if problems:
         raise PlanActionError(*problems)
-    return _transition(plan, to=PlanStatus.SUBMITTED, by=by, submitted_at=timezone.now())
+    now = timezone.now()
+    # Every submission (a revision's too) goes through the whole route again.
+    return _transition(
+        plan, to=PlanStatus.SUBMITTED, by=by, submitted_at=now, level_since=now, **_NEW_ROUND
+    )
+
+
+# A plan's approvals of this round cleared: it (again) starts at the school's level.
+_NEW_ROUND = {
+    "approval_level": ApprovalLevel.SCHOOL,
+    "school_approved_by": None,
+    "school_approved_at": None,
+    "municipality_approved_by": None,
+    "municipality_approved_at": None,
+}
+
+
+def _level_fields(level, by, at):
+    """The fields that keep a level's approval (the last level's is ``approved_by``)."""
+    if level == ApprovalLevel.AGENCY:
+        return {}
+    return {f"{level}_approved_by": by, f"{level}_approved_at": at}
+
+
+def _pass_on(plan, *, by, to_level, own):
+    """The plan's level approved it and it goes on to the next level: a conditional UPDATE on
+    the plan as read (status, level and last change), one history row, one audit event."""
+    now = timezone.now()
+    level = plan.approval_level
+    updated = SupportPlan.objects.filter(
+        pk=plan.pk, status=PlanStatus.SUBMITTED, approval_level=level, updated_at=plan.updated_at
+    ).update(
+        approval_level=to_level, level_since=now, updated_at=now, **_level_fields(level, by, now)
+    )
+    if updated != 1:
+        raise StatusChanged
+    comment = _("Approved %(level)s; it now waits %(next)s.") % {
+        "level": WAITS_AT[level],
+        "next": WAITS_AT[to_level],
+    }
+    record_status_change(
+        plan,
+        from_status=PlanStatus.SUBMITTED,
+        to_status=PlanStatus.SUBMITTED,
+        by=by,
+        at=now,
+        comment=comment + (" " + _("Self-approval: the school allows it.") if own else ""),
+        audit_note=f"approved at {level}, to {to_level}" + ("; self-approval" if own else ""),
+    )
+    plan.refresh_from_db()
+    return plan
 
 
 @transaction.atomic
@@ -425,19 +481,37 @@ def approve_plan(*, plan, by):
     problems = ceilings.ceiling_problems(plan)
     if problems:
         raise PlanActionError(*problems, _("Return the plan to its preparer to correct it."))
-    now = timezone.now()
-    to = PlanStatus.IN_PROGRESS if semester_has_started(plan.semester) else PlanStatus.APPROVED
     # A school that allows self-approval lets a coordinator approve what they touched; the
     # approval says so in the plan's history and the audit log.
     own = touched_plan(by, plan)
+    level = plan.approval_level
+    following = next_level(plan.school.route, level)
+    if following is not None:
+        return _pass_on(plan, by=by, to_level=following, own=own)
+    now = timezone.now()
+    to = PlanStatus.IN_PROGRESS if semester_has_started(plan.semester) else PlanStatus.APPROVED
+    notes = [] if level == ApprovalLevel.SCHOOL else [f"approved at {level}"]
+    comments = (
+        []
+        if level == ApprovalLevel.SCHOOL
+        else [_("Approved %(level)s.") % {"level": WAITS_AT[level]}]
+    )
+    if own:
+        notes.append("self-approval")
+        comments.append(_("Self-approval: the school allows it."))
+    # Approved at the route's last level: only now is it "approved" (and, the first time,
+    # counted in the participation report).
     _transition(
         plan,
         to=to,
         by=by,
-        comment=_("Self-approval: the school allows it.") if own else "",
-        audit_note="self-approval" if own else "",
+        comment=" ".join(str(c) for c in comments),
+        audit_note="; ".join(notes),
         approved_by=by,
         first_approved_at=plan.first_approved_at or now,
+        approval_level=ApprovalLevel.SCHOOL,
+        level_since=None,
+        **_level_fields(level, by, now),
     )
     # What is approved now is what claims are checked against until the next approval (a
     # revision's new figures count only once approved); each measure's history keeps it.
@@ -456,7 +530,45 @@ def return_plan(*, plan, by, comment):
     comment = (comment or "").strip()
     _require(comment, _("Say what needs to change: the comment is required."))
     to = PlanStatus.REVISION if plan.first_approved_at else PlanStatus.DRAFT
-    return _transition(plan, to=to, by=by, comment=comment, status_comment=comment)
+    level = plan.approval_level
+    # Returned at any level, the plan goes back to its preparer and the approvals of this
+    # round are cleared (its history keeps them).
+    return _transition(
+        plan,
+        to=to,
+        by=by,
+        comment=comment,
+        audit_note="" if level == ApprovalLevel.SCHOOL else f"returned at {level}",
+        status_comment=comment,
+        level_since=None,
+        **_NEW_ROUND,
+    )
+
+
+def approve_plans(*, seen: Mapping[int, str], by: AbstractBaseUser):
+    """Approve, each on its own, the plans chosen in a queue (``seen``: plan id → the plan's
+    ``updated_at`` as the queue showed it). A plan changed, decided or returned since the
+    queue was read is not approved but reported back. Returns (approved plans, [(plan code,
+    messages)])."""
+    plans = {
+        p.pk: p
+        for p in waiting_for(by)
+        .filter(pk__in=list(seen))
+        .select_related("school__municipality", "semester")
+    }
+    # A plan no longer waiting is named by its code when it is of the approver's scope.
+    codes = dict(upper_scope(by).filter(pk__in=list(seen)).values_list("pk", "code"))
+    approved, refused = [], []
+    for pk, version in seen.items():
+        plan = plans.get(pk)
+        if plan is None or plan.updated_at.isoformat() != version:
+            refused.append((codes.get(pk, str(pk)), StatusChanged().messages))
+            continue
+        try:
+            approved.append(approve_plan(plan=plan, by=by))
+        except PlanActionError as error:
+            refused.append((plan.code, error.messages))
+    return approved, refused
 
 
 @transaction.atomic

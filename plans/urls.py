@@ -27,6 +27,11 @@ urlpatterns = [
         views.plan_allow_early_evaluation,
         name="plan_allow_early_evaluation",
     ),
+    path("approvals/", views.approval_queue, name="approval_queue"),
+    path("approvals/approve/", views.approval_approve, name="approval_approve"),
+    path("approvals/waiting/", views.approval_overview, name="approval_overview"),
+    path("approvals/<int:pk>/", views.approval_detail, name="approval_detail"),
+    path("approvals/<int:pk>/return/", views.approval_return, name="approval_return"),
     path("consultations/", views.consultation_list, name="consultation_list"),
     path(
         "measures/<int:measure_pk>/consultations/new/",

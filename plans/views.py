@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from early_warning import services as early_warning
@@ -21,18 +22,21 @@ from students.access import (
     managed_schools,
     require_roles,
 )
-from students.models import SCHOOL_ROLES, Role, SpecialistType
+from students.models import SCHOOL_ROLES, ApprovalLevel, Role, SpecialistType
 
-from . import ceilings, services
+from . import approvals, ceilings, services
 from .access import (
     CATALOGUE_KEEPERS,
+    can_approve_plan,
     can_edit_risk_factor,
     can_log_consultation,
     can_prepare_plan,
     get_plan_or_404,
     get_risk_factor_or_404,
     get_specialist_type_or_404,
+    get_waiting_plan_or_404,
     keeps_national_catalogue,
+    upper_schools,
     visible_plans,
     visible_risk_factors,
 )
@@ -40,6 +44,7 @@ from .audit import record_plan_list, record_plan_view, record_pupil_view
 from .early_signals import prefill_suggestions
 from .exports import plans_query
 from .forms import (
+    ApprovalQueueFilterForm,
     CeilingsForm,
     ConsultationForm,
     EvaluationForm,
@@ -52,6 +57,7 @@ from .forms import (
 )
 from .hooks import claim_sums
 from .models import (
+    WAITS_AT,
     Consultation,
     PlanEvaluation,
     PlanRisk,
@@ -90,7 +96,9 @@ def plan_queue(request):
     require_roles(request.user, Role.COORDINATOR)
     plans = (
         SupportPlan.objects.filter(
-            school__in=managed_schools(request.user), status=PlanStatus.SUBMITTED
+            school__in=managed_schools(request.user),
+            status=PlanStatus.SUBMITTED,
+            approval_level=ApprovalLevel.SCHOOL,
         )
         .select_related("student", "semester__school_year", "preparer", "school")
         .annotate(
@@ -99,6 +107,7 @@ def plan_queue(request):
         .order_by("submitted_at", "pk")
     )
     page = paginate(request, plans)
+    approvals.mark_waiting(page.object_list)
     record_plan_list(request, "plan queue", page.object_list)
     return render(request, "plans/plan_queue.html", {"page": page})
 
@@ -775,3 +784,113 @@ def pupil_page_plans(request, student):
         .order_by("-semester__start_date", "kind"),
         "can_prepare_plan": can_prepare_plan(request.user, student),
     }
+
+
+# --- Approvals above the school -------------------------------------------------------------
+# The municipality and IKVD see a plan as its code, school, grade, semester, risk types and
+# measures with hours and amounts: never the pupil, never free text (plans.approvals).
+
+UPPER_APPROVERS = (Role.MUNICIPALITY, Role.AGENCY)
+
+
+@login_required
+def approval_queue(request):
+    require_roles(request.user, *UPPER_APPROVERS)
+    form = ApprovalQueueFilterForm(request.GET or None, schools=upper_schools(request.user))
+    page = paginate(request, approvals.upper_queue(request.user, **form.filters()))
+    approvals.mark_waiting(page.object_list)
+    return render(
+        request,
+        "plans/approval_queue.html",
+        {
+            "form": form,
+            "page": page,
+            "is_filtered": any(v for k, v in request.GET.items() if k != "page"),
+        },
+    )
+
+
+def _seen_plans(values):
+    """{plan id: its version as the queue showed it} from the queue's "id|version" values;
+    anything else is left out."""
+    seen = {}
+    for value in values:
+        pk, _sep, version = str(value).partition("|")
+        plan_id = parse_id(pk)
+        if plan_id is not None and version and len(version) <= 40:
+            seen[plan_id] = version
+    return seen
+
+
+@login_required
+@require_POST
+def approval_approve(request):
+    require_roles(request.user, *UPPER_APPROVERS)
+    seen = _seen_plans(request.POST.getlist("plan"))
+    if not seen:
+        messages.error(request, _("Choose the plans to approve."))
+        return redirect("approval_queue")
+    approved, refused = services.approve_plans(seen=seen, by=request.user)
+    if approved:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d plan was approved.", "%(count)d plans were approved.", len(approved)
+            )
+            % {"count": len(approved)},
+        )
+    for code, reasons in refused:
+        messages.error(
+            request,
+            _("%(code)s was not approved: %(reasons)s")
+            % {"code": code, "reasons": " ".join(reasons)},
+        )
+    return redirect("approval_queue")
+
+
+@login_required
+def approval_detail(request, pk):
+    require_roles(request.user, *UPPER_APPROVERS)
+    plan = get_waiting_plan_or_404(request.user, pk)
+    approvals.mark_waiting([plan])
+    return render(
+        request,
+        "plans/approval_detail.html",
+        {
+            "plan": plan,
+            "may_decide": can_approve_plan(request.user, plan),
+            "version": approvals.version(plan),
+            **approvals.need_to_know(plan),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def approval_return(request, pk):
+    require_roles(request.user, *UPPER_APPROVERS)
+    plan = get_waiting_plan_or_404(request.user, pk)
+    if not can_approve_plan(request.user, plan):
+        raise PermissionDenied
+    return comment_action(
+        request,
+        CommentForm,
+        lambda comment: services.return_plan(plan=plan, by=request.user, comment=comment),
+        template="plans/approval_return.html",
+        context={"plan": plan},
+        success=_("The plan was returned to the preparer."),
+        done_url=reverse("approval_queue"),
+    )
+
+
+@login_required
+def approval_overview(request):
+    require_roles(request.user, *UPPER_APPROVERS)
+    return render(
+        request,
+        "plans/approval_overview.html",
+        {
+            "rows": approvals.waiting_by_municipality(request.user),
+            "levels": [(level, WAITS_AT[level]) for level in ApprovalLevel],
+        },
+    )

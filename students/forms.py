@@ -14,6 +14,7 @@ from iap_portal.users import display_name
 from .calendar import current_start_year, semester_dates
 from .models import (
     SCHOOL_ROLES,
+    ApprovalRoute,
     ClassGroup,
     Guardian,
     Membership,
@@ -311,3 +312,27 @@ class SchoolYearForm(forms.Form):
         """The two semesters as (start, end) pairs, for the services."""
         data = self.cleaned_data
         return (data["first_start"], data["first_end"]), (data["second_start"], data["second_end"])
+
+
+class ApprovalRoutesForm(forms.Form):
+    """A municipality's approval route and its schools' own routes (empty: the municipality's)."""
+
+    route = forms.ChoiceField(
+        label=_("Route of the municipality's schools"), choices=ApprovalRoute.choices
+    )
+
+    def __init__(self, *args, municipality, schools, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.schools = list(schools)
+        self.initial["route"] = municipality.approval_route
+        for school in self.schools:
+            name = f"school_{school.pk}"
+            self.fields[name] = forms.ChoiceField(
+                label=school.name,
+                choices=[("", _("as the municipality"))] + list(ApprovalRoute.choices),
+                required=False,
+            )
+            self.initial[name] = school.approval_route
+
+    def school_routes(self):
+        return {school: self.cleaned_data[f"school_{school.pk}"] for school in self.schools}

@@ -17,8 +17,52 @@ from simple_history.models import HistoricalRecords
 from .personas_kods import mask_personas_kods, normalise_personas_kods
 
 
+class ApprovalLevel(models.TextChoices):
+    """A level that approves plans, lowest first."""
+
+    SCHOOL = "school", _("school")
+    MUNICIPALITY = "municipality", _("municipality")
+    AGENCY = "agency", _("agency (IKVD)")
+
+
+class ApprovalRoute(models.TextChoices):
+    """The levels a school's plans pass before they are approved (set by the agency)."""
+
+    SCHOOL = "school", _("school only")
+    MUNICIPALITY = "school_municipality", _("school → municipality")
+    MUNICIPALITY_AGENCY = "school_municipality_agency", _("school → municipality → IKVD")
+    AGENCY = "school_agency", _("school → IKVD (state vocational schools)")
+
+
+ROUTE_LEVELS = {
+    ApprovalRoute.SCHOOL: (ApprovalLevel.SCHOOL,),
+    ApprovalRoute.MUNICIPALITY: (ApprovalLevel.SCHOOL, ApprovalLevel.MUNICIPALITY),
+    ApprovalRoute.MUNICIPALITY_AGENCY: (
+        ApprovalLevel.SCHOOL,
+        ApprovalLevel.MUNICIPALITY,
+        ApprovalLevel.AGENCY,
+    ),
+    ApprovalRoute.AGENCY: (ApprovalLevel.SCHOOL, ApprovalLevel.AGENCY),
+}
+LEVEL_ORDER = list(ApprovalLevel)
+
+
+def next_level(route, level):
+    """The level after ``level`` on the route, or None when ``level`` is its last. A level
+    taken off the route while a plan waited there is passed on to the route's next one."""
+    later = LEVEL_ORDER[LEVEL_ORDER.index(level) + 1 :]
+    return next((lvl for lvl in ROUTE_LEVELS[route] if lvl in later), None)
+
+
 class Municipality(models.Model):
     name = models.CharField(pgettext_lazy("organisation", "name"), max_length=150, unique=True)
+    approval_route = models.CharField(
+        _("approval route"),
+        max_length=30,
+        choices=ApprovalRoute.choices,
+        default=ApprovalRoute.SCHOOL,
+        help_text=_("For the municipality's schools that have no route of their own."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -55,6 +99,13 @@ class School(models.Model):
             "(they are often the responsible person of compensations), the coordinator decides it."
         ),
     )
+    approval_route = models.CharField(
+        _("approval route"),
+        max_length=30,
+        choices=ApprovalRoute.choices,
+        blank=True,
+        help_text=_("Empty: the municipality's route."),
+    )
     evaluation_window_days = models.PositiveSmallIntegerField(
         _("plans are evaluated from this many days before the semester ends"),
         default=14,
@@ -78,6 +129,11 @@ class School(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def route(self):
+        """The school's own approval route, else its municipality's."""
+        return self.approval_route or self.municipality.approval_route
 
 
 class SchoolYearQuerySet(models.QuerySet):

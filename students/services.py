@@ -11,14 +11,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from iap_portal import audit
+from iap_portal.actions import require
 from iap_portal.models import AuditEvent
 
+from .access import get_access
 from .mail import send_invitation_email
 from .models import (
     ClassGroup,
     Enrollment,
     Guardian,
     Membership,
+    Municipality,
     Role,
     School,
     SchoolYear,
@@ -256,3 +259,41 @@ def remove_staff_member(*, membership: Membership) -> None:
         ):
             group.class_teachers.remove(membership.user)
     membership.delete()
+
+
+@transaction.atomic
+def set_approval_routes(
+    *, municipality: Municipality, route: str, school_routes: dict, by: AbstractBaseUser
+) -> None:
+    """IKVD sets a municipality's approval route and its schools' own ones (``""``: the
+    municipality's); each change is an audit event. A plan already waiting keeps its level and
+    goes on by the new route."""
+    require(get_access(by).has_role(Role.AGENCY), _("Approval routes are set by IKVD."))
+    if municipality.approval_route != route:
+        before = municipality.approval_route
+        Municipality.objects.filter(pk=municipality.pk).update(approval_route=route)
+        audit.record(
+            None,
+            AuditEvent.Action.STATUS,
+            user=by,
+            obj=municipality,
+            detail=f"approval route of {municipality}: {before} → {route}",
+        )
+        municipality.approval_route = route
+    for school, school_route in school_routes.items():
+        require(
+            school.municipality_id == municipality.pk, _("The school is of another municipality.")
+        )
+        if school.approval_route == school_route:
+            continue
+        before = school.approval_route or "-"
+        School.objects.filter(pk=school.pk).update(approval_route=school_route)
+        audit.record(
+            None,
+            AuditEvent.Action.STATUS,
+            user=by,
+            obj=school,
+            school=school,
+            detail=f"approval route of {school}: {before} → {school_route or '-'}",
+        )
+        school.approval_route = school_route

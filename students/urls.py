@@ -25,4 +25,6 @@ urlpatterns = [
     path("calendar/", views.calendar_list, name="calendar"),
     path("calendar/new/", views.calendar_create, name="calendar_create"),
     path("calendar/<int:pk>/edit/", views.calendar_update, name="calendar_update"),
+    path("approval-routes/", views.approval_routes, name="approval_routes"),
+    path("approval-routes/<int:pk>/", views.approval_route_edit, name="approval_route_edit"),
 ]

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -41,6 +41,7 @@ from .access import (
 )
 from .exports import pupils_query
 from .forms import (
+    ApprovalRoutesForm,
     ClassGroupForm,
     GuardianFormSet,
     ImportUploadForm,
@@ -54,7 +55,9 @@ from .models import (
     SCHOOL_ROLES,
     ClassGroup,
     Membership,
+    Municipality,
     Role,
+    School,
     SchoolYear,
     Semester,
     StaffInvitation,
@@ -533,3 +536,39 @@ def calendar_update(request, pk):
         )
         return redirect("calendar")
     return render(request, "students/calendar_form.html", {"form": form, "year": year})
+
+
+# --- Approval routes (IKVD) -----------------------------------------------------------------
+
+
+@login_required
+def approval_routes(request):
+    require_roles(request.user, Role.AGENCY)
+    municipalities = Municipality.objects.annotate(
+        schools_count=Count("schools", distinct=True),
+        own_routes=Count("schools", filter=~Q(schools__approval_route=""), distinct=True),
+    ).order_by("name")
+    return render(request, "students/approval_routes.html", {"municipalities": municipalities})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def approval_route_edit(request, pk):
+    require_roles(request.user, Role.AGENCY)
+    municipality = get_object_or_404(Municipality, pk=pk)
+    schools = School.objects.filter(municipality=municipality).order_by("name")
+    form = ApprovalRoutesForm(request.POST or None, municipality=municipality, schools=schools)
+    if request.method == "POST" and form.is_valid():
+        services.set_approval_routes(
+            municipality=municipality,
+            route=form.cleaned_data["route"],
+            school_routes=form.school_routes(),
+            by=request.user,
+        )
+        messages.success(request, _("The approval routes were saved."))
+        return redirect("approval_routes")
+    return render(
+        request,
+        "students/approval_route_form.html",
+        {"municipality": municipality, "form": form},
+    )

@@ -114,3 +114,26 @@ def test_it_refuses_to_run_in_production(db, settings):
     with pytest.raises(CommandError):
         call_command("load_demo")
     assert not School.objects.exists()
+
+
+def test_the_second_municipality_has_plans_waiting_at_every_level(demo, client):
+    from students.models import ApprovalLevel, ApprovalRoute
+
+    schools = {s.name: s for s in School.objects.filter(municipality__name="Līvānu novads")}
+    assert {s.route for s in schools.values()} == {ApprovalRoute.MUNICIPALITY, ApprovalRoute.AGENCY}
+    waiting = set(
+        SupportPlan.objects.filter(
+            school__in=schools.values(), status=PlanStatus.SUBMITTED
+        ).values_list("approval_level", flat=True)
+    )
+    assert waiting == set(ApprovalLevel)
+    # Plans approved through the whole route count; Preiļu's route stays "school only".
+    assert SupportPlan.objects.filter(
+        school__in=schools.values(), first_approved_at__isnull=False
+    ).exists()
+    assert School.objects.get(name="Preiļu 1.pamatskola").route == ApprovalRoute.SCHOOL
+    response = client.post(reverse("login"), {"username": "pasvaldiba2", "password": "demo"})
+    assert response.status_code == 302
+    queue = client.get(reverse("approval_queue"))
+    assert len(queue.context["page"].object_list) == 3
+    assert any(plan.is_late for plan in queue.context["page"].object_list)

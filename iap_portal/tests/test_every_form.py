@@ -1,5 +1,6 @@
 """Property-based, over every form of the product: each page of the URLconf is opened by each
-school role; every POST form on it that takes input is filled with arbitrary text, numbers,
+role of the cast (the other school's coordinator aside): the school's roles, the municipality
+and IKVD. Every POST form on it that takes input is filled with arbitrary text, numbers,
 dates, option values and files. The answer is never a 500, and a page that answers with errors
 (200) has saved nothing.
 
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 
 from iap_portal.tests.test_permissions import EXPECTED, url_for
 
-ROLES = ["coordinator", "class_teacher", "social_pedagogue", "specialist"]
+ROLES = ["coordinator", "class_teacher", "social_pedagogue", "specialist", "municipality", "agency"]
 # Forms in the page frame (menu, language), and pages whose forms are confirmations only.
 FRAME_ACTIONS = ("/accounts/logout/", "/i18n/setlang/")
 NOT_FUZZED = {"login", "password_reset", "password_reset_confirm", "logout_everywhere"}

@@ -23,7 +23,7 @@ from iap_portal.users import display_name
 from plans import services as plans
 from plans.models import PlanStatus, SupportPlan
 from plans.tests.factories import ready_plan, semester_ends_in
-from students.models import Role
+from students.models import ApprovalLevel, ApprovalRoute, Role
 from students.tests.factories import MembershipFactory, UserFactory
 
 
@@ -327,3 +327,72 @@ def test_without_the_fallback_the_claim_page_says_nobody_can_decide_yet(cast, pl
     page = client.get(reverse("claim_detail", args=[claim.pk])).content.decode()
     assert "Decided by nobody yet" in page
     assert client.post(reverse("claim_approve", args=[claim.pk])).status_code == 403
+
+
+# --- Plans above the school -------------------------------------------------------------------
+
+
+def upper_toucher(cast):
+    """Someone who is the school's coordinator and also approves for its municipality and for
+    IKVD: the only way a person above the school can have touched a plan."""
+    user = UserFactory(username="toucher_above")
+    MembershipFactory(user=user, school=cast.school, role=Role.COORDINATOR)
+    MembershipFactory(
+        user=user, school=None, municipality=cast.school.municipality, role=Role.MUNICIPALITY
+    )
+    MembershipFactory(user=user, school=None, role=Role.AGENCY)
+    return user
+
+
+UPPER_DECIDER = {ApprovalLevel.MUNICIPALITY: "municipality", ApprovalLevel.AGENCY: "agency"}
+
+
+def plan_at_level(cast, how, toucher, level):
+    """A plan waiting at ``level`` (route school → municipality → IKVD) that ``toucher``
+    touched in the way ``how``: one of PLAN_TOUCHES, or approving it at the level below."""
+    school_decider = colleague(cast, Role.COORDINATOR)
+    if how == "approved below":
+        plan = ready_plan(
+            student=cast.student, preparer=cast.class_teacher, responsible=cast.specialist
+        )
+        plans.submit_plan(plan=SupportPlan.objects.get(pk=plan.pk), by=cast.class_teacher)
+    else:
+        plan = plan_touched(cast, how, toucher, school_decider)
+    cast.school.approval_route = ApprovalRoute.MUNICIPALITY_AGENCY
+    cast.school.save(update_fields=["approval_route"])
+    below = {ApprovalLevel.MUNICIPALITY: ApprovalLevel.SCHOOL}.get(
+        level, ApprovalLevel.MUNICIPALITY
+    )
+    deciders = {ApprovalLevel.SCHOOL: school_decider, ApprovalLevel.MUNICIPALITY: cast.municipality}
+    while (plan := SupportPlan.objects.get(pk=plan.pk)).approval_level != level:
+        current = plan.approval_level
+        by = toucher if how == "approved below" and current == below else deciders[current]
+        plans.approve_plan(plan=plan, by=by)
+    return plan
+
+
+@pytest.mark.parametrize("decision", sorted(PLAN_DECISIONS))
+@pytest.mark.parametrize("how", [*PLAN_TOUCHES, "approved below"])
+@pytest.mark.parametrize("level", [ApprovalLevel.MUNICIPALITY, ApprovalLevel.AGENCY])
+def test_nobody_decides_a_plan_they_touched_at_any_level(cast, level, decision, how):
+    toucher = upper_toucher(cast)
+    plan = plan_at_level(cast, how, toucher, level)
+    decide = PLAN_DECISIONS[decision]
+    assert not accepted(lambda: decide(plan, toucher), plans.PlanActionError)
+    assert SupportPlan.objects.get(pk=plan.pk).approval_level == level
+    assert accepted(lambda: decide(plan, cast.users[UPPER_DECIDER[level]]), plans.PlanActionError)
+
+
+def test_self_approval_of_the_school_does_not_reach_the_levels_above(cast):
+    cast.school.allow_self_approval = True
+    cast.school.approval_route = ApprovalRoute.MUNICIPALITY
+    cast.school.save(update_fields=["allow_self_approval", "approval_route"])
+    toucher = upper_toucher(cast)
+    plan = ready_plan(student=cast.student, preparer=toucher, responsible=cast.specialist)
+    plans.submit_plan(plan=SupportPlan.objects.get(pk=plan.pk), by=toucher)
+    plans.approve_plan(plan=SupportPlan.objects.get(pk=plan.pk), by=toucher)  # marked
+    plan = SupportPlan.objects.get(pk=plan.pk)
+    assert plan.approval_level == ApprovalLevel.MUNICIPALITY
+    assert "self-approval" in AuditEvent.objects.filter(action="status").first().detail
+    with pytest.raises(plans.PlanActionError):
+        plans.approve_plan(plan=plan, by=toucher)

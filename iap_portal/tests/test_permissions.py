@@ -121,6 +121,16 @@ EXPECTED = {
     "plan_allow_early_evaluation": {
         m: only(["coordinator"], 404, **dict.fromkeys(PLAN_VIEWERS, 403)) for m in ("GET", "POST")
     },
+    # Approvals above the school: a holiday plan of the pupil waits at the municipality of
+    # school A (route school → municipality → IKVD). IKVD decides only at its own level.
+    "approval_queue": {m: only(["municipality", "agency"], 403) for m in ("GET", "POST")},
+    "approval_approve": {"GET": ACTION_GET, "POST": only(["municipality", "agency"], 403)},
+    "approval_overview": {m: only(["municipality", "agency"], 403) for m in ("GET", "POST")},
+    "approval_detail": {m: only(["municipality"], 403, agency=404) for m in ("GET", "POST")},
+    "approval_return": {m: only(["municipality"], 403, agency=404) for m in ("GET", "POST")},
+    # IKVD sets the routes, per municipality (school A's here) and per school.
+    "approval_routes": {m: only(["agency"], 403) for m in ("GET", "POST")},
+    "approval_route_edit": {m: only(["agency"], 403) for m in ("GET", "POST")},
     "consultation_list": {m: only(SCHOOL_ROLES, 403) for m in ("GET", "POST")},
     "consultation_create": {
         m: only(["coordinator", "specialist"], 404, class_teacher=403, social_pedagogue=403)
@@ -232,6 +242,34 @@ def cast_plan(cast):
     )
 
 
+def cast_waiting_plan(cast):
+    """A holiday plan of the pupil, approved by the school and waiting at its municipality
+    (made once; prepared by the social pedagogue, so ``cast_plan`` does not take it)."""
+    from django.utils import timezone
+
+    from plans.models import SupportPlan
+    from plans.tests.factories import ready_plan
+    from students.models import ApprovalLevel, ApprovalRoute
+
+    made = SupportPlan.objects.filter(student=cast.student, kind="holiday").first()
+    if made is not None:
+        return made
+    cast.school.approval_route = ApprovalRoute.MUNICIPALITY_AGENCY
+    cast.school.save(update_fields=["approval_route"])
+    return ready_plan(
+        student=cast.student,
+        preparer=cast.social_pedagogue,
+        responsible=cast.specialist,
+        kind="holiday",
+        status="submitted",
+        submitted_at=timezone.now(),
+        approval_level=ApprovalLevel.MUNICIPALITY,
+        level_since=timezone.now(),
+        school_approved_by=cast.coordinator,
+        school_approved_at=timezone.now(),
+    )
+
+
 def cast_export(cast):
     from reports.list_exports import build_export
     from reports.models import ExportJob
@@ -300,6 +338,10 @@ def url_for(name, cast):
         kwargs = {"public_id": cast_bundle(cast).public_id, "kind": "pdf"}
     elif name == "bundle_detail":
         kwargs = {"public_id": cast_bundle(cast).public_id}
+    elif name in {"approval_detail", "approval_return"}:
+        kwargs = {"pk": cast_waiting_plan(cast).pk}
+    elif name == "approval_route_edit":
+        kwargs = {"pk": cast.school.municipality_id}
     elif name == "plan_pdf":
         kwargs = {"public_id": cast_plan(cast).public_id}
     elif name.startswith("plan_") and name not in {"plan_list", "plan_queue"}:

@@ -120,3 +120,60 @@ def test_removing_the_only_measure_while_the_plan_is_submitted_refuses_the_submi
     assert not isinstance(edited, Exception)
     assert isinstance(submitted, services.PlanActionError)
     assert SupportPlan.objects.get(pk=plan.pk).status == PlanStatus.DRAFT
+
+
+# --- Above the school: a bulk approval and a return at the same moment ------------------------
+
+
+def waiting_at_municipality(cast, plan):
+    from students.models import ApprovalRoute
+
+    cast.school.approval_route = ApprovalRoute.MUNICIPALITY
+    cast.school.save(update_fields=["approval_route"])
+    services.submit_plan(plan=copy(plan), by=cast.class_teacher)
+    services.approve_plan(plan=copy(plan), by=cast.coordinator)
+    return copy(plan)
+
+
+def second_municipal_coordinator(cast):
+    user = UserFactory(username="second_municipality")
+    MembershipFactory(
+        user=user, school=None, municipality=cast.school.municipality, role=Role.MUNICIPALITY
+    )
+    return user
+
+
+@pytest.mark.parametrize("first", ["bulk", "return"])
+def test_a_bulk_approval_and_a_return_give_one_outcome(cast, plan, first):
+    """Two municipal coordinators: one approves the queue as they read it, the other returns
+    one of its plans at the same moment. The plan is either approved or returned, never both;
+    a bulk approval that lost is told so, not approved."""
+    plan = waiting_at_municipality(cast, plan)
+    seen = {plan.pk: plan.updated_at.isoformat()}
+    returning = copy(plan)
+    colleague = second_municipal_coordinator(cast)
+
+    def bulk():
+        return services.approve_plans(seen=seen, by=cast.municipality)
+
+    def give_back():
+        return services.return_plan(plan=returning, by=colleague, comment="Par daudz stundu")
+
+    calls = (bulk, give_back) if first == "bulk" else (give_back, bulk)
+    results = dict(
+        zip(
+            [c.__name__ for c in calls],
+            overlapping(*calls, refused=services.PlanActionError),
+            strict=True,
+        )
+    )
+    plan = SupportPlan.objects.get(pk=plan.pk)
+    approved, refused = results["bulk"]
+    if first == "bulk":
+        assert len(approved) == 1 and not refused
+        assert isinstance(results["give_back"], services.PlanActionError)
+        assert plan.status == PlanStatus.IN_PROGRESS
+    else:
+        assert not approved and [code for code, _m in refused] == [plan.code]
+        assert plan.status == PlanStatus.DRAFT
+    assert plan.status_changes.filter(by__in=[cast.municipality, colleague]).count() == 1

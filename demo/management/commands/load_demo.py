@@ -1,4 +1,5 @@
-"""Demo data: Preiļu 1.pamatskola with its classes, pupils and the six demo users.
+"""Demo data: Preiļu 1.pamatskola with its classes, pupils and the six demo users, and a
+second municipality whose plans pass the approval route (``demo.chain``).
 
 Idempotent: every row is found by its natural key before it is created, and the pupils come
 from a seeded generator, so a second run changes nothing.
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum.lv import pvn
 
+from demo.chain import create_demo_chain
 from demo.compensations import create_demo_claims
 from demo.early_warning import create_demo_signals
 from demo.plans import create_demo_plans
@@ -174,10 +176,16 @@ class Command(BaseCommand):
             create_demo_plans(school=school, users=users, today=today)
             create_demo_claims(school=school, users=users, today=today)
             create_demo_signals(school=school, users=users, today=today)
+            chain_logins = create_demo_chain(
+                today=today, agency_user=users["ikvd"], password=DEMO_PASSWORD
+            )
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         self.stdout.write(
             "Demo logins (password 'demo'): "
             + ", ".join(f"{u} ({r.label})" for u, _f, _l, r in DEMO_USERS)
+        )
+        self.stdout.write(
+            "Līvānu novads, whose plans pass the approval route: " + ", ".join(chain_logins)
         )
 
     def create_school(self):

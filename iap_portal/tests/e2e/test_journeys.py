@@ -15,7 +15,7 @@ from compensations.tests.factories import png_bytes, submitted_claim, transport_
 from conftest import build_cast
 from plans.models import Consultation, PlanStatus, RiskFactor, SupportPlan
 from plans.tests.factories import ready_plan
-from students.models import SpecialistType
+from students.models import ApprovalRoute, SpecialistType
 
 from .helpers import PASSWORD, check_page, log_in, log_out
 
@@ -377,3 +377,68 @@ def test_early_warning_from_the_e_journal_to_a_prefilled_plan(
     assert plan.risks.count() == 2  # frequent and unexcused absences
     shown = [page.locator(f"#id_risks-{i}-justification").input_value() for i in range(2)]
     assert any("12" in text for text in shown) and any("84" in text for text in shown)
+
+
+def test_a_plan_passes_the_school_and_the_municipality_before_it_is_approved(
+    live_server, page, shots, people
+):
+    base = live_server.url
+    people.school.approval_route = ApprovalRoute.MUNICIPALITY
+    people.school.save(update_fields=["approval_route"])
+    plan = ready_plan(
+        student=people.student, preparer=people.class_teacher, responsible=people.specialist
+    )
+
+    log_in(page, base, "class_teacher")
+    page.goto(f"{base}/plans/{plan.pk}/")
+    with page.expect_navigation():
+        page.locator(f"form[action='/plans/{plan.pk}/submit/'] button").click()
+    assert "Saskaņošanā: skolā" in page.locator("h1").inner_text()
+    log_out(page, base)
+
+    log_in(page, base, "coordinator")
+    page.goto(f"{base}/plans/queue/")
+    page.locator(f"main a[href='/plans/{plan.pk}/']").first.click()
+    page.wait_for_url(f"{base}/plans/{plan.pk}/")
+    with page.expect_navigation():
+        page.locator(f"form[action='/plans/{plan.pk}/approve/'] button").click()
+    # Approved by the school, it waits at the municipality: not approved yet, not counted.
+    assert "Saskaņošanā: pašvaldībā" in page.locator("h1").inner_text()
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.SUBMITTED and plan.first_approved_at is None
+    log_out(page, base)
+
+    log_in(page, base, "municipality")
+    page.goto(f"{base}/approvals/")
+    check_page(page, shots, "municipal-queue")
+    queue = page.locator("main").inner_text()
+    assert plan.code in queue and people.student.last_name not in queue
+    page.locator(f"main a[href='/approvals/{plan.pk}/']").click()
+    page.wait_for_url(f"{base}/approvals/{plan.pk}/")
+    check_page(page, shots, "municipal-plan")
+    assert people.student.first_name not in page.locator("main").inner_text()
+    page.goto(f"{base}/approvals/")
+    page.check(f"#plan-{plan.pk}")
+    with page.expect_navigation():
+        page.locator("main form[action='/approvals/approve/'] button[type=submit]").click()
+    check_page(page, shots, "municipal-approved")
+    assert "Apstiprināts 1 plāns" in page.locator("main").inner_text()
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.IN_PROGRESS and plan.first_approved_at is not None
+    assert plan.approved_by == people.municipality
+    page.goto(f"{base}/approvals/waiting/")
+    check_page(page, shots, "waiting-per-municipality")
+    log_out(page, base)
+
+    # IKVD sets the routes; its menu still fits one line with the approvals in it.
+    log_in(page, base, "agency")
+    page.goto(f"{base}/approval-routes/")
+    check_page(page, shots, "approval-routes")
+    page.locator(f"main a[href='/approval-routes/{people.school.municipality_id}/']").click()
+    page.wait_for_url(re.compile(r"/approval-routes/\d+/$"))
+    check_page(page, shots, "approval-route-form")
+    page.select_option("#id_route", ApprovalRoute.MUNICIPALITY_AGENCY)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    people.school.municipality.refresh_from_db()
+    assert people.school.municipality.approval_route == ApprovalRoute.MUNICIPALITY_AGENCY
