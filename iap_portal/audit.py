@@ -40,19 +40,12 @@ def record(
     user = user if user is not None else getattr(request, "user", None)
     if user is not None and not user.is_authenticated:
         user = None
-    if students:
-        # The list's row and its pupils in one transaction: one commit, not two, when the
-        # request has none of its own (and no savepoint when it has).
-        with transaction.atomic(savepoint=False):
-            event = _insert(request, user, action, school, obj, detail, student)
-            AuditEventStudent.objects.bulk_create(
-                [AuditEventStudent(event=event, student_id=pk) for pk in students]
-            )
-        return event
-    return _insert(request, user, action, school, obj, detail, student)
+    return _insert(request, user, action, school, obj, detail, student, students)
 
 
-def _insert(request, user, action, school, obj, detail, student):
+def _insert(request, user, action, school, obj, detail, student, students=()):
+    """One INSERT: a list's pupils ride along in ``listed_ids``, which the database moves into
+    AuditEventStudent (migration 0013's trigger, on PostgreSQL and SQLite alike)."""
     return AuditEvent.objects.create(
         user=user,
         username=user.get_username() if user else "",
@@ -63,6 +56,7 @@ def _insert(request, user, action, school, obj, detail, student):
         object_id=str(obj.pk) if obj is not None else "",
         detail=str(detail)[:300],
         ip=client_ip(request),
+        listed_ids=[int(pk) for pk in students] or None,
     )
 
 

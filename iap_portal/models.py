@@ -143,6 +143,10 @@ class AuditEvent(models.Model):
         blank=True,
         verbose_name=_("pupils"),
     )
+    # The pupils a list showed, as the application writes them with the event, in its one
+    # INSERT: the database moves them into AuditEventStudent at once and empties this
+    # (migration 0013's trigger), so it is empty at rest and never read.
+    listed_ids = models.JSONField(null=True, blank=True, editable=False)
     object_type = models.CharField(max_length=40, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     detail = models.CharField(_("details"), max_length=300, blank=True)
@@ -172,8 +176,9 @@ class AuditEvent(models.Model):
 
 
 class AuditEventStudent(models.Model):
-    """A pupil a list showed: one row per pupil of an ``AuditEvent`` of a list (written in one
-    INSERT with the event). Append-only like the event; ``forget_students`` and the
+    """A pupil a list showed: one row per pupil of an ``AuditEvent`` of a list, written by the
+    database from the event's ``listed_ids`` as the event is inserted (migration 0013), so a
+    list costs one INSERT. Append-only like the event; ``forget_students`` and the
     summarising of old events are the only deletes (``iap_portal.audit``)."""
 
     event = models.ForeignKey(AuditEvent, on_delete=models.CASCADE, related_name="+")

@@ -20,7 +20,6 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -87,11 +86,10 @@ def views_by_role(student):
     (CJEU C-579/21, Pankki S); the school's coordinator sees the names in the audit log."""
     # Lists record the pupils they showed as ids; JSON ``contains`` is not there on SQLite, so
     # the school's list rows are read and matched here (a request is rare; the rows are small).
-    lists = (
-        AuditEvent.objects.filter(action=AuditEvent.Action.VIEW_LIST, user__isnull=False)
-        .filter(Q(school_id=student.school_id) | Q(school__isnull=True))
-        .values_list("user_id", "at", "students")
-    )
+    # The lists that showed the pupil, through the list rows' pupils (one index).
+    lists = AuditEvent.objects.filter(
+        action=AuditEvent.Action.VIEW_LIST, user__isnull=False, students=student
+    ).values_list("user_id", "at")
     seen = defaultdict(lambda: {"pages": 0, "lists": 0, "first": None, "last": None})
 
     def count(user_id, at, kind):
@@ -104,9 +102,8 @@ def views_by_role(student):
         "user_id", "at"
     ):
         count(user_id, at, "pages")
-    for user_id, at, ids in lists.iterator():
-        if student.pk in (ids or []):
-            count(user_id, at, "lists")
+    for user_id, at in lists.iterator():
+        count(user_id, at, "lists")
 
     memberships = defaultdict(list)
     for membership in Membership.objects.filter(user_id__in=seen):

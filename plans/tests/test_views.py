@@ -375,7 +375,7 @@ def test_queue_query_count_is_fixed(cast, login, django_assert_num_queries, extr
     client = login(cast.coordinator)
     # session, user, memberships, count, page of plans with counts, the audit row and its
     # pupils (one INSERT); the home-independent nav: nothing else
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         client.get(reverse("plan_queue"))
 
 
@@ -384,8 +384,8 @@ def test_plan_list_query_count_is_fixed(cast, login, django_assert_num_queries, 
     _more_plans(cast, extra)
     client = login(cast.coordinator)
     # session, user, memberships, current year, count, semesters, classes, preparers,
-    # page of plans, the audit row and its pupils (one INSERT)
-    with django_assert_num_queries(11):
+    # page of plans, the audit row naming its pupils (one INSERT)
+    with django_assert_num_queries(10):
         client.get(reverse("plan_list"))
 
 
@@ -396,7 +396,7 @@ def test_class_teachers_plan_list_query_count_is_fixed(
     _more_plans(cast, extra)
     client = login(cast.class_teacher)
     # as the coordinator's: the class's pupils are a subquery of the page's query
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         response = client.get(reverse("plan_list"))
     assert len(response.context["page"]) == extra  # the class's pupils' plans, no other
 
