@@ -61,11 +61,24 @@ def _insert(request, user, action, school, obj, detail, student, students=()):
 
 
 def record_view(request, action, **fields):
-    """A page that shows one pupil's data: recorded on GET only (a POST's own effect is
-    logged by the service: a status change, a saved form)."""
+    """A page that shows one pupil's data. A GET is recorded at once. Any other request is
+    recorded only if its answer shows the page again (a form with an error, drawn with the
+    pupil's data): ``PendingAuditMiddleware`` writes it then; a redirect after a saved change
+    is logged by the service that changed it (a status change, a saved form)."""
     if request.method == "GET":
         return record(request, action, **fields)
+    if not hasattr(request, "audit_pending"):
+        request.audit_pending = []
+    request.audit_pending.append((action, fields))
     return None
+
+
+def record_pending(request, response):
+    """The views ``record_view`` held back, once the answer is known to show them."""
+    pending = getattr(request, "audit_pending", ())
+    if pending and response.status_code == 200 and "html" in response.get("Content-Type", ""):
+        for action, fields in pending:
+            record(request, action, **fields)
 
 
 def record_list(request, what, student_ids, *, schools=()):

@@ -1,5 +1,7 @@
 from django.utils.cache import add_never_cache_headers
 
+from . import audit
+
 
 class LatvianByDefaultMiddleware:
     """Latvian unless the user chose otherwise with the language switch.
@@ -33,4 +35,17 @@ class NoStoreMiddleware:
             "Content-Disposition"
         ):
             add_never_cache_headers(response)
+        return response
+
+
+class PendingAuditMiddleware:
+    """A POST that shows a pupil's page again (a form error) is a view of the pupil's data:
+    the view's ``audit.record_view`` held it back until the answer was known."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        audit.record_pending(request, response)
         return response

@@ -363,3 +363,25 @@ def test_an_import_check_names_the_schools_pupils_it_found(cast, login):
         ("early-warning import check: 1", [cast.student.pk], cast.school.pk),
         ("pupil import check: 1", [cast.student.pk], cast.school.pk),
     ]
+
+
+def test_a_form_shown_again_with_an_error_is_a_view_and_a_saved_one_is_not(cast, login):
+    """A POST that draws the plan again (the comment is missing) shows the pupil's data; a
+    POST that saves and redirects is logged by the service, not as a view."""
+    from iap_portal.tests.test_permissions import cast_plan
+
+    plan = cast_plan(cast)
+    plan.status = "submitted"
+    plan.save(update_fields=["status"])
+    client = login(cast.coordinator)
+    last = AuditEvent.objects.order_by("pk").values_list("pk", flat=True).last() or 0
+    response = client.post(reverse("plan_return", args=[plan.pk]), {"comment": ""})
+    assert response.status_code == 200
+    views = AuditEvent.objects.filter(pk__gt=last, action=AuditEvent.Action.VIEW_PLAN)
+    assert [(e.student_id, e.object_id) for e in views] == [(cast.student.pk, str(plan.pk))]
+    last = AuditEvent.objects.order_by("pk").values_list("pk", flat=True).last()
+    response = client.post(reverse("plan_return", args=[plan.pk]), {"comment": "Papildiniet"})
+    assert response.status_code == 302
+    new = AuditEvent.objects.filter(pk__gt=last)
+    assert not new.filter(action=AuditEvent.Action.VIEW_PLAN).exists()
+    assert new.filter(action=AuditEvent.Action.STATUS).exists()
