@@ -4,6 +4,8 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods
 
 from iap_portal import audit
@@ -62,5 +64,8 @@ def student_data_export(request, public_id):
     )
     content = pupil_archive(student, generated_by=display_name(request.user))
     response = HttpResponse(content, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="izglitojamais-{student.pk}.zip"'
+    # Named in the user's language and by the day, not by an internal number; the pupil's
+    # name stays out of it (a file name travels in mail clients and download lists).
+    name = f"{pgettext('file name', 'pupil-data')}-{timezone.localdate():%Y-%m-%d}.zip"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

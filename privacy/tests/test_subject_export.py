@@ -47,6 +47,13 @@ def _pupil_with_a_paid_claim(cast):
 def _download(client, cast):
     response = client.get(reverse("student_data_export", args=[cast.student.public_id]))
     assert response.status_code == 200
+    # The file is named by its kind and day, never by an internal number or the pupil.
+    disposition = response["Content-Disposition"]
+    assert str(cast.student.pk) not in disposition.replace(timezone.localdate().isoformat(), "")
+    assert cast.student.last_name not in disposition
+    assert disposition.endswith(f'-dati-{timezone.localdate():%Y-%m-%d}.zip"') or (
+        disposition.endswith(f'pupil-data-{timezone.localdate():%Y-%m-%d}.zip"')
+    )
     return zipfile.ZipFile(io.BytesIO(response.content))
 
 
