@@ -90,7 +90,23 @@ class AuditEventQuerySet(AppendOnlyQuerySet):
         return self.filter(models.Q(student_id__in=student_ids) | models.Exists(listed))
 
 
-class AuditEvent(models.Model):
+class AppendOnlyAudit(models.Model):
+    """Rows of the audit log are written once: saving an existing row or deleting one is
+    refused (``iap_portal.audit`` declares the two exceptions to the database's guard)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit log is append-only.")
+
+
+class AuditEvent(AppendOnlyAudit):
     class Action(models.TextChoices):
         LOGIN = "login", _("signed in")
         LOGIN_FAILED = "login_failed", _("failed sign-in")
@@ -166,16 +182,8 @@ class AuditEvent(models.Model):
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("The audit log is append-only.")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise PermissionError("The audit log is append-only.")
-
-
-class AuditEventStudent(models.Model):
+class AuditEventStudent(AppendOnlyAudit):
     """A pupil a list showed: one row per pupil of an ``AuditEvent`` of a list, written by the
     database from the event's ``listed_ids`` as the event is inserted (migration 0013), so a
     list costs one INSERT. Append-only like the event; ``forget_students`` and the
@@ -198,14 +206,6 @@ class AuditEventStudent(models.Model):
 
     def __str__(self):
         return f"{self.event_id} {self.student_id}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("The audit log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("The audit log is append-only.")
 
 
 class AuditSummaryPeriod(models.Model):

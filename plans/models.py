@@ -211,6 +211,18 @@ class SupportPlanQuerySet(models.QuerySet):
         return self.exclude(status=PlanStatus.INACTIVE)
 
 
+def _decided_by():
+    """Who decided a step of the plan (set by the services, never in a form)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+
 class SupportPlan(models.Model):
     class Kind(models.TextChoices):
         REGULAR = "regular", _("regular")
@@ -270,32 +282,11 @@ class SupportPlan(models.Model):
     level_since = models.DateTimeField(_("waits since"), null=True, blank=True, editable=False)
     # The approvals of the levels below the last one in this round (cleared when the plan is
     # returned or submitted again); the levels above the school see who approved and when.
-    school_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
+    school_approved_by = _decided_by()
     school_approved_at = models.DateTimeField(null=True, blank=True, editable=False)
-    municipality_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
+    municipality_approved_by = _decided_by()
     municipality_approved_at = models.DateTimeField(null=True, blank=True, editable=False)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
+    approved_by = _decided_by()
     evaluated_at = models.DateTimeField(_("evaluated"), null=True, blank=True, editable=False)
     # Before the school's evaluation window opens, a coordinator may allow the evaluation
     # (``plans.services.allow_early_evaluation``); the reason is in the status history.
