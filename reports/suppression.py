@@ -166,27 +166,25 @@ def _determined_in(rows):
     for row in rows:
         row = dict(row)
         for key, pivot_row in pivots.items():
-            factor = row.get(key)
-            if factor:
-                for k, v in pivot_row.items():
-                    value = (row.get(k, 0) - factor * v) % PRIME
-                    if value:
-                        row[k] = value
-                    else:
-                        row.pop(k, None)
+            _subtract(row, pivot_row, row.get(key))
         if not row:
             continue
         key = min(row, key=repr)
         inverse = pow(row[key], PRIME - 2, PRIME)
         row = {k: v * inverse % PRIME for k, v in row.items()}
         for other in pivots.values():
-            factor = other.get(key)
-            if factor:
-                for k, v in row.items():
-                    value = (other.get(k, 0) - factor * v) % PRIME
-                    if value:
-                        other[k] = value
-                    else:
-                        other.pop(k, None)
+            _subtract(other, row, other.get(key))
         pivots[key] = row
     return {key for key, row in pivots.items() if len(row) == 1}
+
+
+def _subtract(row, pivot_row, factor):
+    """row -= factor × pivot_row (modulo PRIME), in place, dropping the zeroes."""
+    if not factor:
+        return
+    for k, v in pivot_row.items():
+        value = (row.get(k, 0) - factor * v) % PRIME
+        if value:
+            row[k] = value
+        else:
+            row.pop(k, None)
