@@ -348,10 +348,13 @@ def semester_figures(schools, semester, levels=(ALL,)):
         measures.filter(measure_type=SupportMeasure.Type.NGO_PROJECT, ngo_project__isnull=False),
         levels,
         "plan__",
-        ["ngo_project_id", "ngo_project__title"],
+        ["ngo_project_id", "ngo_project__title", "ngo_project__municipality__name"],
         {"pupils": pupils},
     ):
-        figures.labels[("ngo_project", row["ngo_project_id"])] = row["ngo_project__title"]
+        # Named with its municipality: two municipalities' projects may share a title.
+        figures.labels[("ngo_project", row["ngo_project_id"])] = (
+            f"{row['ngo_project__title']} ({row['ngo_project__municipality__name']})"
+        )
         figures.add("ngo_project", sid, unit, row["ngo_project_id"], row["pupils"])
     for unit, row in _summed(
         Consultation.objects.filter(counted(schools, semester, "measure__plan__")),

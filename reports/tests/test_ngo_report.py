@@ -23,8 +23,13 @@ def takes_part(plan, project):
 
 
 def projects_table(tables):
+    """{project title: pupils}; each row names the project's municipality too."""
     (table,) = [t for t in tables if str(t.title) == "Jauniešu NVO projekti"]
-    return {row[0]: str(row[1]) for row in table.rows}
+    names = {}
+    for label, count in table.rows:
+        title, municipality = label.rstrip(")").split(" (")
+        names[title] = (municipality, str(count))
+    return names
 
 
 def setup(cast):
@@ -53,24 +58,27 @@ def test_the_school_sees_its_pupils_per_project_exactly(cast):
     tables = participation.semester_breakdowns(
         School.objects.filter(pk=cast.school.pk), Semester.objects.current()
     )
-    assert projects_table(tables) == {"Lielais": "3", "Mazais": "1"}
+    here = cast.school.municipality.name
+    assert projects_table(tables) == {"Lielais": (here, "3"), "Mazais": (here, "1")}
     assert str(tables[-1].title) == "Jauniešu NVO projekti"
 
 
 def test_the_municipality_and_the_country_see_the_projects_with_small_counts_hidden(cast, login):
     setup(cast)
+    here, there = cast.school.municipality.name, cast.other_school.municipality.name
     own = login(cast.municipality).get(reverse("participation_report"))
-    assert projects_table(own.context["tables"]) == {"Lielais": "3", "Mazais": "<3"}
+    assert projects_table(own.context["tables"]) == {"Lielais": (here, "3"), "Mazais": (here, "<3")}
     assert "Jauniešu NVO projekti" in own.content.decode()
     country = login(cast.agency).get(reverse("participation_report"))
     assert projects_table(country.context["tables"]) == {
-        "Citur": "4",
-        "Lielais": "3",
-        "Mazais": "<3",
+        "Citur": (there, "4"),
+        "Lielais": (here, "3"),
+        "Mazais": (here, "<3"),
     }
 
 
 def test_the_coordinators_report_page_shows_the_table(cast, login):
     setup(cast)
     page = login(cast.coordinator).get(reverse("participation_report"))
-    assert projects_table(page.context["tables"]) == {"Lielais": "3", "Mazais": "1"}
+    here = cast.school.municipality.name
+    assert projects_table(page.context["tables"]) == {"Lielais": (here, "3"), "Mazais": (here, "1")}
