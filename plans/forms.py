@@ -366,7 +366,7 @@ class EvaluationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.plan = plan
         self.risks = list(plan.risks.select_related("risk_factor"))
-        self.measures = list(plan.measures.select_related("specialist_type"))
+        self.measures = list(plan.measures.select_related("specialist_type", "ngo_project"))
         for risk in self.risks:
             self.fields[f"risk_{risk.pk}"] = forms.ChoiceField(
                 label=str(risk.risk_factor),

@@ -10,7 +10,7 @@ from django.utils import timezone
 from plans.models import NgoProject, PlanStatus, SupportMeasure
 from plans.services import NgoProjectError, save_ngo_project
 from plans.tests.factories import add_risk, make_plan, ngo_project
-from plans.tests.test_views import edit_data, english
+from plans.tests.test_views import QUERIES_PLAN_PAGE, edit_data, english
 from students.tests.factories import StudentFactory
 
 
@@ -287,3 +287,32 @@ def test_register_list_query_count_is_fixed(cast, login, django_assert_num_queri
     # project and school
     with django_assert_num_queries(7):
         client.get(reverse("ngo_project_list"))
+
+
+@pytest.mark.parametrize("size", [1, 4])
+def test_the_plan_page_names_its_projects_in_a_fixed_number_of_queries(
+    cast, login, django_assert_num_queries, size
+):
+    plan = make_plan(
+        student=cast.student,
+        preparer=cast.class_teacher,
+        status=PlanStatus.IN_PROGRESS,
+        first_approved_at=timezone.now(),
+    )
+    risk = add_risk(plan)
+    for number in range(size):
+        project = ngo_project(municipality=cast.school.municipality, title=f"N{number}")
+        SupportMeasure.objects.create(
+            plan=plan,
+            measure_type="ngo_project",
+            ngo_project=project,
+            responsible=cast.class_teacher,
+            start_date=project.start_date,
+            end_date=project.end_date,
+        ).risks.set([risk])
+    client = english(login(cast.class_teacher))
+    client.get(reverse("plan_detail", args=[plan.pk]))  # warm caches (content types)
+    # As many as without NGO measures: the measures come with their projects in one query.
+    with django_assert_num_queries(QUERIES_PLAN_PAGE):
+        page = client.get(reverse("plan_detail", args=[plan.pk]))
+    assert "youth NGO project: N0" in page.content.decode()
