@@ -2,9 +2,12 @@
 
 Līvānu novads has two schools: Līvānu 1. vidusskola, whose plans go school → municipality,
 and Līvānu Valsts tehnikums, a state vocational school, whose plans go school → IKVD. The
-current semester's plans wait at every level, some of them late. The plans go through the
-services, as people would make them (their history and audit log too); only the time they
-have waited is set back afterwards. Preiļu 1. pamatskola and its figures are not touched.
+current semester's plans wait at every level, some of them late. The municipality's register
+holds two youth NGO projects running through the semester, which some of the plans use (the
+approved ones count in the reports: four pupils in one project, two in the other). The plans
+go through the services, as people would make them (their history and audit log too); only
+the time they have waited is set back afterwards. Preiļu 1. pamatskola and its figures are
+not touched.
 """
 
 from datetime import date, datetime, time, timedelta
@@ -16,6 +19,7 @@ from django.utils import timezone
 from plans import services
 from plans.models import (
     CompensationCategory,
+    NgoProject,
     PlanRisk,
     PlanStatus,
     RiskFactor,
@@ -80,6 +84,45 @@ PLAN_STATES = [
     ("draft", 0),
 ]
 
+# The municipality's youth NGO projects: (title, NGO, registration number, budget, the
+# indices of the pupils whose plans use it).
+NGO_PROJECTS = [
+    (
+        "Līvānu jauniešu iniciatīvu centrs",
+        "Biedrība “Jaunieši Līvāniem”",
+        "40003032949",
+        Decimal("4600.00"),
+        {0, 2, 5, 6},
+    ),
+    (
+        "Dubnas krasta brīvprātīgie",
+        "Biedrība “Dubna”",
+        "40008001112",
+        Decimal("4580.00"),
+        {1, 3, 4, 6},
+    ),
+]
+
+
+def _ngo_projects(municipality, semester):
+    projects = []
+    for title, ngo, number, budget, pupils in NGO_PROJECTS:
+        project, _ = NgoProject.objects.get_or_create(
+            municipality=municipality,
+            title=title,
+            defaults={
+                "ngo_name": ngo,
+                "ngo_registration_number": number,
+                "contest_round": f"{semester.school_year} / 1. kārta",
+                "start_date": semester.start_date,
+                "end_date": semester.end_date,
+                "budget": budget,
+                "status": NgoProject.Status.RUNNING,
+            },
+        )
+        projects.append((project, pupils))
+    return projects
+
 
 def _user(username, first, last, password):
     User = get_user_model()
@@ -114,6 +157,7 @@ def create_demo_chain(*, today, agency_user, password):
         or Semester.objects.filter(start_date__gt=today).order_by("start_date").first()
     )
     logins = [MUNICIPAL_COORDINATOR[0]]
+    projects = _ngo_projects(municipality, semester) if semester else []
     for number, name, route, coordinator, teacher, grade in SCHOOLS:
         school, _ = School.objects.get_or_create(
             registration_number=number,
@@ -146,11 +190,13 @@ def create_demo_chain(*, today, agency_user, password):
         if semester is None or SupportPlan.objects.filter(school=school).exists():
             continue
         for index, student in pupils:
-            _plan(school, semester, student, people, head, agency_user, PLAN_STATES[index], today)
+            used = [project for project, indices in projects if index in indices]
+            state = PLAN_STATES[index]
+            _plan(school, semester, student, people, head, agency_user, state, today, used)
     return logins
 
 
-def _plan(school, semester, student, people, head, agency_user, state, today):
+def _plan(school, semester, student, people, head, agency_user, state, today, projects):
     what, waited = state
     teacher, coordinator = people["teacher"], people["coordinator"]
     plan = services.create_plan(
@@ -189,6 +235,15 @@ def _plan(school, semester, student, people, head, agency_user, state, today):
         end_date=semester.end_date,
     )
     tickets.risks.set([money])
+    for project in projects:
+        SupportMeasure.objects.create(
+            plan=plan,
+            measure_type=SupportMeasure.Type.NGO_PROJECT,
+            ngo_project=project,
+            responsible=teacher,
+            start_date=semester.start_date,
+            end_date=semester.end_date,
+        ).risks.set([learning])
     if what == "draft":
         return
     plan = services.submit_plan(plan=SupportPlan.objects.get(pk=plan.pk), by=teacher)

@@ -20,9 +20,9 @@ from students.access import (
     taught_class_groups,
     taught_student_ids,
 )
-from students.models import ApprovalLevel, Role, School, SpecialistType
+from students.models import SCHOOL_ROLES, ApprovalLevel, Role, School, SpecialistType
 
-from .models import PlanStatus, RiskFactor, SupportMeasure, SupportPlan
+from .models import NgoProject, PlanStatus, RiskFactor, SupportMeasure, SupportPlan
 
 
 def assigned_measures(user):
@@ -274,3 +274,40 @@ def get_specialist_type_or_404(user, pk):
     if specialist_type is None:
         raise Http404
     return specialist_type
+
+
+# --- Youth NGO projects ---------------------------------------------------------------------
+# The municipal coordinator keeps the register of their municipality's projects; the staff of
+# its schools read the running ones, which their plans' measures may use.
+
+
+def keeps_ngo_register(user) -> bool:
+    return get_access(user).has_role(Role.MUNICIPALITY)
+
+
+def visible_ngo_projects(user):
+    """The register's rows for the municipal coordinator; for school staff, the running
+    projects of their schools' municipalities."""
+    access = get_access(user)
+    if access.has_role(Role.MUNICIPALITY):
+        return NgoProject.objects.filter(municipality_id__in=municipality_ids(user))
+    schools = access.school_ids(*SCHOOL_ROLES)
+    return NgoProject.objects.filter(
+        municipality__schools__in=schools, status=NgoProject.Status.RUNNING
+    ).distinct()
+
+
+def usable_ngo_projects(school_id):
+    """What a new measure of this school's plan may point at."""
+    return NgoProject.objects.filter(
+        municipality__schools=school_id, status=NgoProject.Status.RUNNING
+    )
+
+
+def get_ngo_project_or_404(user, pk):
+    """A project of the register, to edit: the role first (403), then the municipality (404)."""
+    require_roles(user, Role.MUNICIPALITY)
+    project = NgoProject.objects.filter(pk=pk, municipality_id__in=municipality_ids(user)).first()
+    if project is None:
+        raise Http404
+    return project

@@ -6,6 +6,7 @@ from iap_portal.models import AuditEvent
 
 from .models import (
     Consultation,
+    NgoProject,
     PlanEvaluation,
     PlanRisk,
     PlanStatusChange,
@@ -15,6 +16,22 @@ from .models import (
     SupportPlan,
 )
 from .services import new_factor_code
+
+
+@admin.register(NgoProject)
+class NgoProjectAdmin(SimpleHistoryAdmin):
+    """Read only: the municipal coordinator keeps the register in the app."""
+
+    list_display = ["title", "municipality", "ngo_name", "start_date", "end_date", "status"]
+    list_filter = ["status", "municipality"]
+    list_select_related = ["municipality"]
+    search_fields = ["title", "ngo_name", "ngo_registration_number"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(RiskType)

@@ -100,7 +100,7 @@ def need_to_know(plan):
         {r.risk_factor.risk_type for r in plan.risks.select_related("risk_factor__risk_type")},
         key=lambda t: t.number,
     )
-    measures = list(plan.measures.select_related("specialist_type").order_by("pk"))
+    measures = list(plan.measures.select_related("specialist_type", "ngo_project").order_by("pk"))
     grade = (
         Enrollment.objects.filter(
             student_id=plan.student_id, school_year_id=plan.semester.school_year_id

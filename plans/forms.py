@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.lv import pvn
 
 from iap_portal.forms import DateInput, LocalDecimalField, SchoolChoiceMixin
 from iap_portal.templatetags.portal import eur
@@ -13,10 +15,12 @@ from iap_portal.users import display_name
 from students.models import School, Semester, SpecialistType
 
 from . import ceilings
+from .access import usable_ngo_projects
 from .models import (
     CompensationCategory,
     CompensationCeiling,
     Consultation,
+    NgoProject,
     PlanEvaluation,
     PlanRisk,
     RiskFactor,
@@ -135,6 +139,7 @@ class SupportMeasureForm(forms.ModelForm):
             "measure_type",
             "specialist_type",
             "compensation_category",
+            "ngo_project",
             "description",
             "responsible",
             "planned_hours",
@@ -164,6 +169,13 @@ class SupportMeasureForm(forms.ModelForm):
             .order_by("last_name", "first_name")
         )
         self.fields["responsible"].label_from_instance = display_name
+        # The running projects of the school's municipality; a saved measure keeps its own
+        # (a project may have finished since).
+        projects = usable_ngo_projects(plan.school_id)
+        if self.instance.ngo_project_id:
+            projects = projects | NgoProject.objects.filter(pk=self.instance.ngo_project_id)
+        self.fields["ngo_project"].queryset = projects.order_by("title")
+        self.fields["ngo_project"].label_from_instance = ngo_project_label
         # Of the plan's school's catalogue only: the ids may come from a re-shown page.
         self.fields["risk_factors"].queryset = (
             RiskFactor.objects.for_school(plan.school_id)
@@ -201,6 +213,9 @@ class SupportMeasureForm(forms.ModelForm):
             cleaned["specialist_type"] = None
             cleaned["planned_hours"] = None
             cleaned["compensation_category"] = ""
+            self._check_project(cleaned)
+        if kind != Type.NGO_PROJECT:
+            cleaned["ngo_project"] = None
         if kind != Type.COMPENSATION:
             cleaned["ceiling_justification"] = ""
         cleaned["ceiling_justification"] = cleaned.get("ceiling_justification", "").strip()
@@ -210,6 +225,7 @@ class SupportMeasureForm(forms.ModelForm):
             "compensation_category",
             "planned_amount",
             "ceiling_justification",
+            "ngo_project",
         ):
             if name in cleaned:
                 setattr(self.instance, name, cleaned[name])
@@ -243,6 +259,31 @@ class SupportMeasureForm(forms.ModelForm):
                 % {"amount": eur(amount), "ceiling": eur(ceiling)},
             )
 
+    def _check_project(self, cleaned):
+        """A new NGO measure names its project, and its period lies within the project's. A
+        measure saved before the register (no project) stays valid without one."""
+        project = cleaned.get("ngo_project")
+        old = self.instance
+        predates_register = (
+            old.pk
+            and old.measure_type == SupportMeasure.Type.NGO_PROJECT
+            and not old.ngo_project_id
+        )
+        if project is None:
+            if not predates_register and "ngo_project" not in self.errors:
+                self.add_error("ngo_project", _("Choose the running youth NGO project."))
+            return
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and (start < project.start_date or end > project.end_date):
+            self.add_error(
+                "end_date",
+                _("The period must lie within the project's (%(start)s–%(end)s).")
+                % {
+                    "start": f"{project.start_date:%d.%m.%Y}",
+                    "end": f"{project.end_date:%d.%m.%Y}",
+                },
+            )
+
     def _check_period(self, cleaned):
         semester = self.plan.semester
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
@@ -258,6 +299,11 @@ class SupportMeasureForm(forms.ModelForm):
                         "end": f"{semester.end_date:%d.%m.%Y}",
                     },
                 )
+
+
+def ngo_project_label(project):
+    period = f"{project.start_date:%d.%m.%Y}–{project.end_date:%d.%m.%Y}"
+    return f"{project.title} ({project.ngo_name}, {period})"
 
 
 class BaseMeasureFormSet(BaseInlineFormSet):
@@ -320,7 +366,7 @@ class EvaluationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.plan = plan
         self.risks = list(plan.risks.select_related("risk_factor"))
-        self.measures = list(plan.measures.select_related("specialist_type"))
+        self.measures = list(plan.measures.select_related("specialist_type", "ngo_project"))
         for risk in self.risks:
             self.fields[f"risk_{risk.pk}"] = forms.ChoiceField(
                 label=str(risk.risk_factor),
@@ -507,3 +553,59 @@ class ApprovalQueueFilterForm(forms.Form):
             "min_amount": data.get("min_amount"),
             "max_amount": data.get("max_amount"),
         }
+
+
+# --- Youth NGO projects ---------------------------------------------------------------------
+
+
+def validate_ngo_registration_number(value):
+    """An NGO's registration number: 11 digits with the check digit of a Latvian legal person
+    (python-stdnum's ``lv.pvn``, which also takes a person's code: refused here)."""
+    try:
+        number = pvn.validate(value)
+    except StdnumError:
+        number = None
+    if number is None or number[0] <= "3":
+        raise forms.ValidationError(
+            _("Enter the NGO's registration number: 11 digits, such as 40003032949."),
+            code="invalid",
+        )
+    return number
+
+
+class NgoProjectForm(forms.ModelForm):
+    class Meta:
+        model = NgoProject
+        fields = [
+            "title",
+            "ngo_name",
+            "ngo_registration_number",
+            "contest_round",
+            "start_date",
+            "end_date",
+            "budget",
+            "status",
+            "report",
+        ]
+        widgets = {
+            "start_date": DateInput(),
+            "end_date": DateInput(),
+            "report": forms.Textarea(attrs={"rows": 4}),
+        }
+        field_classes = {"budget": LocalDecimalField}
+
+    def clean_ngo_registration_number(self):
+        return validate_ngo_registration_number(self.cleaned_data["ngo_registration_number"])
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The period cannot end before it starts."))
+        cleaned["report"] = cleaned.get("report", "").strip()
+        if cleaned.get("status") == NgoProject.Status.FINISHED and not cleaned["report"]:
+            self.add_error("report", _("Write the short report before marking it finished."))
+        budget = cleaned.get("budget")
+        if budget is not None and budget >= Decimal("10000000"):
+            self.add_error("budget", _("The budget is too large."))
+        return cleaned

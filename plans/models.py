@@ -14,7 +14,14 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from iap_portal.models import StatusChange
-from students.models import ApprovalLevel, School, Semester, SpecialistType, Student
+from students.models import (
+    ApprovalLevel,
+    Municipality,
+    School,
+    Semester,
+    SpecialistType,
+    Student,
+)
 
 EUR = {"max_digits": 9, "decimal_places": 2}
 
@@ -405,6 +412,63 @@ class PlanRisk(models.Model):
         return str(self.risk_factor)
 
 
+class NgoProject(models.Model):
+    """A youth NGO's initiative project, chosen by a municipality's contest (about 4,600 EUR a
+    project). The municipal coordinator keeps the register; a plan's "youth NGO project"
+    measure points at a running project of its school's municipality."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("planned")
+        RUNNING = "running", _("running")
+        FINISHED = "finished", _("finished")
+
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="ngo_projects",
+        verbose_name=_("municipality"),
+        editable=False,
+    )
+    title = models.CharField(_("project title"), max_length=200)
+    ngo_name = models.CharField(_("NGO"), max_length=200)
+    ngo_registration_number = models.CharField(_("NGO's registration number"), max_length=11)
+    contest_round = models.CharField(_("contest round"), max_length=100)
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("until"))
+    budget = models.DecimalField(
+        _("budget, EUR"), validators=[MinValueValidator(Decimal("0.01"))], **EUR
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PLANNED
+    )
+    report = models.TextField(
+        _("report"), blank=True, help_text=_("A short report at the end: needed to finish.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-start_date", "title", "pk"]
+        verbose_name = _("youth NGO project")
+        verbose_name_plural = _("youth NGO projects")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")), name="ngoproject_period_order"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="finished") | ~Q(report=""),
+                name="ngoproject_finished_has_report",
+            ),
+            models.CheckConstraint(condition=Q(budget__gt=0), name="ngoproject_budget_positive"),
+        ]
+        indexes = [models.Index(fields=["municipality", "status"])]
+
+    def __str__(self):
+        return self.title
+
+
 class SupportMeasureQuerySet(models.QuerySet):
     def with_delivery(self):
         """Each measure with the minutes of consultation delivered (``delivered_hours``)."""
@@ -438,6 +502,15 @@ class SupportMeasure(models.Model):
         _("compensation category"), max_length=20, choices=CompensationCategory.choices, blank=True
     )
     description = models.CharField(_("description"), max_length=300, blank=True)
+    # Measures made before the register have none (their description names the project).
+    ngo_project = models.ForeignKey(
+        NgoProject,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="measures",
+        verbose_name=_("youth NGO project"),
+    )
     risks = models.ManyToManyField(PlanRisk, related_name="measures", verbose_name=_("risks"))
     responsible = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -491,6 +564,10 @@ class SupportMeasure(models.Model):
                 condition=Q(end_date__gte=models.F("start_date")), name="measure_period_order"
             ),
             models.CheckConstraint(
+                condition=Q(ngo_project__isnull=True) | Q(measure_type="ngo_project"),
+                name="measure_project_only_for_ngo",
+            ),
+            models.CheckConstraint(
                 name="measure_fields_match_type",
                 condition=(
                     Q(
@@ -526,6 +603,8 @@ class SupportMeasure(models.Model):
             return f"{self.get_measure_type_display()}: {self.specialist_type}"
         if self.measure_type == self.Type.COMPENSATION:
             return f"{self.get_measure_type_display()}: {self.get_compensation_category_display()}"
+        if self.measure_type == self.Type.NGO_PROJECT and self.ngo_project_id:
+            return f"{self.get_measure_type_display()}: {self.ngo_project}"
         return str(self.get_measure_type_display())
 
     @property

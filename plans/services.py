@@ -40,6 +40,7 @@ from .access import (
     can_log_consultation,
     can_prepare_plan,
     keeps_national_catalogue,
+    municipality_ids,
     touched_plan,
     upper_scope,
     waiting_for,
@@ -50,6 +51,7 @@ from .models import (
     WAITS_AT,
     CompensationCeiling,
     Consultation,
+    NgoProject,
     PlanEvaluation,
     PlanRisk,
     PlanStatus,
@@ -372,6 +374,11 @@ def save_plan_content(
         _require(
             not ceilings.over_hard_maximum(measure.planned_amount),
             ceilings.hard_maximum_message(),
+        )
+        _require(
+            measure.ngo_project_id is None
+            or measure.ngo_project.municipality_id == plan.school.municipality_id,
+            _("The youth NGO project is not one of the school's municipality."),
         )
         measure.plan = plan
         measure.save()
@@ -910,4 +917,50 @@ def save_specialist_type(
     )
     locked.name, locked.is_active = name, is_active
     locked.save(update_fields=["name", "is_active"])
+    return locked
+
+
+# --- Youth NGO projects ---------------------------------------------------------------------
+
+
+class NgoProjectError(ActionRefused):
+    """A change to the NGO project register that is refused."""
+
+
+NGO_PROJECT_FIELDS = (
+    "title",
+    "ngo_name",
+    "ngo_registration_number",
+    "contest_round",
+    "start_date",
+    "end_date",
+    "budget",
+    "status",
+    "report",
+)
+
+
+@transaction.atomic
+def save_ngo_project(
+    *, project: NgoProject, by: AbstractBaseUser, municipality_id: int, values: Mapping
+) -> NgoProject:
+    """Add (an unsaved ``project``) or change a project of the municipality's register; a
+    finished project needs its report (the form says so, the database holds it)."""
+    require(
+        municipality_id in municipality_ids(by),
+        _("Only the municipality's coordinator keeps its register."),
+        NgoProjectError,
+    )
+    require(
+        values.get("status") != NgoProject.Status.FINISHED or values.get("report", "").strip(),
+        _("A finished project needs its report."),
+        NgoProjectError,
+    )
+    if project.pk is None:
+        return NgoProject.objects.create(municipality_id=municipality_id, **values)
+    locked = NgoProject.objects.select_for_update().get(pk=project.pk)
+    require(locked.municipality_id == municipality_id, _("Not this register's project."))
+    for name, value in values.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=[*values, "updated_at"])
     return locked

@@ -42,6 +42,9 @@ urlpatterns = [
     path("risk-factors/", views.risk_factor_list, name="risk_factor_list"),
     path("risk-factors/new/", views.risk_factor_edit, name="risk_factor_create"),
     path("risk-factors/<int:pk>/edit/", views.risk_factor_edit, name="risk_factor_update"),
+    path("ngo-projects/", views.ngo_project_list, name="ngo_project_list"),
+    path("ngo-projects/new/", views.ngo_project_edit, name="ngo_project_create"),
+    path("ngo-projects/<int:pk>/edit/", views.ngo_project_edit, name="ngo_project_update"),
     path("specialist-types/", views.specialist_type_list, name="specialist_type_list"),
     path("specialist-types/new/", views.specialist_type_edit, name="specialist_type_create"),
     path(

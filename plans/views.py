@@ -31,12 +31,16 @@ from .access import (
     can_edit_risk_factor,
     can_log_consultation,
     can_prepare_plan,
+    get_ngo_project_or_404,
     get_plan_or_404,
     get_risk_factor_or_404,
     get_specialist_type_or_404,
     get_waiting_plan_or_404,
     keeps_national_catalogue,
+    keeps_ngo_register,
+    municipality_ids,
     upper_schools,
+    visible_ngo_projects,
     visible_plans,
     visible_risk_factors,
 )
@@ -49,6 +53,7 @@ from .forms import (
     ConsultationForm,
     EvaluationForm,
     MeasureFormSet,
+    NgoProjectForm,
     PlanCreateForm,
     PlanHeaderForm,
     RiskFactorForm,
@@ -59,6 +64,7 @@ from .hooks import claim_sums
 from .models import (
     WAITS_AT,
     Consultation,
+    NgoProject,
     PlanEvaluation,
     PlanRisk,
     PlanStatus,
@@ -117,7 +123,7 @@ def plan_queue(request):
 
 def _measures_with_delivery(plan):
     measures = list(
-        plan.measures.select_related("specialist_type", "responsible")
+        plan.measures.select_related("specialist_type", "responsible", "ngo_project")
         .prefetch_related("risks__risk_factor")
         .with_delivery()
         .order_by("pk")
@@ -894,3 +900,74 @@ def approval_overview(request):
             "levels": [(level, WAITS_AT[level]) for level in ApprovalLevel],
         },
     )
+
+
+# --- Youth NGO projects ---------------------------------------------------------------------
+
+
+def small_count(pupils):
+    """A count of pupils as the municipality may see it: 1 and 2 as "<3"."""
+    return "<3" if 0 < pupils < 3 else pupils
+
+
+def ngo_participation(projects):
+    """{project id: (pupils, [(school name, pupils), …])} for these projects, from the counted
+    plans (approved at least once, not deleted): two grouped queries for the page."""
+    counted = SupportMeasure.objects.filter(
+        ngo_project__in=projects, plan__first_approved_at__isnull=False
+    ).exclude(plan__status=PlanStatus.INACTIVE)
+    totals = dict(
+        counted.values_list("ngo_project_id")
+        .annotate(pupils=Count("plan__student_id", distinct=True))
+        .order_by()
+    )
+    schools = {}
+    for project_id, school, pupils in (
+        counted.values_list("ngo_project_id", "plan__school__name")
+        .annotate(pupils=Count("plan__student_id", distinct=True))
+        .order_by("ngo_project_id", "plan__school__name")
+    ):
+        schools.setdefault(project_id, []).append((school, small_count(pupils)))
+    return {p.pk: (small_count(totals.get(p.pk, 0)), schools.get(p.pk, [])) for p in projects}
+
+
+@login_required
+def ngo_project_list(request):
+    """The municipality's register with each project's participants (counts only, 1–2 as
+    "<3"); for school staff the running projects their plans may use, read only."""
+    require_roles(request.user, Role.MUNICIPALITY, *SCHOOL_ROLES)
+    keeps = keeps_ngo_register(request.user)
+    projects = visible_ngo_projects(request.user).select_related("municipality")
+    page = paginate(request, projects)
+    if keeps:
+        participation = ngo_participation(page.object_list)
+        for project in page.object_list:
+            project.pupils, project.schools = participation[project.pk]
+    return render(request, "plans/ngo_project_list.html", {"page": page, "keeps_register": keeps})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ngo_project_edit(request, pk=None):
+    if pk is None:
+        require_roles(request.user, Role.MUNICIPALITY)
+        project = NgoProject()
+    else:
+        project = get_ngo_project_or_404(request.user, pk)
+    municipalities = sorted(municipality_ids(request.user))
+    form = NgoProjectForm(request.POST or None, instance=project)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_ngo_project(
+                project=project,
+                by=request.user,
+                # A coordinator of several municipalities adds to the first (none has two).
+                municipality_id=project.municipality_id or municipalities[0],
+                values={name: form.cleaned_data[name] for name in services.NGO_PROJECT_FIELDS},
+            )
+        except services.NgoProjectError as error:
+            show_refusal(request, error)
+        else:
+            messages.success(request, _("The project was saved."))
+            return redirect("ngo_project_list")
+    return render(request, "plans/ngo_project_form.html", {"form": form, "project": project})

@@ -343,6 +343,19 @@ def semester_figures(schools, semester, levels=(ALL,)):
         figures.add("measure", sid, unit, label, row["pupils"])
         if row["measure_type"] == SupportMeasure.Type.CONSULTATION:
             figures.add("planned_hours", sid, unit, label, row["planned"])
+    # Pupils per youth NGO project (measures from before the register name none).
+    for unit, row in _grouped(
+        measures.filter(measure_type=SupportMeasure.Type.NGO_PROJECT, ngo_project__isnull=False),
+        levels,
+        "plan__",
+        ["ngo_project_id", "ngo_project__title", "ngo_project__municipality__name"],
+        {"pupils": pupils},
+    ):
+        # Named with its municipality: two municipalities' projects may share a title.
+        figures.labels[("ngo_project", row["ngo_project_id"])] = (
+            f"{row['ngo_project__title']} ({row['ngo_project__municipality__name']})"
+        )
+        figures.add("ngo_project", sid, unit, row["ngo_project_id"], row["pupils"])
     for unit, row in _summed(
         Consultation.objects.filter(counted(schools, semester, "measure__plan__")),
         levels,
@@ -492,7 +505,8 @@ def school_tables(figures, semester, directory, municipality_id=None):
 
 
 def breakdown_tables(pupils, figures, semester, unit=ALL):
-    """The breakdowns of one semester: grade, gender, risk type, measures, money, outcomes.
+    """The breakdowns of one semester: grade, gender, risk type, measures, money, outcomes,
+    youth NGO projects.
     ``pupils``: the pupil figures (grade and gender), ``figures``: the semester's."""
     sid = semester.pk
     grades = Table(title=_("By grade"), columns=[_("Grade"), _("Pupils")])
@@ -577,7 +591,19 @@ def breakdown_tables(pupils, figures, semester, unit=ALL):
         outcomes.rows.append(
             [outcome_names.get(outcome, outcome), figures.cell("outcome", sid, unit, outcome)]
         )
-    return [grades, genders, risks, measures, money, outcomes]
+
+    projects = Table(title=_("Youth NGO projects"), columns=[_("Project"), _("Pupils")])
+    for project_id in sorted(
+        figures.labels_of("ngo_project", sid, unit),
+        key=lambda pk: (figures.labels[("ngo_project", pk)], pk),
+    ):
+        projects.rows.append(
+            [
+                figures.labels[("ngo_project", project_id)],
+                figures.cell("ngo_project", sid, unit, project_id),
+            ]
+        )
+    return [grades, genders, risks, measures, money, outcomes, projects]
 
 
 # --- A school's own report (exact) ----------------------------------------------------------

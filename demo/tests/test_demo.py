@@ -137,3 +137,17 @@ def test_the_second_municipality_has_plans_waiting_at_every_level(demo, client):
     queue = client.get(reverse("approval_queue"))
     assert len(queue.context["page"].object_list) == 3
     assert any(plan.is_late for plan in queue.context["page"].object_list)
+
+
+def test_the_second_municipality_has_two_ngo_projects_with_participants(demo, client):
+    from plans.models import NgoProject
+
+    projects = NgoProject.objects.filter(municipality__name="Līvānu novads")
+    assert projects.count() == 2
+    assert set(projects.values_list("status", flat=True)) == {NgoProject.Status.RUNNING}
+    assert not NgoProject.objects.exclude(municipality__name="Līvānu novads").exists()
+    client.post(reverse("login"), {"username": "pasvaldiba2", "password": "demo"})
+    page = client.get(reverse("ngo_project_list"))
+    pupils = {p.title: p.pupils for p in page.context["page"].object_list}
+    # The approved plans count (the pupils 6 and 7 of both schools).
+    assert pupils == {"Līvānu jauniešu iniciatīvu centrs": 4, "Dubnas krasta brīvprātīgie": "<3"}

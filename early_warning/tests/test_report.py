@@ -83,10 +83,10 @@ def test_the_report_query_count_is_fixed_with_signals(cast, login, django_assert
     flagged_pupils(cast, size, with_plan=False)
     client = login(cast.coordinator)
     # session, user, memberships, the user's schools, semesters, participation table, flagged
-    # pupils with a plan, grade, gender, risk type, delivered minutes, measures, planned
-    # money, claims, outcomes — the school scope has no per-school and per-municipality
-    # tables
-    with django_assert_num_queries(15):
+    # pupils with a plan, grade, gender, risk type, delivered minutes, measures, pupils per
+    # youth NGO project, planned money, claims, outcomes — the school scope has no per-school
+    # and per-municipality tables
+    with django_assert_num_queries(16):
         response = client.get(reverse("participation_report"))
     ((_y, _s, flagged, with_plan, _share),) = response.context["share"].rows
     assert (flagged.value, with_plan.value) == (2 * size, size)

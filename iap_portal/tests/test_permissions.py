@@ -144,6 +144,10 @@ EXPECTED = {
     "risk_factor_create": {m: only([*COORDINATORS, "agency"], 403) for m in ("GET", "POST")},
     "risk_factor_update": {m: only(["agency"], 403) for m in ("GET", "POST")},
     "specialist_type_list": {m: only(["agency"], 403) for m in ("GET", "POST")},
+    # Youth NGO projects: the municipality keeps the register, school staff read it.
+    "ngo_project_list": {m: only([*SCHOOL_ROLES, "municipality"], 403) for m in ("GET", "POST")},
+    "ngo_project_create": {m: only(["municipality"], 403) for m in ("GET", "POST")},
+    "ngo_project_update": {m: only(["municipality"], 403) for m in ("GET", "POST")},
     "specialist_type_create": {m: only(["agency"], 403) for m in ("GET", "POST")},
     "specialist_type_update": {m: only(["agency"], 403) for m in ("GET", "POST")},
     # Claims: a submitted transport claim of the cast's pupil, filed by alice. Specialists
@@ -356,6 +360,10 @@ def url_for(name, cast):
         from students.models import SpecialistType
 
         kwargs = {"pk": SpecialistType.objects.first().pk}
+    elif name == "ngo_project_update":
+        from plans.tests.factories import ngo_project
+
+        kwargs = {"pk": ngo_project(municipality=cast.school.municipality).pk}
     elif name == "ew_student":
         kwargs = {"pk": cast.student.pk}
     elif name == "ew_sample":

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from plans.models import PlanRisk, PlanStatus, RiskFactor, SupportMeasure, SupportPlan
+from plans.models import NgoProject, PlanRisk, PlanStatus, RiskFactor, SupportMeasure, SupportPlan
 from plans.services import plan_code
 from students.models import Semester, SpecialistType
 
@@ -69,3 +69,22 @@ def semester_ends_in(days, semester=None):
     semester.end_date = timezone.localdate() + timedelta(days=days)
     semester.save(update_fields=["end_date"])
     return semester
+
+
+def ngo_project(*, municipality, status=NgoProject.Status.RUNNING, semester=None, **fields):
+    """A youth NGO project of the municipality, by default running through the current
+    semester."""
+    semester = semester or Semester.objects.current()
+    values = {
+        "title": "Jauniešu iniciatīvu centrs",
+        "ngo_name": "Biedrība “Jaunatne”",
+        "ngo_registration_number": "40003032949",
+        "contest_round": "2026/1",
+        "start_date": semester.start_date,
+        "end_date": semester.end_date,
+        "budget": Decimal("4600.00"),
+        "status": status,
+        "report": "Paveikts." if status == NgoProject.Status.FINISHED else "",
+        **fields,
+    }
+    return NgoProject.objects.create(municipality=municipality, **values)

@@ -2,14 +2,15 @@
 hidden one (issue: "Children's data: aggregates that cannot be undone").
 
 A generator builds random small municipalities (1–5 schools each, 0–6 pupils per grade and
-gender of a school, with risks, consultations, compensations with claims, evaluations and
-early-warning flags). For every seed the agency opens every scope (the country and each
-municipality); an attacker then writes down every equation a reader can form from what is
-published — the country is the sum of its municipalities in every cell of every table, a
-municipality the sum of its schools, a scope's pupils the sum of its grades and of its genders,
-the municipalities table repeats each municipality's total, a row that is not shown is zero —
-and solves them exactly (rational Gaussian elimination). Every linear combination of published
-figures is tried this way, not only sums and differences of up to three. The test asserts:
+gender of a school, with risks, consultations, compensations with claims, evaluations,
+youth NGO projects and early-warning flags). For every seed the agency opens every scope (the
+country and each municipality); an attacker then writes down every equation a reader can form
+from what is published — the country is the sum of its municipalities in every cell of every
+table, a municipality the sum of its schools, a scope's pupils the sum of its grades and of its
+genders, the municipalities table repeats each municipality's total, a row that is not shown is
+zero — and solves them exactly (rational Gaussian elimination). Every linear combination of
+published figures is tried this way, not only sums and differences of up to three. The test
+asserts:
 
 - every shown count is 0 or at least 3, and a row whose pupils are hidden hides its money and
   hours too (primary suppression);
@@ -48,7 +49,7 @@ from plans.models import (
     SupportMeasure,
     SupportPlan,
 )
-from plans.tests.factories import add_consultation_measure, add_risk, make_plan
+from plans.tests.factories import add_consultation_measure, add_risk, make_plan, ngo_project
 from reports import snapshots
 from reports.participation import Cell
 from students.models import Semester, Student
@@ -66,6 +67,14 @@ def build(rng, cast, semester):
     ]
     claims = 0
     for municipality in municipalities:
+        projects = [
+            ngo_project(
+                municipality=municipality,
+                semester=semester,
+                title=f"Projekts {municipality.pk}-{number}",
+            )
+            for number in range(rng.randint(0, 2))
+        ]
         count = rng.randint(1, 5)
         for index in range(count):
             # The issue's case: one small school beside the others (1 or 2 pupils in all).
@@ -114,6 +123,15 @@ def build(rng, cast, semester):
                         if rng.random() < 0.5:
                             claims += 1
                             compensation(rng, plan, risks, cast, claims)
+                        if projects and rng.random() < 0.4:
+                            SupportMeasure.objects.create(
+                                plan=plan,
+                                measure_type=SupportMeasure.Type.NGO_PROJECT,
+                                ngo_project=rng.choice(projects),
+                                responsible=cast.class_teacher,
+                                start_date=semester.start_date,
+                                end_date=semester.end_date,
+                            ).risks.set(risks[:1])
                         if rng.random() < 0.4:
                             PlanEvaluation.objects.create(
                                 plan=plan,

@@ -102,7 +102,7 @@ def test_breakdowns_have_the_known_answers(cast):
             for row in tables[index].rows
         ]
 
-    # Tables: grade, gender, risk type, measures, money, outcomes.
+    # Tables: grade, gender, risk type, measures, money, outcomes, youth NGO projects.
     assert rows(0) == [["7.", 2], ["8.", 1]]
     assert {str(r[0]): r[1] for r in rows(1)} == {"sieviete": 2, "vīrietis": 1}
     assert {r[0][:2]: r[1] for r in rows(2)} == {"1.": 3, "2.": 1}
@@ -221,8 +221,9 @@ def test_the_report_formats_parse_back(cast, login):
     first = list(workbook.worksheets[0].iter_rows(values_only=True))
     assert first[0] == ("Mācību gads", "I semestris", "II semestris")
     assert 1 in first[1]  # a number, not text
-    # the table, the flagged pupils with a plan, and six breakdowns
-    assert len(workbook.worksheets) == 8
+    # the table, the flagged pupils with a plan, and seven breakdowns (the last: youth NGO
+    # projects)
+    assert len(workbook.worksheets) == 9
     share = list(workbook.worksheets[1].iter_rows(values_only=True))
     assert share[0][:3] == ("Mācību gads", "Semestris", "Ar riska signālu")
     pdf = client.get(reverse("participation_report"), {"format": "pdf"})
@@ -268,10 +269,10 @@ def test_the_report_takes_a_fixed_number_of_queries(cast, login, django_assert_n
     # session, user, memberships, municipalities, semesters; then the country's figures,
     # computed once for every scope: the school directory, pupils per semester (country,
     # municipality, school), grade and gender (country, municipality), flagged pupils with a
-    # plan (country, municipality); the semester's risk types, measures, planned money and
-    # outcomes (country, municipality each), delivered minutes and claims (per municipality,
-    # the country's sums added up from them) — 25 at any size
-    with django_assert_num_queries(25):
+    # plan (country, municipality); the semester's risk types, measures, pupils per youth NGO
+    # project, planned money and outcomes (country, municipality each), delivered minutes and
+    # claims (per municipality, the country's sums added up from them) — 27 at any size
+    with django_assert_num_queries(27):
         client.get(reverse("participation_report"))
 
 
