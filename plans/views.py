@@ -14,6 +14,7 @@ from iap_portal.actions import comment_action, show_refusal
 from iap_portal.exports import export_response
 from iap_portal.forms import CommentForm, ReasonForm, parse_id, parse_ids
 from iap_portal.pagination import paginate
+from iap_portal.suppression import SMALL, protect
 from iap_portal.users import display_name
 from students.access import (
     can_manage_school,
@@ -905,30 +906,42 @@ def approval_overview(request):
 # --- Youth NGO projects ---------------------------------------------------------------------
 
 
-def small_count(pupils):
-    """A count of pupils as the municipality may see it: 1 and 2 as "<3"."""
-    return "<3" if 0 < pupils < 3 else pupils
-
-
 def ngo_participation(projects):
     """{project id: (pupils, [(school name, pupils), …])} for these projects, from the counted
-    plans (approved at least once, not deleted): two grouped queries for the page."""
+    plans (approved at least once, not deleted): two grouped queries for the page.
+
+    The municipality sees counts, protected like the reports' (``iap_portal.suppression``):
+    1 or 2 pupils as "<3", and a school's count hidden ("x") where the project's total minus
+    the other schools would give a "<3" away."""
     counted = SupportMeasure.objects.filter(
         ngo_project__in=projects, plan__first_approved_at__isnull=False
     ).exclude(plan__status=PlanStatus.INACTIVE)
-    totals = dict(
-        counted.values_list("ngo_project_id")
+    values = {
+        ("total", project_id): pupils
+        for project_id, pupils in counted.values_list("ngo_project_id")
         .annotate(pupils=Count("plan__student_id", distinct=True))
         .order_by()
-    )
-    schools = {}
+    }
+    parts = {}
     for project_id, school, pupils in (
         counted.values_list("ngo_project_id", "plan__school__name")
         .annotate(pupils=Count("plan__student_id", distinct=True))
         .order_by("ngo_project_id", "plan__school__name")
     ):
-        schools.setdefault(project_id, []).append((school, small_count(pupils)))
-    return {p.pk: (small_count(totals.get(p.pk, 0)), schools.get(p.pk, [])) for p in projects}
+        values[("school", project_id, school)] = pupils
+        parts.setdefault(project_id, []).append(("school", project_id, school))
+    hidden = protect(values, [(("total", pk), keys) for pk, keys in parts.items()])
+
+    def shown(key):
+        pupils = values.get(key, 0)
+        if key not in hidden:
+            return pupils
+        return "<3" if 0 < pupils < SMALL else "x"
+
+    return {
+        p.pk: (shown(("total", p.pk)), [(k[2], shown(k)) for k in parts.get(p.pk, [])])
+        for p in projects
+    }
 
 
 @login_required

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from compensations.models import CompensationClaim, money_sums
 from early_warning.indicators import FLAGGED
 from early_warning.models import Indicator
+from iap_portal import suppression
 from plans.models import (
     CompensationCategory,
     Consultation,
@@ -33,8 +34,6 @@ from plans.models import (
     SupportPlan,
 )
 from students.models import School, Student
-
-from . import suppression
 
 SMALL = suppression.SMALL
 ALL = "all"

@@ -3,7 +3,7 @@ server and task worker shares (the ``reports`` cache: the database by default).
 
 Above school level the figures are computed for the whole country at once — every
 municipality and school — so that suppression hides the same figures in every scope and format
-(reports/participation.py, reports/suppression.py). That takes longer than a page should
+(reports/participation.py, iap_portal/suppression.py). That takes longer than a page should
 (bench/README.md), and the figures change slowly and name nobody, so they are kept and served
 to everyone, in every language (the labels are translated when a page is drawn):
 

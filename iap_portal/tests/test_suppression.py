@@ -1,9 +1,9 @@
-"""The suppression rules on hand-made systems (reports/suppression.py); the generated reports
+"""The suppression rules on hand-made systems (iap_portal/suppression.py); the generated reports
 are in test_disclosure.py."""
 
 from decimal import Decimal
 
-from reports.suppression import determined, protect
+from iap_portal.suppression import determined, protect
 
 
 def test_a_small_count_is_hidden_and_so_is_its_partner():
