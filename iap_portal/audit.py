@@ -40,12 +40,8 @@ def record(
     user = user if user is not None else getattr(request, "user", None)
     if user is not None and not user.is_authenticated:
         user = None
-    return _insert(request, user, action, school, obj, detail, student, students)
-
-
-def _insert(request, user, action, school, obj, detail, student, students=()):
-    """One INSERT: a list's pupils ride along in ``listed_ids``, which the database moves into
-    AuditEventStudent (migration 0013's trigger, on PostgreSQL and SQLite alike)."""
+    # One INSERT: a list's pupils ride along in ``listed_ids``, which the database moves into
+    # AuditEventStudent (migration 0013's trigger, on PostgreSQL and SQLite alike).
     return AuditEvent.objects.create(
         user=user,
         username=user.get_username() if user else "",

@@ -27,7 +27,7 @@ from .models import (
     SupportMeasure,
     SupportPlan,
 )
-from .services import consultation_problems
+from .services import NGO_PROJECT_FIELDS, consultation_problems
 
 User = get_user_model()
 
@@ -576,17 +576,7 @@ def validate_ngo_registration_number(value):
 class NgoProjectForm(forms.ModelForm):
     class Meta:
         model = NgoProject
-        fields = [
-            "title",
-            "ngo_name",
-            "ngo_registration_number",
-            "contest_round",
-            "start_date",
-            "end_date",
-            "budget",
-            "status",
-            "report",
-        ]
+        fields = list(NGO_PROJECT_FIELDS)  # what save_ngo_project writes
         widgets = {
             "start_date": DateInput(),
             "end_date": DateInput(),

@@ -181,8 +181,7 @@ class Figures:
                         [("pupils", semester_id, ("s", pk), None) for pk in school_ids],
                     )
                 )
-            units = {k[2] for k in self.values if k[0] == "pupils" and k[1] == semester_id}
-            for unit in units:
+            for unit, _label in self.labels_of("pupils", semester_id):
                 if unit != ALL and unit[0] == "s":
                     continue
                 for measure in PARTITIONS:

@@ -80,9 +80,10 @@ def report_scopes(user):
     return scopes
 
 
-def _semester_choice(request):
+def _semester_choice(data):
+    """(every semester newest first, the one ``data`` (GET or POST) asks for or the default)."""
     semesters = list(Semester.objects.select_related("school_year").order_by("-start_date"))
-    wanted = request.GET.get("semester", "")
+    wanted = data.get("semester", "")
     chosen = next((s for s in semesters if str(s.pk) == wanted), None)
     return semesters, chosen or snapshots.default_semester(semesters)
 
@@ -98,7 +99,7 @@ def participation_report(request):
     if not scopes:
         raise PermissionDenied
     key, label, schools, aggregate = _report_scope(scopes, request.GET.get("scope"))
-    semesters, semester = _semester_choice(request)
+    semesters, semester = _semester_choice(request.GET)
 
     computed_at = None
     if aggregate:  # the country's figures, protected together: shared and kept
@@ -156,11 +157,7 @@ def participation_refresh(request):
     if not scopes:
         raise PermissionDenied
     key = _report_scope(scopes, request.POST.get("scope"))[0]
-    semesters = list(Semester.objects.select_related("school_year").order_by("-start_date"))
-    wanted = request.POST.get("semester", "")
-    semester = next((s for s in semesters if str(s.pk) == wanted), None) or (
-        snapshots.default_semester(semesters)
-    )
+    _semesters, semester = _semester_choice(request.POST)
     snap = snapshots.snapshot(semester, refresh_in_background=False)
     if not snap.stale:
         messages.info(request, _("The figures are up to date."))

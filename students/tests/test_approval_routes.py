@@ -73,3 +73,15 @@ def test_only_ikvd_sets_routes(cast):
 
 def test_an_unknown_municipality_is_not_found(cast, login):
     assert login(cast.agency).get(reverse("approval_route_edit", args=[99999])).status_code == 404
+
+
+@pytest.mark.parametrize("extra", [0, 10])
+def test_the_routes_page_query_count_is_fixed(cast, login, django_assert_num_queries, extra):
+    for _n in range(extra):
+        SchoolFactory(approval_route=ApprovalRoute.AGENCY)  # each in a municipality of its own
+    client = login(cast.agency)
+    client.get(reverse("approval_routes"))  # the session is written once a minute at most
+    # session, user, memberships; the municipalities with their schools and own routes counted
+    with django_assert_num_queries(4):
+        response = client.get(reverse("approval_routes"))
+    assert len(response.context["municipalities"]) == 2 + extra
