@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "early_warning",
     "plans",
     "compensations",
+    "payments",
+    "budgets",
     "reports",
     "dashboard",
     "privacy",

@@ -283,7 +283,13 @@ def who_can_see(student):
 
 # Roles that see many pupils' data or decide money must sign in with a second factor where
 # IAP_TWO_FACTOR_REQUIRED is on (accounts.two_factor asks through its hook).
-TWO_FACTOR_ROLES = {Role.COORDINATOR, Role.SOCIAL_PEDAGOGUE, Role.MUNICIPALITY, Role.AGENCY}
+TWO_FACTOR_ROLES = {
+    Role.COORDINATOR,
+    Role.SOCIAL_PEDAGOGUE,
+    Role.MUNICIPALITY,
+    Role.MUNICIPAL_ACCOUNTANT,
+    Role.AGENCY,
+}
 
 
 def two_factor_required_by_role(user) -> bool:

@@ -77,6 +77,13 @@ class Municipality(models.Model):
 EVALUATION_WINDOW_MAX_DAYS = 60
 
 
+class Payer(models.TextChoices):
+    """Who pays a school's compensations (the payments issue)."""
+
+    MUNICIPALITY = "municipality", _("the municipality")
+    SCHOOL = "school", _("the school itself")
+
+
 class School(models.Model):
     name = models.CharField(pgettext_lazy("organisation", "name"), max_length=200)
     registration_number = models.CharField(_("registration number"), max_length=20, unique=True)
@@ -105,6 +112,16 @@ class School(models.Model):
         choices=ApprovalRoute.choices,
         blank=True,
         help_text=_("Empty: the municipality's route."),
+    )
+    payer = models.CharField(
+        _("compensations are paid by"),
+        max_length=12,
+        choices=Payer.choices,
+        default=Payer.MUNICIPALITY,
+        help_text=_(
+            "The municipality's accountant receives the school's payment batches, or the "
+            "school's coordinator pays them itself."
+        ),
     )
     evaluation_window_days = models.PositiveSmallIntegerField(
         _("plans are evaluated from this many days before the semester ends"),
@@ -433,11 +450,14 @@ class Role(models.TextChoices):
     SOCIAL_PEDAGOGUE = "social_pedagogue", _("social pedagogue")
     COORDINATOR = "coordinator", _("coordinator")
     MUNICIPALITY = "municipality", _("municipality coordinator")
+    MUNICIPAL_ACCOUNTANT = "municipal_accountant", _("municipal accountant")
     AGENCY = "agency", _("agency (IKVD)")
 
 
 SCHOOL_ROLES = {Role.CLASS_TEACHER, Role.SPECIALIST, Role.SOCIAL_PEDAGOGUE, Role.COORDINATOR}
 AGGREGATE_ROLES = {Role.MUNICIPALITY, Role.AGENCY}
+# Roles held over a municipality's schools (the membership names the municipality).
+MUNICIPAL_ROLES = {Role.MUNICIPALITY, Role.MUNICIPAL_ACCOUNTANT}
 
 
 class Membership(models.Model):
@@ -491,7 +511,11 @@ class Membership(models.Model):
                         school__isnull=False,
                         municipality__isnull=True,
                     )
-                    | Q(role=Role.MUNICIPALITY, school__isnull=True, municipality__isnull=False)
+                    | Q(
+                        role__in=sorted(r.value for r in MUNICIPAL_ROLES),
+                        school__isnull=True,
+                        municipality__isnull=False,
+                    )
                     | Q(role=Role.AGENCY, school__isnull=True, municipality__isnull=True)
                 ),
             ),
@@ -508,6 +532,11 @@ class Membership(models.Model):
                 fields=["user", "municipality"],
                 condition=Q(role=Role.MUNICIPALITY),
                 name="membership_unique_municipality",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "municipality"],
+                condition=Q(role=Role.MUNICIPAL_ACCOUNTANT),
+                name="membership_unique_municipal_accountant",
             ),
             models.UniqueConstraint(
                 fields=["user"], condition=Q(role=Role.AGENCY), name="membership_unique_agency"
@@ -528,7 +557,7 @@ class Membership(models.Model):
             if not self.school_id:
                 errors["school"] = _("This role belongs to a school: choose the school.")
             self.municipality = None
-        elif self.role == Role.MUNICIPALITY:
+        elif self.role in MUNICIPAL_ROLES:
             if not self.municipality_id:
                 errors["municipality"] = _("Choose the municipality.")
             self.school = None
