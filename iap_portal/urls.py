@@ -16,6 +16,8 @@ urlpatterns = [
     path("", include("students.urls")),
     path("", include("plans.urls")),
     path("", include("compensations.urls")),
+    path("", include("payments.urls")),
+    path("", include("budgets.urls")),
     path("", include("reports.urls")),
     path("", include("early_warning.urls")),
 ]

@@ -1,0 +1,3 @@
+"""The payment batches' pages (views)."""
+
+urlpatterns = []

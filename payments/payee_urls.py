@@ -1,0 +1,3 @@
+"""The payees' pages (payee_views)."""
+
+urlpatterns = []
