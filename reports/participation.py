@@ -101,6 +101,7 @@ class Table:
     title: str
     columns: list
     rows: list = field(default_factory=list)  # each: list of str / Cell / Decimal
+    key: str = ""  # what the table is, whatever the language (its chart finds it by this)
 
     def export_rows(self):
         yield [str(c) for c in self.columns]
@@ -439,6 +440,7 @@ def semester_table(figures, unit=ALL):
             year, number = figures.labels[("semester", key[1])]
             by_year[year][number] = key[1]
     table = Table(
+        key="semesters",
         title=_("Pupils in the programme"),
         columns=[_("School year"), _("Semester I"), _("Semester II")],
     )
@@ -520,7 +522,7 @@ def breakdown_tables(pupils, figures, semester, unit=ALL):
             [gender_names.get(gender, _("not given")), pupils.cell("gender", sid, unit, gender)]
         )
 
-    risks = Table(title=_("By risk type"), columns=[_("Risk type"), _("Pupils")])
+    risks = Table(key="risks", title=_("By risk type"), columns=[_("Risk type"), _("Pupils")])
     for number in sorted(figures.labels_of("risk", sid, unit)):
         risks.rows.append(
             [figures.labels[("risk", number)], figures.cell("risk", sid, unit, number)]
@@ -528,6 +530,7 @@ def breakdown_tables(pupils, figures, semester, unit=ALL):
 
     types = dict(SupportMeasure.Type.choices)
     measures = Table(
+        key="measures",
         title=_("By measure"),
         columns=[
             _("Measure"),
@@ -560,6 +563,7 @@ def breakdown_tables(pupils, figures, semester, unit=ALL):
 
     categories = dict(CompensationCategory.choices)
     money = Table(
+        key="money",
         title=_("Compensations, EUR"),
         columns=[
             _("Category"),
@@ -584,7 +588,9 @@ def breakdown_tables(pupils, figures, semester, unit=ALL):
         )
 
     outcome_names = dict(SupportPlan.Outcome.choices)
-    outcomes = Table(title=_("By evaluation outcome"), columns=[_("Outcome"), _("Pupils")])
+    outcomes = Table(
+        key="outcomes", title=_("By evaluation outcome"), columns=[_("Outcome"), _("Pupils")]
+    )
     for outcome in sorted(figures.labels_of("outcome", sid, unit)):
         outcomes.rows.append(
             [outcome_names.get(outcome, outcome), figures.cell("outcome", sid, unit, outcome)]

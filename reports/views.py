@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -22,6 +23,7 @@ from plans.models import SupportPlan
 from students.access import STAFF_ROLES, get_access, managed_schools, require_roles
 from students.models import Municipality, Role, School, Semester
 
+from . import charts as charts_module
 from . import files, snapshots
 from .documents import plan_documents, plan_pdf_name, render_plan_pdf
 from .forms import BundleForm
@@ -92,6 +94,15 @@ def _report_scope(scopes, wanted):
     return next((s for s in scopes if s[0] == wanted), scopes[0])
 
 
+def _charts_key(scope_key, semester, computed_at):
+    """The charts of one scope of one snapshot, in the user's language."""
+    semester_id = semester.pk if semester else ""
+    return (
+        f"participation:charts:v1:{scope_key}:{semester_id}:{get_language()}:"
+        f"{computed_at.timestamp():.0f}"
+    )
+
+
 @login_required
 @require_http_methods(["GET"])
 def participation_report(request):
@@ -110,6 +121,11 @@ def participation_report(request):
         main, share, tables = snapshots.school_tables(schools, semester)
 
     export = request.GET.get("format")
+    charts = {}
+    if export in (None, "", "pdf"):
+        charts = charts_module.cached_charts(
+            _charts_key(key, semester, computed_at) if aggregate else None, main, tables
+        )
     filename = f"daliba-{timezone.localdate():%Y-%m-%d}"
     if export == "csv" and request.GET.get("part") == "early_warning":
         return csv_response(list(share.export_rows()), f"{filename}-agrina-bridinasana")
@@ -133,6 +149,8 @@ def participation_report(request):
         "main": main,
         "share": share,
         "tables": tables,
+        "charts": charts,
+        "table_charts": [(table, charts.get(table.key)) for table in tables],
         "computed_at": computed_at,
         "may_refresh": computed_at is not None and snapshots.is_stale(computed_at),
         "generated_by": display_name(request.user),
