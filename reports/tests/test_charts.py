@@ -10,6 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 from pypdf import PdfReader
 
+from iap_portal import charts as toolkit
 from reports import charts
 from reports.participation import Cell, Table
 from reports.tests.test_disclosure import pupils_at
@@ -79,8 +80,8 @@ def test_the_semester_series_runs_in_order():
 def test_the_stylesheet_in_static_is_current():
     """static/css/charts.css is what pygal generates for the palette (`manage.py chart_css`)."""
     written = (Path(settings.BASE_DIR) / "static" / "css" / "charts.css").read_text("utf-8")
-    assert written == charts.stylesheet()
-    for colour in charts.PALETTE:
+    assert written == toolkit.stylesheet()
+    for colour in toolkit.PALETTE:
         assert colour.lower() in written.lower()
 
 
@@ -91,7 +92,7 @@ def test_the_palette_stays_apart_in_greyscale():
         red, green, blue = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
         return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
-    for first, second in zip(charts.PALETTE, charts.PALETTE[1:], strict=False):
+    for first, second in zip(toolkit.PALETTE, toolkit.PALETTE[1:], strict=False):
         assert abs(luminance(first) - luminance(second)) > 0.1, (first, second)
 
 

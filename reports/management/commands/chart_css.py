@@ -3,7 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from reports.charts import stylesheet
+from iap_portal.charts import stylesheet
 
 TARGET = Path(settings.BASE_DIR) / "static" / "css" / "charts.css"
 
