@@ -105,6 +105,7 @@ def config(title, **options):
         "explicit_size": False,
         "value_formatter": number,
         "legend_at_bottom": True,
+        "margin_right": 36,
         "print_values": False,
         "show_minor_y_labels": True,
         "truncate_legend": -1,
