@@ -94,6 +94,16 @@ def _report_scope(scopes, wanted):
     return next((s for s in scopes if s[0] == wanted), scopes[0])
 
 
+def csv_sections(tables):
+    """Every table of the report in one CSV, each as a section: its title, its header and its
+    rows, then an empty line. One file rather than a ZIP of files: it opens in a spreadsheet
+    as it is, and the sections read in the order of the page."""
+    for table in tables:
+        yield [str(table.title)]
+        yield from table.export_rows()
+        yield []
+
+
 def _charts_key(scope_key, semester, computed_at):
     """The charts of one scope of one snapshot, in the user's language."""
     semester_id = semester.pk if semester else ""
@@ -130,14 +140,9 @@ def participation_report(request):
     if export == "csv" and request.GET.get("part") == "early_warning":
         return csv_response(list(share.export_rows()), f"{filename}-agrina-bridinasana")
     if export == "csv":
-        header = [_("School year"), _("Semester"), _("Pupils")]
-        rows = [header]
-        for year, first, second in main.rows:
-            rows.append([year, "I", first.export()])
-            rows.append([year, "II", second.export()])
-        return csv_response(rows, filename)
+        return csv_response(csv_sections([main, share, *tables]), filename)
     if export == "xlsx":
-        sheets = [(t.title, list(t.export_rows())) for t in [main, share, *tables]]
+        sheets = [(t.sheet, list(t.export_rows())) for t in [main, share, *tables]]
         return xlsx_response(sheets, filename)
     context = {
         "scopes": scopes,
