@@ -8,7 +8,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -21,10 +21,10 @@ from iap_portal.users import display_name
 from plans.access import get_plan_or_404
 from plans.models import SupportPlan
 from students.access import STAFF_ROLES, get_access, managed_schools, require_roles
-from students.models import Municipality, Role, School, Semester
+from students.models import Municipality, Role, School, SchoolYear, Semester
 
 from . import charts as charts_module
-from . import files, snapshots
+from . import files, indicators, snapshots
 from .documents import plan_documents, plan_pdf_name, render_plan_pdf
 from .forms import BundleForm
 from .models import ExportJob, PlanBundle
@@ -170,6 +170,68 @@ def participation_report(request):
     query.pop("format", None)
     context["query"] = query.urlencode()
     return render(request, "reports/participation.html", context)
+
+
+def _scope_unit(key):
+    """The unit of the national indicators a scope key reads: the country or a municipality."""
+    if key.startswith("municipality-"):
+        return ("m", int(key.removeprefix("municipality-")))
+    return indicators.ALL
+
+
+@login_required
+@require_http_methods(["GET"])
+def esf_indicators(request):
+    """The ESF participant indicators of a school year, for a scope; the school's coordinator
+    also downloads the participant list (personal data: never above the school)."""
+    scopes = report_scopes(request.user)
+    if not scopes:
+        raise PermissionDenied
+    key, label, schools, aggregate = _report_scope(scopes, request.GET.get("scope"))
+    years = list(SchoolYear.objects.order_by("-start_year"))
+    wanted = request.GET.get("year", "")
+    year = next((y for y in years if str(y.pk) == wanted), None) or (
+        SchoolYear.objects.current() or (years[0] if years else None)
+    )
+    people = []
+    if year is None:
+        figures = indicators.school_indicators([])
+    elif aggregate:
+        national = indicators.cached_national_indicators(year)
+        figures = national.get(_scope_unit(key)) or indicators.school_indicators([])
+    else:
+        people = indicators.participants(schools, year)
+        figures = indicators.school_indicators(people)
+    tables = figures.tables()
+    may_list = not aggregate and get_access(request.user).has_role(Role.COORDINATOR)
+    if request.GET.get("format") == "xlsx":
+        sheets = [(t.title, list(t.export_rows())) for t in tables]
+        if may_list:
+            sheets.append(
+                (pgettext("sheet", "Participant list"), list(indicators.participant_rows(people)))
+            )
+            audit.record_list(
+                request,
+                "esf_participants",
+                [p.student_id for p in people],
+                schools=[p.school_id for p in people],
+            )
+        return xlsx_response(sheets, f"esf-raditaji-{year.start_year if year else ''}")
+    return render(
+        request,
+        "reports/esf_indicators.html",
+        {
+            "scopes": scopes,
+            "scope_key": key,
+            "scope_label": label,
+            "aggregate": aggregate,
+            "years": years,
+            "year": year,
+            "tables": tables,
+            "may_list": may_list,
+            "participants": len(people),
+        },
+    )
 
 
 @login_required
