@@ -101,6 +101,7 @@ class Participant:
     age: str
     isced: str
     result: str
+    grade: int | None = None
 
 
 def participants(schools, year: SchoolYear) -> list[Participant]:
@@ -162,6 +163,7 @@ def participants(schools, year: SchoolYear) -> list[Participant]:
                 age=age_band(plan["student__birth_date"], known["entry"]),
                 isced=isced_level(grades.get(student_id)),
                 result=RESULT_OF_OUTCOME.get(known["outcome"], UNKNOWN),
+                grade=grades.get(student_id),
             )
         )
     return sorted(result, key=lambda p: (p.name, p.student_id))

@@ -24,7 +24,7 @@ from students.access import STAFF_ROLES, get_access, managed_schools, require_ro
 from students.models import Municipality, Role, School, SchoolYear, Semester
 
 from . import charts as charts_module
-from . import files, indicators, snapshots
+from . import files, indicators, outcomes, snapshots
 from .documents import plan_documents, plan_pdf_name, render_plan_pdf
 from .forms import BundleForm
 from .models import ExportJob, PlanBundle
@@ -179,6 +179,23 @@ def _scope_unit(key):
     return indicators.ALL
 
 
+def _a_year_later(key, schools, aggregate, year):
+    """(the next school year or None, the tables of where year's participants were in it —
+    empty until it has classes)."""
+    later = outcomes.next_year(year) if year else None
+    if not outcomes.has_started(later):
+        return later, []
+    if aggregate:
+        people, figures = outcomes.cached_national_outcomes(year, later)
+        unit = _scope_unit(key)
+        schools_part, municipalities_part = outcomes.scope_parts(people, unit)
+        return later, outcomes.tables(
+            figures, unit, schools=schools_part, municipalities=municipalities_part
+        )
+    people = outcomes.followed(schools, year, later)
+    return later, outcomes.tables(outcomes.school_outcomes(people), outcomes.ALL)
+
+
 @login_required
 @require_http_methods(["GET"])
 def esf_indicators(request):
@@ -203,9 +220,10 @@ def esf_indicators(request):
         people = indicators.participants(schools, year)
         figures = indicators.school_indicators(people)
     tables = figures.tables()
+    later_year, later_tables = _a_year_later(key, schools, aggregate, year)
     may_list = not aggregate and get_access(request.user).has_role(Role.COORDINATOR)
     if request.GET.get("format") == "xlsx":
-        sheets = [(t.title, list(t.export_rows())) for t in tables]
+        sheets = [(t.title, list(t.export_rows())) for t in [*tables, *later_tables]]
         if may_list:
             sheets.append(
                 (pgettext("sheet", "Participant list"), list(indicators.participant_rows(people)))
@@ -228,6 +246,9 @@ def esf_indicators(request):
             "years": years,
             "year": year,
             "tables": tables,
+            "later_year": later_year,
+            "later_started": bool(later_tables),
+            "later_tables": later_tables,
             "may_list": may_list,
             "participants": len(people),
         },

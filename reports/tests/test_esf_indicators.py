@@ -184,6 +184,6 @@ def test_the_page_takes_a_fixed_number_of_queries(cast, login, django_assert_num
         for _n in range(count):
             supported(cast, cast.school, grade=3, birth=date(year.start_year - 9, 1, 1), gender="F")
         # session, user, memberships, the scopes' schools and municipalities, the school years,
-        # the current one, the plans, the grades
-        with django_assert_num_queries(8):
+        # the current one, the plans, the grades, the next school year (none: nothing more)
+        with django_assert_num_queries(9):
             client.get(reverse("esf_indicators"))
