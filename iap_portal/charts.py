@@ -72,23 +72,30 @@ _REMOVED = (
 _ROOT = re.compile(r"<svg\b[^>]*>")
 
 
-def clean(svg: str, chart_id: str, title: str) -> str:
+def clean(svg: str, chart_id: str, title: str, width=WIDTH, height=HEIGHT) -> str:
     """pygal's SVG without what the CSP forbids (its ``<style>``, ``style=`` attributes,
     comments) and with a stable id instead of a random one, and named for screen readers."""
     for pattern in _REMOVED:
         svg = pattern.sub("", svg)
     root = (
         f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-        f'id="{chart_id}" class="iap-chart pygal-chart" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="{WIDTH}" height="{HEIGHT}" '
+        f'id="{chart_id}" class="iap-chart pygal-chart" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" '
         f'role="img" focusable="false" aria-label="{escape(title)}">'
     )
     return _ROOT.sub(root, svg, count=1)
 
 
 def render(chart, chart_id, title) -> "Chart":
-    """A pygal chart, drawn and cleaned."""
-    return Chart(title, clean(chart.render(is_unicode=True), chart_id, str(title)), 0, chart_id)
+    """A pygal chart, drawn and cleaned (at the size its settings give)."""
+    svg = clean(
+        chart.render(is_unicode=True),
+        chart_id,
+        str(title),
+        width=chart.config.width,
+        height=chart.config.height,
+    )
+    return Chart(title, svg, 0, chart_id)
 
 
 def config(title, **options):

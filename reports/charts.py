@@ -79,10 +79,48 @@ def semester_chart(table: Table, *, chart_id: str) -> Chart:
     return rendered
 
 
-def participation_charts(main: Table, tables: list[Table]) -> dict[str, Chart]:
-    """The report's charts by the key of the table each stands beside."""
+def small_multiple(table: Table, *, chart_id: str, title: str) -> Chart:
+    """One school's or municipality's pupils per semester, small, for side-by-side viewing
+    (the same scale for all is not forced: each shows its own course)."""
+    values, hidden = [], 0
+    for _year, *semesters in table.rows:
+        for cell in semesters:
+            values.append(_value(cell))
+            hidden += isinstance(cell, Cell) and cell.hidden
+    chart = pygal.Bar(
+        **config(
+            title,
+            show_legend=False,
+            show_x_labels=False,
+            width=320,
+            height=180,
+            margin=6,
+            margin_right=6,
+        )
+    )
+    chart.x_labels = [f"{year} {n}" for year, *_s in table.rows for n in ("I", "II")]
+    chart.add(str(table.columns[1]) if table.columns else "", values)
+    rendered = render(chart, chart_id, title)
+    rendered.hidden = hidden
+    return rendered
+
+
+def participation_charts(
+    main: Table, tables: list[Table], parts: list[tuple[str, Table]] = ()
+) -> dict[str, Chart]:
+    """The report's charts by the key of the table each stands beside; "parts": the small
+    multiples of the scope's municipalities or schools (``parts``: [(name, its table)])."""
     by_key = {t.key: t for t in tables}
     charts = {"semesters": semester_chart(main, chart_id="chart-semesters")}
+    drawable = [
+        (name, table)
+        for name, table in parts
+        if any(not c.hidden and c.value for row in table.rows for c in row[1:])
+    ]
+    charts["parts"] = [
+        small_multiple(table, chart_id=f"chart-part-{index}", title=name)
+        for index, (name, table) in enumerate(drawable)
+    ]
     if "risks" in by_key:
         charts["risks"] = bar_chart(by_key["risks"], chart_id="chart-risks", horizontal=True)
     if "measures" in by_key:
@@ -108,13 +146,14 @@ def participation_charts(main: Table, tables: list[Table]) -> dict[str, Chart]:
     return charts
 
 
-def cached_charts(cache_key, main, tables):
+def cached_charts(cache_key, main, tables, parts=()):
     """The charts, kept beside the snapshot they draw (``cache_key`` names the snapshot, its
-    scope and the language); None: draw them now and keep nothing."""
+    scope and the language); None: draw them now and keep nothing. ``parts``: a callable
+    giving the small multiples' tables (only called when the charts are drawn)."""
     if cache_key is None:
-        return participation_charts(main, tables)
+        return participation_charts(main, tables, parts() if parts else ())
     charts = cache.get(cache_key)
     if charts is None:
-        charts = participation_charts(main, tables)
+        charts = participation_charts(main, tables, parts() if parts else ())
         cache.set(cache_key, charts, CHART_CACHE_SECONDS)
     return charts

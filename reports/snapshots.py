@@ -176,6 +176,27 @@ def scope_tables(snap, key, semester):
     return main, share, tables
 
 
+def scope_parts(snap, key):
+    """The small multiples of an aggregate scope: each municipality of the country, or each
+    school of a municipality, with its pupils per semester (read from the protected figures,
+    so a hidden count stays hidden): [(name, table)]."""
+    directory = snap.directory
+    if key == "all":
+        names = {m_id: m_name for m_id, m_name, _n in directory.values()}
+        units = [(("m", m_id), name) for m_id, name in names.items()]
+    else:
+        municipality_id = municipality_of_scope(key)
+        units = [
+            (("s", pk), name)
+            for pk, (m_id, _m, name) in directory.items()
+            if m_id == municipality_id
+        ]
+    return [
+        (name, participation.semester_table(snap.pupils, unit))
+        for unit, name in sorted(units, key=lambda pair: pair[1])
+    ]
+
+
 def school_tables(schools, semester):
     """A school's own report, exact: (main, share, tables)."""
     pupils = participation.pupil_figures(schools)

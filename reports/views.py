@@ -109,7 +109,7 @@ def _charts_key(scope_key, semester, computed_at):
     """The charts of one scope of one snapshot, in the user's language."""
     semester_id = semester.pk if semester else ""
     return (
-        f"participation:charts:v1:{scope_key}:{semester_id}:{get_language()}:"
+        f"participation:charts:v2:{scope_key}:{semester_id}:{get_language()}:"
         f"{computed_at.timestamp():.0f}"
     )
 
@@ -137,7 +137,10 @@ def participation_report(request):
     charts = {}
     if export in (None, "", "pdf"):
         charts = charts_module.cached_charts(
-            _charts_key(key, semester, computed_at) if aggregate else None, main, tables
+            _charts_key(key, semester, computed_at) if aggregate else None,
+            main,
+            tables,
+            (lambda: snapshots.scope_parts(snap, key)) if aggregate else (),
         )
     filename = f"daliba-{timezone.localdate():%Y-%m-%d}"
     if export == "csv" and request.GET.get("part") == "early_warning":

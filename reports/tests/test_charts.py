@@ -122,7 +122,8 @@ def test_an_aggregate_chart_draws_no_hidden_figure(cast, login):
         for cell in row
         if isinstance(cell, Cell) and not cell.hidden
     }
-    for chart in response.context["charts"].values():
+    every = response.context["charts"]
+    for chart in [*(c for k, c in every.items() if k != "parts"), *every["parts"]]:
         for value in drawn(chart.svg):
             assert value in shown, (chart.title, value)
 
@@ -154,3 +155,18 @@ def test_exports_carry_no_charts(cast, login):
         client.get(reverse("participation_report"), {"format": "csv"})
         client.get(reverse("participation_report"), {"format": "xlsx"})
     assert drawing.call_count == 0
+
+
+def test_an_aggregate_scope_shows_its_parts_side_by_side(cast, login):
+    pupils_at(cast, cast.school, 12)
+    pupils_at(cast, SchoolFactory(municipality=cast.school.municipality, name="Vidējā"), 5)
+    pupils_at(cast, SchoolFactory(municipality=cast.school.municipality, name="Mazā"), 1)
+    response = login(cast.municipality).get(
+        reverse("participation_report"), {"scope": f"municipality-{cast.school.municipality_id}"}
+    )
+    parts = response.context["charts"]["parts"]
+    # The small school's one pupil is "<3", the middle one's 5 its partner "x": neither has
+    # anything to draw; the large school shows its 12.
+    assert [str(chart.title) for chart in parts] == [cast.school.name]
+    assert set(drawn(parts[0].svg)) == {"12", "0"}  # this semester, and the next one
+    assert 'id="chart-part-0"' in response.content.decode()
