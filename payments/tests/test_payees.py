@@ -382,3 +382,20 @@ def test_an_age_counts_whole_years():
     assert payees.age_on(date(2008, 2, 29), date(2026, 2, 28)) == 17
     assert payees.age_on(date(2008, 2, 29), date(2026, 3, 1)) == 18
     assert payees.age_on(date(2008, 12, 1), date(2026, 12, 1)) == 18
+
+
+def test_forgetting_a_pupil_finds_the_events_of_their_payees(cast, claim):
+    from iap_portal.audit import forget_students
+    from iap_portal.models import AuditEvent
+
+    payee = guardian_payee(cast)
+    choice = payees.choose_claim_payee(claim=claim, payee=payee, by=cast.coordinator)
+    for obj in (payee, choice):
+        AuditEvent.objects.create(
+            action="view_pupil",
+            object_type=obj._meta.label,
+            object_id=str(obj.pk),
+            detail=f"{payee.name}",
+        )
+    forget_students([cast.student.pk])
+    assert set(AuditEvent.objects.values_list("detail", flat=True)) == {""}
