@@ -9,6 +9,13 @@ from payments.iban import format_iban, mask_iban, normalise_iban, normalise_regi
 LV = "LV80BANK0000435195001"
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """The messages are read in English here (their Latvian: the tests that say so)."""
+    with translation.override("en"):
+        yield
+
+
 def refusal(function, value):
     with pytest.raises(ValidationError) as caught:
         function(value)
