@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from compensations.access import get_claim_or_404
+from compensations.models import ClaimStatus
 from iap_portal import audit
 from iap_portal.actions import show_refusal
 from iap_portal.models import AuditEvent
@@ -80,11 +81,11 @@ def pupil_page_payees(request, student):
 def claim_page_payee(request, claim):
     """The claim page's payee (compensations.hooks.claim_page): whom the claim is paid to. Who
     keeps the school's payees sees the IBAN masked and may choose; the class teacher who filed
-    it sees the payee's name only."""
+    it sees the payee's name only. Three queries: the choice, the payees in use, the batch."""
     keeper = payees.can_keep_payees(request.user, claim.school_id)
     chosen = payees.chosen_payee(claim)
-    default = payees.default_payee(claim.plan.student_id) if chosen is None else None
-    shown = chosen or default
+    candidates = list(payees.claim_payee_choices(claim))
+    shown = chosen or payees.default_among(candidates, claim.plan.student_id)
     section = {
         "template": "payments/payee_claim_section.html",
         "payee": shown,
@@ -97,10 +98,14 @@ def claim_page_payee(request, claim):
         shown.masked_iban = payees.shown_iban(shown.iban)
     line = payees.claim_in_live_batch(claim)
     section["batch_line"] = line
-    if line is None and claim.status != "paid":
-        section["form"] = ClaimPayeeForm(
-            choices=payees.claim_payee_choices(claim), initial_payee=shown
-        )
+    if line is None and claim.status != ClaimStatus.PAID:
+        form = ClaimPayeeForm(choices=payees.claim_payee_choices(claim), initial_payee=shown)
+        field = form.fields["payee"]
+        # The payees are read already: the select lists them without asking again.
+        field.widget.choices = [("", field.empty_label)] + [
+            (p.pk, field.label_from_instance(p)) for p in candidates
+        ]
+        section["form"] = form
     return section
 
 

@@ -172,6 +172,15 @@ def default_payee(student_id) -> Payee | None:
     )
 
 
+def default_among(candidates, student_id) -> Payee | None:
+    """``default_payee`` read from payees already fetched (those in use)."""
+    for kind in (Payee.Kind.GUARDIAN, Payee.Kind.PUPIL):
+        own = [p for p in candidates if p.kind == kind and p.student_id == student_id]
+        if own:
+            return min(own, key=lambda p: p.pk)
+    return None
+
+
 def claim_in_live_batch(claim) -> BatchLine | None:
     """The claim's line in a batch that the bank has not refused (then its payee stays)."""
     return (
