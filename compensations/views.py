@@ -49,6 +49,7 @@ from .forms import (
     CorrectionForm,
     PaymentForm,
 )
+from .hooks import claim_page
 from .models import ClaimLine, ClaimStatus, CompensationClaim, Receipt
 
 CLAIM_ROLES = [Role.CLASS_TEACHER, Role.SOCIAL_PEDAGOGUE, Role.COORDINATOR]
@@ -268,6 +269,8 @@ def claim_detail(request, pk):
             "decider": who_decides(claim) if submitted else None,
             "touched": submitted and touched_claim(request.user, claim),
             "sums": sums,
+            # Other apps' sections (payments: whom the claim is paid to).
+            "sections": list(filter(None, (add(request, claim) for add in claim_page.values()))),
         },
     )
 

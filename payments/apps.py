@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class PaymentsConfig(AppConfig):
     name = "payments"
     verbose_name = _("Payments")
+
+    def ready(self):
+        # Imported here, not at the top: an app's modules may only be imported once every
+        # app's models are loaded (Django's app-loading order).
+        from . import payees
+
+        payees.register()

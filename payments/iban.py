@@ -11,6 +11,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, 
 from stdnum.lv import pvn
 
 _SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]+$")
+_WHITESPACE = re.compile(r"\s+")
 # stdnum's register of the countries' IBAN structures ("4!a13!c": the BBAN's parts).
 _IBANS = numdb.get("iban")
 
@@ -26,7 +27,8 @@ def _expected_length(country: str) -> int | None:
 def normalise_iban(value: str) -> str:
     """The IBAN in capitals without spaces, or a ValidationError saying what is wrong: the
     country's length (Latvian IBANs are LV and 19 more characters) and the check digits."""
-    compact = stdnum_iban.compact(value or "")
+    # Any whitespace (a tab, a line break, a no-break space copied from a bank's page) goes.
+    compact = stdnum_iban.compact(_WHITESPACE.sub("", value or ""))
     if not compact:
         raise ValidationError(_("Enter the IBAN."), code="required")
     if not _SHAPE.match(compact) or _expected_length(compact[:2]) is None:
@@ -37,8 +39,16 @@ def normalise_iban(value: str) -> str:
     expected = _expected_length(compact[:2])
     if len(compact) != expected:
         raise ValidationError(
-            _("An IBAN of this country has %(expected)s characters; this one has %(length)s.")
-            % {"expected": expected, "length": len(compact)},
+            _(
+                "An IBAN of %(country)s has %(expected)s characters (%(country)s and "
+                "%(rest)s more); this one has %(length)s."
+            )
+            % {
+                "country": compact[:2],
+                "expected": expected,
+                "rest": expected - 2,
+                "length": len(compact),
+            },
             code="length",
         )
     try:

@@ -1,7 +1,8 @@
 """Retention: pupils who left the school more than N years ago are anonymised.
 
-What identifies the child goes (names, code, birth date beyond the year, guardians, free text,
-receipts, the change history that still holds them, the imported e-journal details); the rows
+What identifies the child goes (names, code, birth date beyond the year, guardians, the
+payees' names, addresses and IBANs with the batch lines that paid them, free text, receipts,
+the change history that still holds them, the imported e-journal details); the rows
 that reports count stay, so the participation figures are the same before and after.
 
 Free text on the pupil's own records (plans, risks, measures, consultations, evaluations,
@@ -21,6 +22,7 @@ from urllib.parse import unquote_plus
 
 from django.contrib.admin.models import LogEntry
 from django.db import transaction
+from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -28,6 +30,8 @@ from accounts.models import UserSession
 from compensations.models import ClaimLine, ClaimStatusChange, CompensationClaim, Receipt
 from early_warning.models import Attendance, ConductNotes, Grade, ImportRecord, Indicator
 from iap_portal.audit import forget_students
+from payments.models import BatchLine, ClaimPayee, LineOutcome, Payee
+from payments.payees import ANONYMISED_IBAN
 from plans.models import (
     Consultation,
     PlanEvaluation,
@@ -170,6 +174,7 @@ def _scrub_shared_text(traces, ids, claims):
     schools = Student.objects.filter(pk__in=ids).values("school_id")
     _scrub(traces, ImportRecord.objects.filter(school_id__in=schools), file_name="text")
     _scrub(traces, claims, payment_reference="text")
+    _scrub(traces, BatchLine.objects.filter(claim__in=claims), bank_reference="text")
     # Queued exports hold the list's filters (a search for the pupil's name) and any error;
     # their files went with delete_files_naming.
     _scrub(traces, ExportJob.objects.all(), params="query", error="text")
@@ -177,6 +182,31 @@ def _scrub_shared_text(traces, ids, claims):
     # The Django admin names the object it changed, and an added guardian, in its log.
     _scrub(traces, LogEntry.objects.all(), object_repr="text", change_message="json")
     _forget_uploads(traces)
+
+
+def _anonymise_payees(ids, claims):
+    """The pupil's payees (a guardian, the pupil) lose the name, address and IBAN, and so do
+    the batch lines that paid them (the amounts and outcomes stay, for the batches' totals);
+    an organisation paid for the pupil's claims is the school's and stays. A refusal's reason
+    is free text about the payment: it goes. The change history goes with them."""
+    own = Payee.objects.filter(student_id__in=ids)
+    paid_to_them = BatchLine.objects.filter(payee__in=own)
+    of_their_claims = BatchLine.objects.filter(claim__in=claims)
+    of_their_claims.filter(outcome=LineOutcome.REFUSED).update(refusal_reason=ANONYMOUS)
+    paid_to_them.update(payee_name=ANONYMOUS, iban="")
+    BatchLine.history.filter(
+        Q(id__in=paid_to_them.values("pk")) | Q(id__in=of_their_claims.values("pk"))
+    ).delete()
+    own.update(
+        name=ANONYMOUS,
+        address="",
+        registration_number="",
+        iban=ANONYMISED_IBAN,
+        guardian=None,
+        is_active=False,
+    )
+    Payee.history.filter(id__in=own.values("pk")).delete()
+    ClaimPayee.history.filter(claim_id__in=claims.values("pk")).delete()
 
 
 @transaction.atomic
@@ -216,6 +246,7 @@ def anonymise(students):
     ClaimLine.history.filter(claim_id__in=claims.values("pk")).delete()
     Receipt.history.filter(claim_id__in=claims.values("pk")).delete()
 
+    _anonymise_payees(ids, claims)
     Guardian.objects.filter(student_id__in=ids).delete()
     # The e-journal details go; the levels stay, so the report's flagged share is unchanged.
 

@@ -10,6 +10,10 @@ In the reader's language (Latvian, or English when that is the requester's langu
 - ``plani/``: each plan as its PDF; ``kvitis/``: the receipts, named by the claim's code with
   the extension of their type;
 - ``pupil.json``: the same data for machines (every stored column, ISO dates, plain amounts).
+
+The payees (a guardian's or the adult pupil's bank account) are in both, with the IBAN masked as
+on every page of the school: the archive is put together by the school's staff, who never read
+an IBAN whole (payments.payees); the account's holder knows it, and the payer confirms it.
 """
 
 import io
@@ -30,6 +34,8 @@ from compensations.receipts import EXTENSIONS
 from early_warning.models import Attendance, ConductNotes, Grade, Indicator
 from iap_portal.models import AuditEvent
 from iap_portal.pdf import render_pdf
+from payments.models import BatchLine, ClaimPayee, Payee
+from payments.payees import shown_iban
 from plans.models import SupportMeasure, SupportPlan
 from reports.documents import plan_documents, plan_pdf_name, render_plan_pdf
 from students.models import Membership
@@ -177,6 +183,34 @@ def _claims(student):
     )
 
 
+def _payees(student, claims):
+    """The pupil's payees with their history, and, on each claim, whom it was chosen to be paid
+    to and the batch lines that paid it (``claim.payee_choice_shown``, ``claim.payments``)."""
+    payees = list(Payee.objects.filter(student=student).select_related("guardian").order_by("pk"))
+    changes = defaultdict(list)
+    for change in (
+        Payee.history.filter(id__in=[p.pk for p in payees])
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    ):
+        changes[change.id].append(change)
+    for payee in payees:
+        payee.masked_iban = shown_iban(payee.iban)
+        payee.changes = changes[payee.pk]
+    by_claim = defaultdict(list)
+    for line in BatchLine.objects.filter(claim__in=claims).select_related("batch").order_by("pk"):
+        line.masked_iban = shown_iban(line.iban)
+        by_claim[line.claim_id].append(line)
+    chosen = {
+        c.claim_id: c.payee
+        for c in ClaimPayee.objects.filter(claim__in=claims).select_related("payee")
+    }
+    for claim in claims:
+        claim.payments = by_claim[claim.pk]
+        claim.payee_choice_shown = chosen.get(claim.pk)
+    return payees
+
+
 def _plan_records(student):
     return list(
         SupportPlan.objects.filter(student=student)
@@ -192,7 +226,11 @@ def _plan_records(student):
     )
 
 
-def _machine_record(student, plans, claims, *, generated_by):
+def _masked_row(instance, **extra):
+    return {**_row(instance, exclude=["iban"]), "iban": shown_iban(instance.iban), **extra}
+
+
+def _machine_record(student, plans, claims, payees, *, generated_by):
     record = {
         "generated_at": timezone.now(),
         "generated_by": generated_by,
@@ -205,6 +243,16 @@ def _machine_record(student, plans, claims, *, generated_by):
         "history": [
             {"at": h.history_date, "type": h.history_type, "by": h.history_user_id}
             for h in student.history.all()
+        ],
+        "payees": [
+            _masked_row(
+                p,
+                history=[
+                    {"at": h.history_date, "type": h.history_type, "by": h.history_user_id}
+                    for h in p.changes
+                ],
+            )
+            for p in payees
         ],
         "plans": [],
         "claims": [],
@@ -239,6 +287,8 @@ def _machine_record(student, plans, claims, *, generated_by):
                     for r in claim.receipts.all()
                 ],
                 "status_changes": [_row(c) for c in claim.status_changes.all()],
+                "payee_id": claim.payee_choice_shown.pk if claim.payee_choice_shown else None,
+                "payments": [_masked_row(line, batch=line.batch.code) for line in claim.payments],
             }
         )
     return record
@@ -287,7 +337,8 @@ def pupil_archive(student, *, generated_by):
     plan_files = {plan.pk: f"{names['plans']}/{plan_pdf_name(plan)}" for plan in documents}
     for plan in plans:
         plan.archive_file = plan_files.get(plan.pk)
-    record = _machine_record(student, plans, claims, generated_by=generated_by)
+    payees = _payees(student, claims)
+    record = _machine_record(student, plans, claims, payees, generated_by=generated_by)
 
     granted = [c for c in claims if c.status in ClaimStatus.GRANTED]
     enrollment = (
@@ -308,6 +359,7 @@ def pupil_archive(student, *, generated_by):
         "plan_rows": _plan_summaries(documents),
         "plans": plans,
         "claims": claims,
+        "payees": payees,
         "claimed": sum((c.total for c in claims if c.status in ClaimStatus.CLAIMED), Decimal(0)),
         "approved": sum((c.total for c in granted), Decimal(0)),
         "paid": sum((c.total for c in claims if c.status == ClaimStatus.PAID), Decimal(0)),

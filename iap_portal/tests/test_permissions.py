@@ -32,6 +32,7 @@ LOCKED_403 = dict.fromkeys([*PLAN_PREPARERS, "specialist"], 403)
 VISIBLE_405 = dict.fromkeys(CAST_ROLES, 405)
 ACTION_GET = {**dict.fromkeys(CAST_ROLES, 405), "anonymous": LOGIN}
 CLAIM_HANDLERS = ["class_teacher", "other_teacher", "social_pedagogue", *COORDINATORS]
+PAYEE_KEEPERS = ["social_pedagogue", "coordinator"]
 
 # url name -> {method -> {role -> expected}}
 EXPECTED = {
@@ -176,6 +177,24 @@ EXPECTED = {
         for m in ("GET", "POST")
     },
     "receipt_view": {"GET": only(PLAN_PREPARERS, 404), "POST": ACTION_GET},
+    # Payees: the school's coordinator and social pedagogue keep them (a guardian's payee of
+    # the cast's pupil, school A's caterer); the class teacher sees the pupil, not the payees.
+    "payee_guardian_create": {
+        m: only(PAYEE_KEEPERS, 404, class_teacher=403) for m in ("GET", "POST")
+    },
+    "payee_pupil_create": {m: only(PAYEE_KEEPERS, 404, class_teacher=403) for m in ("GET", "POST")},
+    "payee_organisation_list": {
+        "GET": only([*PAYEE_KEEPERS, "other_coordinator"], 403),
+        "POST": ACTION_GET,
+    },
+    "payee_organisation_create": {
+        m: only([*PAYEE_KEEPERS, "other_coordinator"], 403) for m in ("GET", "POST")
+    },
+    "payee_detail": {"GET": only(PAYEE_KEEPERS, 404), "POST": ACTION_GET},
+    "payee_update": {m: only(PAYEE_KEEPERS, 404) for m in ("GET", "POST")},
+    "payee_deactivate": {m: only(PAYEE_KEEPERS, 404) for m in ("GET", "POST")},
+    "payee_reactivate": {"GET": ACTION_GET, "POST": only(PAYEE_KEEPERS, 404)},
+    "claim_payee_choose": {"GET": ACTION_GET, "POST": only(PAYEE_KEEPERS, 404, class_teacher=403)},
     "receipt_delete": {"GET": ACTION_GET, "POST": only(PLAN_PREPARERS, 404)},
     # Reports: aggregates for the school's staff above the class, and for the levels above.
     "participation_report": {
@@ -329,6 +348,26 @@ def cast_claim(cast):
     )
 
 
+def cast_payee(cast):
+    """A guardian's payee of the pupil (made once)."""
+    from payments.models import Payee
+    from students.models import Guardian
+
+    made = Payee.objects.filter(student=cast.student).first()
+    if made is not None:
+        return made
+    guardian = Guardian.objects.create(student=cast.student, name="Pēteris Bērziņš")
+    return Payee.objects.create(
+        school=cast.school,
+        kind=Payee.Kind.GUARDIAN,
+        student=cast.student,
+        guardian=guardian,
+        name=guardian.name,
+        iban="LV80BANK0000435195001",
+        created_by=cast.coordinator,
+    )
+
+
 def url_for(name, cast):
     kwargs = {}
     if name == "plan_create":
@@ -336,6 +375,13 @@ def url_for(name, cast):
         kwargs = {"student_pk": cast.student.pk}
     elif name in {"claim_create"}:
         kwargs = {"measure_pk": cast_claim(cast).measure_id}
+    elif name == "claim_payee_choose":
+        kwargs = {"claim_pk": cast_claim(cast).pk}
+    elif name in {"payee_guardian_create", "payee_pupil_create"}:
+        cast_payee(cast)  # the pupil has a guardian
+        kwargs = {"student_pk": cast.student.pk}
+    elif name in {"payee_detail", "payee_update", "payee_deactivate", "payee_reactivate"}:
+        kwargs = {"pk": cast_payee(cast).pk}
     elif name.startswith("claim_") and name not in {"claim_list", "claim_queue", "claim_payments"}:
         kwargs = {"pk": cast_claim(cast).pk}
     elif name.startswith("receipt_"):

@@ -30,6 +30,8 @@ from accounts.models import UserSession
 from compensations import services as claims
 from compensations.models import CompensationClaim
 from compensations.tests.factories import receipt, this_month
+from payments import payees
+from payments.models import BatchLine, Payee, PaymentBatch
 from plans import services as plans
 from plans.models import (
     CompensationCategory,
@@ -44,7 +46,7 @@ from privacy.retention import anonymise
 from reports import participation
 from reports.models import ExportJob, PlanBundle
 from reports.tasks import build_bundle
-from students.models import Guardian, School, Semester, SpecialistType, Student
+from students.models import Guardian, Payer, School, Semester, SpecialistType, Student
 
 FIRST, LAST, CODE = "Zigfrīds", "Anonimizējamais", "32867300679"
 NAME = f"{FIRST} {LAST}"
@@ -54,7 +56,9 @@ def _folded(text):
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
-TERMS = {FIRST, LAST, CODE, "328673-00679"} | {_folded(FIRST), _folded(LAST)}
+# The guardian's account (a payee's IBAN, before and after a change) counts as their name does.
+IBAN, OLD_IBAN = "LV80BANK0000435195001", "LV00HABA0012345678910"
+TERMS = {FIRST, LAST, CODE, "328673-00679", IBAN, OLD_IBAN} | {_folded(FIRST), _folded(LAST)}
 
 # Every table is read, the audit log's too (iap_portal.audit.forget_students clears it).
 NOT_SCANNED = set()
@@ -269,6 +273,61 @@ def _plan_with_every_text(cast):
     return plan
 
 
+def _payees_and_payments(cast, plan):
+    """The guardian as the claim's payee (their account changed once, so the history holds
+    both), a batch line the bank refused and one it paid; and the school's caterer, which is
+    no one's personal data."""
+    guardian = Guardian.objects.create(student=cast.student, name=f"Marta {LAST}")
+    payee = payees.add_payee(
+        school=cast.school,
+        kind=Payee.Kind.GUARDIAN,
+        by=cast.coordinator,
+        student=cast.student,
+        guardian=guardian,
+        name=guardian.name,
+        address=f"{LAST}i, Preiļu pagasts",
+        iban=OLD_IBAN,
+    )
+    payee = payees.change_payee(payee=payee, by=cast.social_pedagogue, values={"iban": IBAN})
+    payees.add_payee(
+        school=cast.school,
+        kind=Payee.Kind.ORGANISATION,
+        by=cast.coordinator,
+        name="SIA Skolas ēdnīca",
+        registration_number="40003245752",
+        address="Tirgus laukums 1",
+        iban="LV75PARX0000000000001",
+    )
+    claim = CompensationClaim.objects.get(plan=plan)
+    for number, (outcome, iban) in enumerate([("refused", OLD_IBAN), ("paid", IBAN)], start=1):
+        batch = PaymentBatch.objects.create(
+            school=cast.school,
+            payer=Payer.MUNICIPALITY,
+            municipality=cast.school.municipality,
+            month=claim.month,
+            code=f"MS-{number}",
+            sequence=number,
+            status="sent",
+            created_by=cast.coordinator,
+            sent_by=cast.coordinator,
+            sent_at=timezone.now(),
+        )
+        BatchLine.objects.create(
+            batch=batch,
+            claim=claim,
+            payee=payee,
+            payee_name=payee.name,
+            iban=iban,
+            amount=claim.total,
+            added_by=cast.coordinator,
+            outcome=outcome,
+            recorded_by=cast.coordinator,
+            paid_on=timezone.localdate() if outcome == "paid" else None,
+            bank_reference=f"{LAST} {claim.code}" if outcome == "paid" else "",
+            refusal_reason=f"Konts nav {LAST} vārdā" if outcome == "refused" else "",
+        )
+
+
 def _type_the_name_everywhere(cast, login, settings):
     student = cast.student
     student.first_name, student.last_name, student.personas_kods = FIRST, LAST, CODE
@@ -279,7 +338,8 @@ def _type_the_name_everywhere(cast, login, settings):
         phone="+371 20000000",
         email=f"{_folded(FIRST).lower()}.{_folded(LAST).lower()}@example.lv",
     )
-    _plan_with_every_text(cast)
+    plan = _plan_with_every_text(cast)
+    _payees_and_payments(cast, plan)
 
     client = login(cast.coordinator)
     # An e-journal file of the whole class, imported, and another checked but not yet
@@ -367,6 +427,17 @@ def test_anonymising_leaves_the_name_and_code_in_no_table_and_no_file(
         "django_admin_log.object_repr",
         "django_admin_log.change_message",
         "iap_portal_usersession.session_data",
+        "payments_payee.name",
+        "payments_payee.address",
+        "payments_payee.iban",
+        "payments_historicalpayee.name",
+        "payments_historicalpayee.iban",
+        "payments_batchline.payee_name",
+        "payments_batchline.iban",
+        "payments_batchline.bank_reference",
+        "payments_batchline.refusal_reason",
+        "payments_historicalbatchline.payee_name",
+        "payments_historicalbatchline.iban",
     } <= tables, tables
     files = files_naming_the_pupil(private_media)
     assert {f.split("/")[0] for f in files} == {"exports", "bundles"}, files
@@ -387,3 +458,10 @@ def test_anonymising_leaves_the_name_and_code_in_no_table_and_no_file(
         ExportJob.objects.filter(status=ExportJob.Status.FAILED).get().params
         == "q=%E2%80%94+%E2%80%94"
     )
+    # The payments keep their amounts and outcomes; the school's caterer is untouched.
+    lines = BatchLine.objects.order_by("pk")
+    assert [(line.outcome, line.amount) for line in lines] == [
+        ("refused", Decimal(25)),
+        ("paid", Decimal(25)),
+    ]
+    assert Payee.objects.get(kind="organisation").iban == "LV75PARX0000000000001"

@@ -171,3 +171,32 @@ def claimable_plan_once(cast):
 
     plan = SupportPlan.objects.filter(student=cast.student, status=PlanStatus.IN_PROGRESS).first()
     return plan or claimable_plan(cast)
+
+
+def test_the_archive_holds_the_payees_and_the_payments_with_the_iban_masked(cast, login):
+    from payments.tests.test_payees import IBAN, guardian_payee, sent_batch
+
+    _plan, claim = _pupil_with_a_paid_claim(cast)
+    payee = guardian_payee(cast)
+    payee_of_another = guardian_payee(cast, cast.other_student, iban="LV00HABA0012345678910")
+    batch, _line = sent_batch(cast, claim, payee, outcome="paid")
+    archive = _download(login(cast.coordinator), cast)
+    record = json.loads(archive.read("pupil.json"))
+    (shown,) = record["payees"]
+    assert (shown["id"], shown["name"], shown["kind"]) == (payee.pk, "Inese Bērziņa", "guardian")
+    assert shown["iban"] == "LV** **** **** **** *5001" and shown["history"]
+    (payment,) = record["claims"][0]["payments"]
+    assert (payment["batch"], payment["amount"], payment["outcome"]) == (
+        batch.code,
+        "12.50",
+        "paid",
+    )
+    assert payment["iban"] == "LV** **** **** **** *5001"
+    details = _text(archive, "2-visi-dati.pdf")
+    assert "LV** **** **** **** *5001" in details and batch.code in details
+    # Whole nowhere in the archive, and another pupil's payee not at all.
+    for name in archive.namelist():
+        content = archive.read(name)
+        text = _text(archive, name) if name.endswith(".pdf") else content.decode("utf-8", "ignore")
+        assert IBAN not in text and "BANK0000" not in text, name
+        assert payee_of_another.name not in text or name.startswith("plani"), name
