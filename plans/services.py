@@ -32,7 +32,7 @@ from iap_portal.users import display_name
 from students.access import can_manage_school
 from students.models import ApprovalLevel, School, SpecialistType, next_level
 
-from . import ceilings
+from . import approvals, ceilings
 from .access import (
     can_approve_plan,
     can_decide_for_school,
@@ -431,6 +431,11 @@ def submit_plan(*, plan, by):
     )
 
 
+REVISION_WHOLE_ROUTE = gettext_lazy(
+    "The revision raises an amount or hours, or adds a measure or a risk: it goes through the "
+    "whole route."
+)
+
 # A plan's approvals of this round cleared: it (again) starts at the school's level.
 _NEW_ROUND = {
     "approval_level": ApprovalLevel.SCHOOL,
@@ -448,9 +453,11 @@ def _level_fields(level, by, at):
     return {f"{level}_approved_by": by, f"{level}_approved_at": at}
 
 
-def _pass_on(plan, *, by, to_level, own):
+def _pass_on(plan, *, by, to_level, own, whole_route=False):
     """The plan's level approved it and it goes on to the next level: a conditional UPDATE on
-    the plan as read (status, level and last change), one history row, one audit event."""
+    the plan as read (status, level and last change), one history row, one audit event.
+    ``whole_route``: a revision the school's approval alone could have approved, had it only
+    lowered amounts (the history says why it goes on)."""
     now = timezone.now()
     level = plan.approval_level
     updated = SupportPlan.objects.filter(
@@ -460,18 +467,25 @@ def _pass_on(plan, *, by, to_level, own):
     )
     if updated != 1:
         raise StatusChanged
-    comment = _("Approved %(level)s; it now waits %(next)s.") % {
-        "level": WAITS_AT[level],
-        "next": WAITS_AT[to_level],
-    }
+    comments = [
+        _("Approved %(level)s; it now waits %(next)s.")
+        % {"level": WAITS_AT[level], "next": WAITS_AT[to_level]}
+    ]
+    notes = [f"approved at {level}, to {to_level}"]
+    if whole_route:
+        comments.append(str(REVISION_WHOLE_ROUTE))
+        notes.append("revision raises or adds: whole route")
+    if own:
+        comments.append(_("Self-approval: the school allows it."))
+        notes.append("self-approval")
     record_status_change(
         plan,
         from_status=PlanStatus.SUBMITTED,
         to_status=PlanStatus.SUBMITTED,
         by=by,
         at=now,
-        comment=comment + (" " + _("Self-approval: the school allows it.") if own else ""),
-        audit_note=f"approved at {level}, to {to_level}" + ("; self-approval" if own else ""),
+        comment=" ".join(comments),
+        audit_note="; ".join(notes),
     )
     plan.refresh_from_db()
     return plan
@@ -493,8 +507,18 @@ def approve_plan(*, plan, by):
     own = touched_plan(by, plan)
     level = plan.approval_level
     following = next_level(plan.school.route, level)
-    if following is not None:
-        return _pass_on(plan, by=by, to_level=following, own=own)
+    # A revision that only lowers what was approved may need the school alone (the
+    # municipality's setting); the plan's history says which way it went.
+    lowered = None
+    if (
+        following is not None
+        and level == ApprovalLevel.SCHOOL
+        and plan.first_approved_at is not None
+        and plan.school.municipality.revision_lowering_school_only
+    ):
+        lowered = approvals.lowers_only(plan)
+    if following is not None and not lowered:
+        return _pass_on(plan, by=by, to_level=following, own=own, whole_route=lowered is False)
     now = timezone.now()
     to = PlanStatus.IN_PROGRESS if semester_has_started(plan.semester) else PlanStatus.APPROVED
     notes = [] if level == ApprovalLevel.SCHOOL else [f"approved at {level}"]
@@ -503,6 +527,14 @@ def approve_plan(*, plan, by):
         if level == ApprovalLevel.SCHOOL
         else [_("Approved %(level)s.") % {"level": WAITS_AT[level]}]
     )
+    if lowered:
+        notes.append("revision lowers only: school level alone")
+        comments.append(
+            _(
+                "The revision only lowers what was approved: the school's approval alone "
+                "suffices (the municipality's setting)."
+            )
+        )
     if own:
         notes.append("self-approval")
         comments.append(_("Self-approval: the school allows it."))
