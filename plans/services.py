@@ -40,9 +40,10 @@ from .access import (
     can_log_consultation,
     can_prepare_plan,
     keeps_national_catalogue,
-    municipality_ids,
+    ngo_register_municipalities,
     touched_plan,
     upper_scope,
+    usable_ngo_projects,
     waiting_for,
 )
 from .early_signals import prefill_plan_risks
@@ -370,16 +371,19 @@ def save_plan_content(
         risk.plan = plan
         risk.save()
     by_factor = {risk.risk_factor_id: risk for risk in plan.risks.all()}
+    saved = {
+        pk: (kind, project_id)
+        for pk, kind, project_id in SupportMeasure.objects.filter(plan=plan).values_list(
+            "pk", "measure_type", "ngo_project_id"
+        )
+    }
     for measure, factors in measures:
         _require(
             not ceilings.over_hard_maximum(measure.planned_amount),
             ceilings.hard_maximum_message(),
         )
-        _require(
-            measure.ngo_project_id is None
-            or measure.ngo_project.municipality_id == plan.school.municipality_id,
-            _("The youth NGO project is not one of the school's municipality."),
-        )
+        problem = measure_project_problem(measure, plan=plan, saved=saved.get(measure.pk))
+        _require(problem is None, problem)
         measure.plan = plan
         measure.save()
         measure.risks.set([by_factor[f.pk] for f in factors])
@@ -391,6 +395,32 @@ def save_plan_content(
         measure.delete()
     record_change(plan, by=by, what=ContentChange.What.PLAN)
     return plan
+
+
+def measure_project_problem(measure, *, plan, saved=None):
+    """Why a "youth NGO project" measure may not be saved so (None: it may): it names a
+    running project of the school's municipality, not over yet (``usable_ngo_projects``),
+    and its period lies within the project's. A saved measure keeps its project once that
+    finished, and one saved before the register (no project) stays valid without one.
+    ``saved``: the measure's (type, project id) as saved, None for a new one."""
+    if measure.measure_type != SupportMeasure.Type.NGO_PROJECT:
+        return None
+    project = measure.ngo_project if measure.ngo_project_id else None
+    if project is None:
+        if saved == (SupportMeasure.Type.NGO_PROJECT, None):
+            return None
+        return _("Choose the running youth NGO project.")
+    if project.municipality_id != plan.school.municipality_id:
+        return _("The youth NGO project is not one of the school's municipality.")
+    kept = saved is not None and saved[1] == project.pk
+    if not kept and not usable_ngo_projects(plan.school_id).filter(pk=project.pk).exists():
+        return _("The youth NGO project is not running: choose a running one.")
+    if measure.start_date < project.start_date or measure.end_date > project.end_date:
+        return _("The period must lie within the project's (%(start)s–%(end)s).") % {
+            "start": f"{project.start_date:%d.%m.%Y}",
+            "end": f"{project.end_date:%d.%m.%Y}",
+        }
+    return None
 
 
 # --- Transitions ----------------------------------------------------------------------------
@@ -972,15 +1002,51 @@ NGO_PROJECT_FIELDS = (
 )
 
 
+def ngo_status_problem(*, status, start_date, end_date, today=None):
+    """Why the status does not fit the project's dates (None: it fits): planned before its
+    first day, running from its first to its last day, finished from its last day on."""
+    today = today or timezone.localdate()
+    Status = NgoProject.Status
+    dates = {"start": format_day(start_date), "end": format_day(end_date)}
+    if status == Status.PLANNED and today >= start_date:
+        return (
+            _(
+                "The project started on %(start)s: it is no longer planned. Mark it running (or "
+                "finished, once it ended)."
+            )
+            % dates
+        )
+    if status == Status.RUNNING and not start_date <= today <= end_date:
+        if today < start_date:
+            return _("The project starts on %(start)s: until then it is planned.") % dates
+        return (
+            _(
+                "The project ended on %(end)s: mark it finished with its report, or correct its "
+                "end date."
+            )
+            % dates
+        )
+    if status == Status.FINISHED and today < end_date:
+        return (
+            _(
+                "The project runs until %(end)s: it finishes on its last day. If it ended earlier, "
+                "correct its end date."
+            )
+            % dates
+        )
+    return None
+
+
 @transaction.atomic
 def save_ngo_project(
     *, project: NgoProject, by: AbstractBaseUser, municipality_id: int, values: Mapping
 ) -> NgoProject:
     """Add (an unsaved ``project``) or change a project of the municipality's register; a
-    finished project needs its report (the form says so, the database holds it)."""
+    finished project needs its report (the form says so, the database holds it), and the
+    status must fit the project's dates (``ngo_status_problem``)."""
     require(
-        municipality_id in municipality_ids(by),
-        _("Only the municipality's coordinator keeps its register."),
+        ngo_register_municipalities(by).filter(pk=municipality_id).exists(),
+        _("Only the municipality's coordinator or IKVD keeps its register."),
         NgoProjectError,
     )
     require(
@@ -988,6 +1054,12 @@ def save_ngo_project(
         _("A finished project needs its report."),
         NgoProjectError,
     )
+    problem = ngo_status_problem(
+        status=values.get("status", project.status),
+        start_date=values.get("start_date", project.start_date),
+        end_date=values.get("end_date", project.end_date),
+    )
+    require(problem is None, problem, NgoProjectError)
     if project.pk is None:
         return NgoProject.objects.create(municipality_id=municipality_id, **values)
     locked = NgoProject.objects.select_for_update().get(pk=project.pk)
