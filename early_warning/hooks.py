@@ -7,3 +7,7 @@ from iap_portal.registry import Hook
 
 # plans: an expression telling whether an indicator's pupil has a live plan in the semester.
 live_plan_exists = Hook("live_plan_exists", default=lambda semester: Value(False))
+
+# plans: the pupil's supported stretches — (first day, last day, the day the first measure
+# started) of each counted plan — for the pupil's early-warning chart.
+support_periods = Hook("support_periods", default=lambda student: [])

@@ -25,6 +25,7 @@ from students.importer import ImportFileError
 from students.models import Role, School, Semester
 
 from . import services
+from .charts import signals_chart
 from .forms import FactImportForm, ThresholdsForm
 from .hooks import live_plan_exists
 from .importer import check_rows, read_table
@@ -161,6 +162,7 @@ def student_signals(request, pk):
             "student": student,
             "signals": signals,
             "thresholds": Thresholds.for_school(student.school),
+            "chart": signals_chart(student, signals),
         },
     )
 

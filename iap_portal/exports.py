@@ -74,10 +74,14 @@ def _sheet_name(title, used):
 
 
 def _cut(text, units):
-    """At most this many UTF-16 code units, as Excel counts a sheet name's length."""
+    """At most this many UTF-16 code units, as Excel counts a sheet name's length, cut at the
+    end of a word where the name has more than one."""
+    whole = text
     while len(text.encode("utf-16-le")) // 2 > units:
         text = text[:-1]
-    return text.rstrip("'") or "Sheet"
+    if text != whole and not whole[len(text)].isspace() and " " in text.strip():
+        text = text.strip().rsplit(" ", 1)[0]
+    return text.rstrip(" ,;-'") or "Sheet"
 
 
 def write_xlsx(sheets, stream, *, constant_memory=False):

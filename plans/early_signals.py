@@ -4,7 +4,7 @@ the signals."""
 
 from datetime import timedelta
 
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +22,27 @@ STALLED_DAYS = 30
 def live_plan_exists(semester):
     """For the early-warning overview: whether the indicator's pupil has a live plan."""
     return Exists(SupportPlan.objects.live().filter(semester=semester, student=OuterRef("student")))
+
+
+def support_periods(student):
+    """The pupil's counted plans as (first day, last day, first measure's start), for the
+    early-warning chart: a plan covers its measures' period, else its semester."""
+    plans = (
+        SupportPlan.objects.filter(student=student, first_approved_at__isnull=False)
+        .exclude(status=PlanStatus.INACTIVE)
+        .annotate(
+            measures_from=Min("measures__start_date"), measures_until=Max("measures__end_date")
+        )
+        .select_related("semester")
+    )
+    return [
+        (
+            plan.measures_from or plan.semester.start_date,
+            plan.measures_until or plan.semester.end_date,
+            plan.measures_from,
+        )
+        for plan in plans
+    ]
 
 
 def flagged_without_plan(students, semester):

@@ -15,10 +15,11 @@ the tables below only read the system's decision.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, Sum
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from compensations.models import CompensationClaim, money_sums
 from early_warning.indicators import FLAGGED
@@ -96,11 +97,33 @@ class Cell:
         return self.mark or self.value
 
 
+# Each table's sheet in the XLSX: short names, so that none is cut mid-word.
+SHEETS = {
+    "semesters": pgettext_lazy("sheet", "Participation"),
+    "share": pgettext_lazy("sheet", "Flagged and plans"),
+    "schools": pgettext_lazy("sheet", "Schools"),
+    "municipalities": pgettext_lazy("sheet", "Municipalities"),
+    "grades": pgettext_lazy("sheet", "Grades"),
+    "genders": pgettext_lazy("sheet", "Gender"),
+    "risks": pgettext_lazy("sheet", "Risk types"),
+    "measures": pgettext_lazy("sheet", "Measures"),
+    "money": pgettext_lazy("sheet", "Compensations"),
+    "outcomes": pgettext_lazy("sheet", "Outcomes"),
+    "ngo_projects": pgettext_lazy("sheet", "NGO projects"),
+}
+
+
 @dataclass
 class Table:
     title: str
     columns: list
     rows: list = field(default_factory=list)  # each: list of str / Cell / Decimal
+    key: str = ""  # what the table is, whatever the language (its chart finds it by this)
+
+    @property
+    def sheet(self):
+        """A short name for its XLSX sheet (Excel allows 31 characters)."""
+        return SHEETS.get(self.key, self.title)
 
     def export_rows(self):
         yield [str(c) for c in self.columns]
@@ -446,6 +469,7 @@ def semester_table(figures, unit=ALL):
             year, number = figures.labels[("semester", key[1])]
             by_year[year][number] = key[1]
     table = Table(
+        key="semesters",
         title=_("Pupils in the programme"),
         columns=[_("School year"), _("Semester I"), _("Semester II")],
     )
@@ -464,6 +488,7 @@ def share_table(figures, unit=ALL):
     of the semester, and how many of them have a counted plan of that semester. A share is
     hidden whenever one of its counts is."""
     table = Table(
+        key="share",
         title=_("Flagged pupils who received a plan"),
         columns=[
             _("School year"),
@@ -482,7 +507,10 @@ def share_table(figures, unit=ALL):
         if flagged.hidden or with_plan.hidden:
             share = HIDDEN_MARK
         elif flagged.value:
-            share = (Decimal(with_plan.value) * 100 / flagged.value).quantize(Decimal("0.1"))
+            # Exact, then rounded once to what the table shows: 2 of 15 is 13,33.
+            share = (Decimal(with_plan.value) * 100 / flagged.value).quantize(
+                Decimal("0.01"), rounding=ROUND_HALF_UP
+            )
         table.rows.append(
             [year_label(year), "I" if number == 1 else "II", flagged, with_plan, share]
         )
@@ -492,7 +520,9 @@ def share_table(figures, unit=ALL):
 def school_tables(figures, semester, directory, municipality_id=None):
     """Per school (of one municipality, or of the country) and per municipality."""
     sid = semester.pk
-    schools = Table(title=_("Schools"), columns=[_("Municipality"), _("School"), _("Pupils")])
+    schools = Table(
+        key="schools", title=_("Schools"), columns=[_("Municipality"), _("School"), _("Pupils")]
+    )
     rows = []
     units = [unit for unit, _label in figures.labels_of("pupils", sid) if unit != ALL]
     for unit in units:
@@ -503,7 +533,9 @@ def school_tables(figures, semester, directory, municipality_id=None):
             rows.append((m_name, name, figures.cell("pupils", sid, unit)))
     schools.rows = [list(row) for row in sorted(rows, key=lambda r: (r[0], r[1]))]
     names = {m_id: m_name for m_id, m_name, _n in directory.values()}
-    municipalities = Table(title=_("Municipalities"), columns=[_("Municipality"), _("Pupils")])
+    municipalities = Table(
+        key="municipalities", title=_("Municipalities"), columns=[_("Municipality"), _("Pupils")]
+    )
     rows = [(names[unit[1]], figures.cell("pupils", sid, unit)) for unit in units if unit[0] == "m"]
     municipalities.rows = [list(row) for row in sorted(rows, key=lambda r: r[0])]
     return schools, municipalities
@@ -514,20 +546,20 @@ def breakdown_tables(pupils, figures, semester, unit=ALL):
     youth NGO projects.
     ``pupils``: the pupil figures (grade and gender), ``figures``: the semester's."""
     sid = semester.pk
-    grades = Table(title=_("By grade"), columns=[_("Grade"), _("Pupils")])
+    grades = Table(key="grades", title=_("By grade"), columns=[_("Grade"), _("Pupils")])
     labels = pupils.labels_of("grade", sid, unit)
     for grade in sorted(labels, key=lambda g: (g is None, g or 0)):
         label = f"{grade}." if grade else _("not in a class")
         grades.rows.append([label, pupils.cell("grade", sid, unit, grade)])
 
     gender_names = dict(Student.Gender.choices)
-    genders = Table(title=_("By gender"), columns=[_("Gender"), _("Pupils")])
+    genders = Table(key="genders", title=_("By gender"), columns=[_("Gender"), _("Pupils")])
     for gender in sorted(pupils.labels_of("gender", sid, unit), key=str):
         genders.rows.append(
             [gender_names.get(gender, _("not given")), pupils.cell("gender", sid, unit, gender)]
         )
 
-    risks = Table(title=_("By risk type"), columns=[_("Risk type"), _("Pupils")])
+    risks = Table(key="risks", title=_("By risk type"), columns=[_("Risk type"), _("Pupils")])
     for number in sorted(figures.labels_of("risk", sid, unit)):
         risks.rows.append(
             [figures.labels[("risk", number)], figures.cell("risk", sid, unit, number)]
@@ -535,6 +567,7 @@ def breakdown_tables(pupils, figures, semester, unit=ALL):
 
     types = dict(SupportMeasure.Type.choices)
     measures = Table(
+        key="measures",
         title=_("By measure"),
         columns=[
             _("Measure"),
@@ -567,6 +600,7 @@ def breakdown_tables(pupils, figures, semester, unit=ALL):
 
     categories = dict(CompensationCategory.choices)
     money = Table(
+        key="money",
         title=_("Compensations, EUR"),
         columns=[
             _("Category"),
@@ -591,7 +625,9 @@ def breakdown_tables(pupils, figures, semester, unit=ALL):
         )
 
     outcome_names = dict(SupportPlan.Outcome.choices)
-    outcomes = Table(title=_("By evaluation outcome"), columns=[_("Outcome"), _("Pupils")])
+    outcomes = Table(
+        key="outcomes", title=_("By evaluation outcome"), columns=[_("Outcome"), _("Pupils")]
+    )
     for outcome in sorted(figures.labels_of("outcome", sid, unit)):
         outcomes.rows.append(
             [outcome_names.get(outcome, outcome), figures.cell("outcome", sid, unit, outcome)]
@@ -600,7 +636,9 @@ def breakdown_tables(pupils, figures, semester, unit=ALL):
     # The budget stands beside the project's name, as a second heading of its row: it is the
     # project's, not the pupils' (a row of "<3" pupils keeps it).
     projects = Table(
-        title=_("Youth NGO projects"), columns=[_("Project"), _("Budget, EUR"), _("Pupils")]
+        key="ngo_projects",
+        title=_("Youth NGO projects"),
+        columns=[_("Project"), _("Budget, EUR"), _("Pupils")],
     )
     for project_id in sorted(
         figures.labels_of("ngo_project", sid, unit),

@@ -9,6 +9,7 @@ urlpatterns = [
         views.participation_refresh,
         name="participation_refresh",
     ),
+    path("reports/esf-indicators/", views.esf_indicators, name="esf_indicators"),
     path("plans/<uuid:public_id>/pdf/", views.plan_pdf, name="plan_pdf"),
 ]
 

@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -20,9 +21,10 @@ from iap_portal.users import display_name
 from plans.access import get_plan_or_404
 from plans.models import SupportPlan
 from students.access import STAFF_ROLES, get_access, managed_schools, require_roles
-from students.models import Municipality, Role, School, Semester
+from students.models import Municipality, Role, School, SchoolYear, Semester
 
-from . import files, snapshots
+from . import charts as charts_module
+from . import files, indicators, outcomes, snapshots
 from .documents import plan_documents, plan_pdf_name, render_plan_pdf
 from .forms import BundleForm
 from .models import ExportJob, PlanBundle
@@ -92,6 +94,25 @@ def _report_scope(scopes, wanted):
     return next((s for s in scopes if s[0] == wanted), scopes[0])
 
 
+def csv_sections(tables):
+    """Every table of the report in one CSV, each as a section: its title, its header and its
+    rows, then an empty line. One file rather than a ZIP of files: it opens in a spreadsheet
+    as it is, and the sections read in the order of the page."""
+    for table in tables:
+        yield [str(table.title)]
+        yield from table.export_rows()
+        yield []
+
+
+def _charts_key(scope_key, semester, computed_at):
+    """The charts of one scope of one snapshot, in the user's language."""
+    semester_id = semester.pk if semester else ""
+    return (
+        f"participation:charts:v1:{scope_key}:{semester_id}:{get_language()}:"
+        f"{computed_at.timestamp():.0f}"
+    )
+
+
 @login_required
 @require_http_methods(["GET"])
 def participation_report(request):
@@ -110,18 +131,18 @@ def participation_report(request):
         main, share, tables = snapshots.school_tables(schools, semester)
 
     export = request.GET.get("format")
+    charts = {}
+    if export in (None, "", "pdf"):
+        charts = charts_module.cached_charts(
+            _charts_key(key, semester, computed_at) if aggregate else None, main, tables
+        )
     filename = f"daliba-{timezone.localdate():%Y-%m-%d}"
     if export == "csv" and request.GET.get("part") == "early_warning":
         return csv_response(list(share.export_rows()), f"{filename}-agrina-bridinasana")
     if export == "csv":
-        header = [_("School year"), _("Semester"), _("Pupils")]
-        rows = [header]
-        for year, first, second in main.rows:
-            rows.append([year, "I", first.export()])
-            rows.append([year, "II", second.export()])
-        return csv_response(rows, filename)
+        return csv_response(csv_sections([main, share, *tables]), filename)
     if export == "xlsx":
-        sheets = [(t.title, list(t.export_rows())) for t in [main, share, *tables]]
+        sheets = [(t.sheet, list(t.export_rows())) for t in [main, share, *tables]]
         return xlsx_response(sheets, filename)
     context = {
         "scopes": scopes,
@@ -133,6 +154,8 @@ def participation_report(request):
         "main": main,
         "share": share,
         "tables": tables,
+        "charts": charts,
+        "table_charts": [(table, charts.get(table.key)) for table in tables],
         "computed_at": computed_at,
         "may_refresh": computed_at is not None and snapshots.is_stale(computed_at),
         "generated_by": display_name(request.user),
@@ -147,6 +170,89 @@ def participation_report(request):
     query.pop("format", None)
     context["query"] = query.urlencode()
     return render(request, "reports/participation.html", context)
+
+
+def _scope_unit(key):
+    """The unit of the national indicators a scope key reads: the country or a municipality."""
+    if key.startswith("municipality-"):
+        return ("m", int(key.removeprefix("municipality-")))
+    return indicators.ALL
+
+
+def _a_year_later(key, schools, aggregate, year):
+    """(the next school year or None, the tables of where year's participants were in it —
+    empty until it has classes)."""
+    later = outcomes.next_year(year) if year else None
+    if not outcomes.has_started(later):
+        return later, []
+    if aggregate:
+        people, figures = outcomes.cached_national_outcomes(year, later)
+        unit = _scope_unit(key)
+        schools_part, municipalities_part = outcomes.scope_parts(people, unit)
+        return later, outcomes.tables(
+            figures, unit, schools=schools_part, municipalities=municipalities_part
+        )
+    people = outcomes.followed(schools, year, later)
+    return later, outcomes.tables(outcomes.school_outcomes(people), outcomes.ALL)
+
+
+@login_required
+@require_http_methods(["GET"])
+def esf_indicators(request):
+    """The ESF participant indicators of a school year, for a scope; the school's coordinator
+    also downloads the participant list (personal data: never above the school)."""
+    scopes = report_scopes(request.user)
+    if not scopes:
+        raise PermissionDenied
+    key, label, schools, aggregate = _report_scope(scopes, request.GET.get("scope"))
+    years = list(SchoolYear.objects.order_by("-start_year"))
+    wanted = request.GET.get("year", "")
+    year = next((y for y in years if str(y.pk) == wanted), None) or (
+        SchoolYear.objects.current() or (years[0] if years else None)
+    )
+    people = []
+    if year is None:
+        figures = indicators.school_indicators([])
+    elif aggregate:
+        national = indicators.cached_national_indicators(year)
+        figures = national.get(_scope_unit(key)) or indicators.school_indicators([])
+    else:
+        people = indicators.participants(schools, year)
+        figures = indicators.school_indicators(people)
+    tables = figures.tables()
+    later_year, later_tables = _a_year_later(key, schools, aggregate, year)
+    may_list = not aggregate and get_access(request.user).has_role(Role.COORDINATOR)
+    if request.GET.get("format") == "xlsx":
+        sheets = [(t.title, list(t.export_rows())) for t in [*tables, *later_tables]]
+        if may_list:
+            sheets.append(
+                (pgettext("sheet", "Participant list"), list(indicators.participant_rows(people)))
+            )
+            audit.record_list(
+                request,
+                "esf_participants",
+                [p.student_id for p in people],
+                schools=[p.school_id for p in people],
+            )
+        return xlsx_response(sheets, f"esf-raditaji-{year.start_year if year else ''}")
+    return render(
+        request,
+        "reports/esf_indicators.html",
+        {
+            "scopes": scopes,
+            "scope_key": key,
+            "scope_label": label,
+            "aggregate": aggregate,
+            "years": years,
+            "year": year,
+            "tables": tables,
+            "later_year": later_year,
+            "later_started": bool(later_tables),
+            "later_tables": later_tables,
+            "may_list": may_list,
+            "participants": len(people),
+        },
+    )
 
 
 @login_required

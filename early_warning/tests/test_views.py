@@ -381,8 +381,9 @@ def test_pupil_page_query_count_is_fixed(cast, login, django_assert_num_queries,
         give(cast.student, period, by=cast.coordinator, **AT_RISK)
     client = login(cast.class_teacher)
     # session, user, memberships, current year, the pupil (through the access policy), the
-    # audit record, the pupil's indicators with their periods, the school's thresholds
-    with django_assert_num_queries(8):
+    # audit record, the pupil's indicators with their periods, the school's thresholds, the
+    # pupil's counted plans for the chart's shading
+    with django_assert_num_queries(9):
         response = client.get(reverse("ew_student", args=[cast.student.pk]))
     assert len(response.context["signals"]) == periods
 

@@ -145,3 +145,10 @@ def test_rows_failing_half_way_leave_no_temporary_file(tmp_path, monkeypatch):
     with tempfile.TemporaryFile() as handle, pytest.raises(RuntimeError):
         write_xlsx([("x", rows())], handle, constant_memory=True)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_long_sheet_name_is_cut_at_the_end_of_a_word():
+    stream = io.BytesIO()
+    write_xlsx([("Riska signālu izglītojamie, kuri saņēma plānu", [["v"]])], stream)
+    names = load_workbook(io.BytesIO(stream.getvalue())).sheetnames
+    assert names == ["Riska signālu izglītojamie"]

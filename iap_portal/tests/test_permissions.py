@@ -184,6 +184,10 @@ EXPECTED = {
         "GET": only([*COORDINATORS, "social_pedagogue", "municipality", "agency"], 403),
         "POST": ACTION_GET,
     },
+    "esf_indicators": {
+        "GET": only([*COORDINATORS, "social_pedagogue", "municipality", "agency"], 403),
+        "POST": ACTION_GET,
+    },
     # "Refresh now" of the kept figures: only who opens an aggregate scope.
     "participation_refresh": {"GET": ACTION_GET, "POST": only(["municipality", "agency"], 403)},
     "plan_pdf": {"GET": only([*PLAN_PREPARERS, "specialist"], 404), "POST": ACTION_GET},

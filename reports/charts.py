@@ -1,0 +1,120 @@
+"""Charts of the participation report (pygal, through iap_portal.charts).
+
+A chart draws what its table shows and nothing more: a figure the table hides ("<3", "x") is
+not drawn, and the caption says how many were left out. The table stays beside the chart as
+its text alternative.
+"""
+
+from decimal import Decimal
+
+import pygal
+from django.core.cache import cache
+from django.utils.translation import gettext as _
+
+from iap_portal.charts import Chart, config, render
+
+from .participation import Cell, Table
+
+# A snapshot's charts are named by its time, so an entry outlives it only unused.
+CHART_CACHE_SECONDS = 24 * 3600
+
+
+def _value(cell):
+    """The number a cell draws, or None where the table hides it."""
+    if isinstance(cell, Cell):
+        return None if cell.hidden else float(cell.value)
+    if isinstance(cell, int | float | Decimal):
+        return float(cell)
+    return None
+
+
+def bar_chart(
+    table: Table, *, chart_id: str, label_column=0, value_columns=(1,), horizontal=False
+) -> Chart:
+    """One bar per row of the table; a series per value column."""
+    labels = [str(row[label_column]) for row in table.rows]
+    series = []
+    hidden = 0
+    for column in value_columns:
+        values = [_value(row[column]) for row in table.rows]
+        hidden += sum(
+            1 for row in table.rows if isinstance(row[column], Cell) and row[column].hidden
+        )
+        series.append((str(table.columns[column]), values))
+    if not any(v is not None for _name, values in series for v in values):
+        return Chart(table.title, "", hidden)
+    kind = pygal.HorizontalBar if horizontal else pygal.Bar
+    chart = kind(
+        **config(
+            str(table.title),
+            show_legend=len(series) > 1,
+            x_label_rotation=0 if horizontal or len(labels) <= 8 else 30,
+        )
+    )
+    chart.x_labels = labels
+    for name, values in series:
+        chart.add(name, values)
+    rendered = render(chart, chart_id, table.title)
+    rendered.hidden = hidden
+    return rendered
+
+
+def semester_chart(table: Table, *, chart_id: str) -> Chart:
+    """Pupils per semester over all years, in order: 2017/2018 I, II, 2018/2019 I, …"""
+    labels, values, hidden = [], [], 0
+    for year, *semesters in table.rows:
+        for number, cell in zip(("I", "II"), semesters, strict=True):
+            labels.append(f"{year} {number}")
+            values.append(_value(cell))
+            hidden += isinstance(cell, Cell) and cell.hidden
+    if not any(v is not None for v in values):
+        return Chart(table.title, "", hidden)
+    chart = pygal.Bar(
+        **config(str(table.title), show_legend=False, x_label_rotation=30 if len(labels) > 8 else 0)
+    )
+    chart.x_labels = labels
+    chart.add(str(table.columns[1]).split()[0] if table.columns else "", values)
+    rendered = render(chart, chart_id, table.title)
+    rendered.hidden = hidden
+    return rendered
+
+
+def participation_charts(main: Table, tables: list[Table]) -> dict[str, Chart]:
+    """The report's charts by the key of the table each stands beside."""
+    by_key = {t.key: t for t in tables}
+    charts = {"semesters": semester_chart(main, chart_id="chart-semesters")}
+    if "risks" in by_key:
+        charts["risks"] = bar_chart(by_key["risks"], chart_id="chart-risks", horizontal=True)
+    if "measures" in by_key:
+        hours = Table(
+            title=_("Consultation hours by specialist type"),
+            columns=[_("Specialist"), _("Planned hours"), _("Delivered hours")],
+            rows=[
+                [row[1], row[3], row[4]]
+                for row in by_key["measures"].rows
+                if isinstance(row[3], Cell) and row[1]
+            ],
+        )
+        charts["measures"] = bar_chart(hours, chart_id="chart-hours", value_columns=(1, 2))
+    if "money" in by_key:
+        # Category, Pupils, Planned, Claimed, Approved, Paid: planned, approved and paid.
+        charts["money"] = bar_chart(
+            by_key["money"], chart_id="chart-money", value_columns=(2, 4, 5)
+        )
+    if "outcomes" in by_key:
+        charts["outcomes"] = bar_chart(
+            by_key["outcomes"], chart_id="chart-outcomes", horizontal=True
+        )
+    return charts
+
+
+def cached_charts(cache_key, main, tables):
+    """The charts, kept beside the snapshot they draw (``cache_key`` names the snapshot, its
+    scope and the language); None: draw them now and keep nothing."""
+    if cache_key is None:
+        return participation_charts(main, tables)
+    charts = cache.get(cache_key)
+    if charts is None:
+        charts = participation_charts(main, tables)
+        cache.set(cache_key, charts, CHART_CACHE_SECONDS)
+    return charts
