@@ -110,6 +110,7 @@ SHEETS = {
     "money": pgettext_lazy("sheet", "Compensations"),
     "outcomes": pgettext_lazy("sheet", "Outcomes"),
     "ngo_projects": pgettext_lazy("sheet", "NGO projects"),
+    "low_delivery": pgettext_lazy("sheet", "Low delivery"),
 }
 
 
@@ -483,6 +484,18 @@ def semester_table(figures, unit=ALL):
     return table
 
 
+def share_of(part, whole):
+    """``part`` as a percentage of ``whole``, exact and rounded once; hidden where either is,
+    empty where the whole is zero."""
+    if part.hidden or whole.hidden:
+        return HIDDEN_MARK
+    if not whole.value:
+        return ""
+    return (Decimal(part.value) * 100 / Decimal(whole.value)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
+
+
 def share_table(figures, unit=ALL):
     """Per semester: the pupils flagged "at risk" or higher by the early warning in any period
     of the semester, and how many of them have a counted plan of that semester. A share is
@@ -503,14 +516,8 @@ def share_table(figures, unit=ALL):
         year, number = figures.labels[("semester", semester_id)]
         flagged = figures.cell("flagged", semester_id, unit)
         with_plan = figures.cell("with_plan", semester_id, unit)
-        share = ""
-        if flagged.hidden or with_plan.hidden:
-            share = HIDDEN_MARK
-        elif flagged.value:
-            # Exact, then rounded once to what the table shows: 2 of 15 is 13,33.
-            share = (Decimal(with_plan.value) * 100 / flagged.value).quantize(
-                Decimal("0.01"), rounding=ROUND_HALF_UP
-            )
+        # Exact, then rounded once to what the table shows: 2 of 15 is 13,33.
+        share = share_of(with_plan, flagged)
         table.rows.append(
             [year_label(year), "I" if number == 1 else "II", flagged, with_plan, share]
         )
@@ -575,20 +582,18 @@ def breakdown_tables(pupils, figures, semester, unit=ALL):
             _("Pupils"),
             _("Planned hours"),
             _("Delivered hours"),
+            _("Delivered, %"),
         ],
     )
     labels = figures.labels_of("measure", sid, unit)
     for label in sorted(labels, key=lambda m: (m[0], figures.labels[("specialist", m[1])])):
         measure_type, specialist_id = label
         is_consultation = measure_type == SupportMeasure.Type.CONSULTATION
-        hours = (
-            [
-                figures.cell("planned_hours", sid, unit, label, Decimal("0")),
-                figures.cell("delivered_hours", sid, unit, label, Decimal("0.0")),
-            ]
-            if is_consultation
-            else ["", ""]
-        )
+        hours = ["", "", ""]
+        if is_consultation:
+            planned = figures.cell("planned_hours", sid, unit, label, Decimal("0"))
+            delivered = figures.cell("delivered_hours", sid, unit, label, Decimal("0.0"))
+            hours = [planned, delivered, share_of(delivered, planned)]
         measures.rows.append(
             [
                 types.get(measure_type, measure_type),
@@ -668,3 +673,42 @@ def flagged_plan_share(schools):
 
 def semester_breakdowns(schools, semester):
     return breakdown_tables(pupil_figures(schools), semester_figures(schools, semester), semester)
+
+
+# --- Fidelity: plans that delivered under half of their hours ---------------------------------
+
+LOW_DELIVERY = Decimal("50")
+
+
+def low_delivery_plans(schools, semester):
+    """A school's counted plans of an ended semester whose consultations delivered under half
+    of the planned hours (the plan code, not the pupil: the table goes into exports too)."""
+    plans = SupportPlan.objects.filter(counted(schools, semester))
+    planned = dict(
+        SupportMeasure.objects.filter(plan__in=plans, measure_type=SupportMeasure.Type.CONSULTATION)
+        .values("plan_id")
+        .annotate(hours=Sum("planned_hours"))
+        .values_list("plan_id", "hours")
+    )
+    delivered = dict(
+        Consultation.objects.filter(measure__plan__in=plans)
+        .values("measure__plan_id")
+        .annotate(minutes=Sum("minutes"))
+        .values_list("measure__plan_id", "minutes")
+    )
+    codes = dict(plans.filter(pk__in=list(planned)).values_list("pk", "code"))
+    table = Table(
+        key="low_delivery",
+        title=_("Plans that delivered under half of their consultation hours"),
+        columns=[_("Plan"), _("Planned hours"), _("Delivered hours"), _("Delivered, %")],
+    )
+    rows = []
+    for plan_id, hours in planned.items():
+        if not hours:
+            continue
+        done = Decimal(delivered.get(plan_id) or 0) / 60
+        share = share_of(Cell(done), Cell(hours))  # from the exact hours, rounded once
+        if share < LOW_DELIVERY:
+            rows.append([codes[plan_id], hours, done.quantize(Decimal("0.1")), share])
+    table.rows = sorted(rows, key=lambda row: (row[3], row[0]))
+    return table

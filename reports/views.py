@@ -28,6 +28,7 @@ from . import files, indicators, outcomes, snapshots
 from .documents import plan_documents, plan_pdf_name, render_plan_pdf
 from .forms import BundleForm
 from .models import ExportJob, PlanBundle
+from .participation import low_delivery_plans
 from .tasks import build_bundle
 
 # --- Plan PDF -------------------------------------------------------------------------------
@@ -129,6 +130,8 @@ def participation_report(request):
         computed_at = snap.computed_at
     else:
         main, share, tables = snapshots.school_tables(schools, semester)
+        if semester and semester.end_date < timezone.localdate():
+            tables = [*tables, low_delivery_plans(schools, semester)]
 
     export = request.GET.get("format")
     charts = {}
