@@ -35,6 +35,8 @@ from plans.models import (
 from plans.services import plan_code
 from students.calendar import current_start_year, semester_dates
 from students.models import (
+    ApprovalLevel,
+    ApprovalRoute,
     ClassGroup,
     Enrollment,
     Guardian,
@@ -47,6 +49,31 @@ from students.models import (
     SpecialistType,
     Student,
 )
+
+# Approval routes (issue 18). Most municipalities approve at the school only; every fifth
+# (02, 07, 12, …) has school → municipality; one school in twelve (009, 021, …) is a state
+# vocational school, school → IKVD. Municipality 02 is the city: a quarter of the schools, and
+# a backlog of plans waiting for its approval this semester (≈ 2,000 at national size) for the
+# municipal queue's row. School 001, whose pages the benchmark times, keeps "school only".
+BACKLOG_MUNICIPALITY = 2
+
+
+def municipality_number(school_number, municipalities):
+    """Which municipality (1-based) a school belongs to: every fourth school to the city."""
+    if municipalities > 1 and school_number % 4 == 2:
+        return BACKLOG_MUNICIPALITY
+    others = [m for m in range(1, municipalities + 1) if m != BACKLOG_MUNICIPALITY]
+    return others[(school_number - 1) % len(others)]
+
+
+def municipality_route(number):
+    return ApprovalRoute.MUNICIPALITY if number % 5 == 2 else ApprovalRoute.SCHOOL
+
+
+def school_route(school_number):
+    """A state vocational school's own route, else none (the municipality's)."""
+    return ApprovalRoute.AGENCY if school_number % 12 == 9 else ""
+
 
 MARKER = "BENCH"
 PASSWORD = "bench-password-2026"  # noqa: S105 - generated test data only
@@ -147,7 +174,7 @@ def generate(size: Size, *, seed=1, today=None, log=lambda message: None):
         municipalities = add(
             Municipality,
             [
-                Municipality(name=f"{MARKER} novads {n:02d}")
+                Municipality(name=f"{MARKER} novads {n:02d}", approval_route=municipality_route(n))
                 for n in range(1, size.municipalities + 1)
             ],
         )
@@ -157,7 +184,8 @@ def generate(size: Size, *, seed=1, today=None, log=lambda message: None):
                 School(
                     name=f"{MARKER} skola {n:03d}",
                     registration_number=f"{MARKER}{n:05d}",
-                    municipality=municipalities[(n - 1) % len(municipalities)],
+                    municipality=municipalities[municipality_number(n, size.municipalities) - 1],
+                    approval_route=school_route(n),
                 )
                 for n in range(1, size.schools + 1)
             ],
@@ -185,6 +213,11 @@ def generate(size: Size, *, seed=1, today=None, log=lambda message: None):
         per_school = [size.largest_school] + [
             rest // others + (1 if i < rest % others else 0) for i in range(others)
         ]
+        deciders = {
+            **{m.pk: user for m, user in zip(municipalities, aggregate_users[1:], strict=True)},
+            "agency": aggregate_users[0],
+        }
+        backlog = municipalities[BACKLOG_MUNICIPALITY - 1].pk if len(municipalities) > 1 else None
         for start in range(0, len(schools), size.chunk_schools):
             chunk = list(enumerate(schools, start=1))[start : start + size.chunk_schools]
             _schools_chunk(
@@ -199,6 +232,8 @@ def generate(size: Size, *, seed=1, today=None, log=lambda message: None):
                 rng,
                 add,
                 today,
+                deciders,
+                backlog,
             )
             log(
                 f"schools {start + len(chunk)}/{len(schools)}: {counts.get('SupportPlan', 0)} plans"
@@ -226,7 +261,19 @@ def _aware(day, hour=10):
 
 
 def _schools_chunk(
-    size, chunk, per_school, years, semesters, factors, psihologs, password, rng, add, today
+    size,
+    chunk,
+    per_school,
+    years,
+    semesters,
+    factors,
+    psihologs,
+    password,
+    rng,
+    add,
+    today,
+    deciders,
+    backlog_municipality,
 ):
     User = get_user_model()
     year_list = sorted(years)
@@ -345,7 +392,10 @@ def _schools_chunk(
                 continue
             key = (student.school_id, semester.pk)
             sequences[key] = sequences.get(key, 0) + 1
-            status = _plan_status(rng, current)
+            school = student.school
+            route = school.route
+            backlog = current and school.municipality_id == backlog_municipality
+            status = _plan_status(rng, current, backlog=backlog and route != ApprovalRoute.SCHOOL)
             people = staff[student.school_id]
             submitted = semester.start_date + timedelta(days=rng.randrange(3, 20))
             approved = submitted + timedelta(days=rng.randrange(1, 6))
@@ -354,6 +404,21 @@ def _schools_chunk(
                 PlanStatus.SUBMITTED,
                 PlanStatus.INACTIVE,
             }
+            # Above the school: who approved last, and where a submitted plan waits (the
+            # city's backlog at the municipality; elsewhere half are still at the school).
+            upper = {
+                ApprovalRoute.MUNICIPALITY: ApprovalLevel.MUNICIPALITY,
+                ApprovalRoute.AGENCY: ApprovalLevel.AGENCY,
+            }.get(route)
+            level = ApprovalLevel.SCHOOL
+            if status == PlanStatus.SUBMITTED and upper and (backlog or rng.random() < 0.5):
+                level = upper
+            school_approved = level != ApprovalLevel.SCHOOL or (was_approved and upper is not None)
+            decider = people["coordinator"]
+            if upper == ApprovalLevel.MUNICIPALITY:
+                decider = deciders[school.municipality_id]
+            elif upper == ApprovalLevel.AGENCY:
+                decider = deciders["agency"]
             plan = SupportPlan(
                 student=student,
                 school_id=student.school_id,
@@ -367,7 +432,11 @@ def _schools_chunk(
                 pupil_agreement=True,
                 submitted_at=_aware(submitted) if status != PlanStatus.DRAFT else None,
                 first_approved_at=_aware(approved) if was_approved else None,
-                approved_by=people["coordinator"] if was_approved else None,
+                approved_by=decider if was_approved else None,
+                approval_level=level,
+                level_since=_aware(approved, 9) if level != ApprovalLevel.SCHOOL else None,
+                school_approved_by=people["coordinator"] if school_approved else None,
+                school_approved_at=_aware(approved, 9) if school_approved else None,
                 evaluated_at=_aware(semester.end_date) if status == PlanStatus.EVALUATED else None,
             )
             plans.append(plan)
@@ -492,9 +561,17 @@ def _schools_chunk(
     add(ClaimLine, lines)
 
 
-def _plan_status(rng, current):
+def _plan_status(rng, current, *, backlog=False):
     roll = rng.random()
-    if current:
+    if backlog:  # the city's plans this semester: most wait for the municipality
+        table = [
+            (0.10, PlanStatus.DRAFT),
+            (0.82, PlanStatus.SUBMITTED),
+            (0.95, PlanStatus.IN_PROGRESS),
+            (0.98, PlanStatus.SUSPENDED),
+            (1.00, PlanStatus.INACTIVE),
+        ]
+    elif current:
         table = [
             (0.10, PlanStatus.DRAFT),
             (0.20, PlanStatus.SUBMITTED),

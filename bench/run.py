@@ -47,7 +47,7 @@ from bench import national_data  # noqa: E402
 from plans.models import PlanStatus, SupportPlan  # noqa: E402
 from reports.list_exports import build_export  # noqa: E402
 from reports.models import ExportJob  # noqa: E402
-from students.models import School, Semester  # noqa: E402
+from students.models import ApprovalLevel, School, Semester  # noqa: E402
 
 TARGET_PAGE_MS = 100
 TARGET_REPORT_MS = 300
@@ -116,15 +116,31 @@ def cast():
     admin, _ = User.objects.get_or_create(
         username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
     )
+    # The city's municipal coordinator, with its backlog of plans waiting for approval.
+    municipality = User.objects.get(
+        username=f"bench-pasvaldiba{national_data.BACKLOG_MUNICIPALITY:02d}"
+    )
     return {
         "school": school,
         "plan": plan,
+        "municipality": municipality,
         "teacher": User.objects.get(username=names["teacher"](7)) if teacher else None,
         "coordinator": User.objects.get(username=names["coordinator"]),
         "social_pedagogue": User.objects.get(username=names["social_pedagogue"]),
         "agency": User.objects.get(username="bench-ikvd"),
         "admin": admin,
     }
+
+
+def waiting_at_municipality():
+    """The plans waiting for the city's approval (the municipal queue's row)."""
+    return SupportPlan.objects.filter(
+        status=PlanStatus.SUBMITTED,
+        approval_level=ApprovalLevel.MUNICIPALITY,
+        school__municipality__name=(
+            f"{national_data.MARKER} novads {national_data.BACKLOG_MUNICIPALITY:02d}"
+        ),
+    ).count()
 
 
 def page_timings(people, repeats):
@@ -158,6 +174,20 @@ def page_timings(people, repeats):
         ),
         ("Plan list (class teacher)", "teacher", reverse("plan_list"), None, TARGET_PAGE_MS),
         ("Approval queue", "coordinator", reverse("plan_queue"), None, TARGET_PAGE_MS),
+        (
+            f"Approval queue, municipality ({waiting_at_municipality():,} waiting)",
+            "municipality",
+            reverse("approval_queue"),
+            None,
+            TARGET_PAGE_MS,
+        ),
+        (
+            "Waiting per municipality (agency)",
+            "agency",
+            reverse("approval_overview"),
+            None,
+            TARGET_PAGE_MS,
+        ),
         (
             "Claim queue",
             "social_pedagogue",

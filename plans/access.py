@@ -20,7 +20,14 @@ from students.access import (
     taught_class_groups,
     taught_student_ids,
 )
-from students.models import SCHOOL_ROLES, ApprovalLevel, Role, School, SpecialistType
+from students.models import (
+    SCHOOL_ROLES,
+    ApprovalLevel,
+    Municipality,
+    Role,
+    School,
+    SpecialistType,
+)
 
 from .models import NgoProject, PlanStatus, RiskFactor, SupportMeasure, SupportPlan
 
@@ -277,37 +284,57 @@ def get_specialist_type_or_404(user, pk):
 
 
 # --- Youth NGO projects ---------------------------------------------------------------------
-# The municipal coordinator keeps the register of their municipality's projects; the staff of
-# its schools read the running ones, which their plans' measures may use.
+# The municipal coordinator keeps the register of their municipality's projects, IKVD may keep
+# any municipality's; the staff of its schools read the running ones, which their plans'
+# measures may use.
 
 
 def keeps_ngo_register(user) -> bool:
-    return get_access(user).has_role(Role.MUNICIPALITY)
+    return get_access(user).has_role(Role.MUNICIPALITY, Role.AGENCY)
+
+
+def ngo_register_municipalities(user):
+    """The municipalities whose registers this user keeps (IKVD: every one)."""
+    if get_access(user).has_role(Role.AGENCY):
+        return Municipality.objects.order_by("name")
+    return Municipality.objects.filter(pk__in=municipality_ids(user)).order_by("name")
+
+
+def ngo_register_choice(user):
+    """The registers to choose from, when this user keeps more than one (IKVD, a coordinator
+    of several municipalities); None for one (asking nothing of the database)."""
+    if not get_access(user).has_role(Role.AGENCY) and len(municipality_ids(user)) < 2:
+        return None
+    return ngo_register_municipalities(user)
+
+
+def _usable():
+    """Running and not over: a project still set "running" after its last day is not offered
+    (its coordinator finishes it with its report)."""
+    return Q(status=NgoProject.Status.RUNNING, end_date__gte=timezone.localdate())
 
 
 def visible_ngo_projects(user):
-    """The register's rows for the municipal coordinator; for school staff, the running
-    projects of their schools' municipalities."""
+    """The register's rows for the municipal coordinator (IKVD: every municipality's); for
+    school staff, the usable projects of their schools' municipalities."""
     access = get_access(user)
+    if access.has_role(Role.AGENCY):
+        return NgoProject.objects.all()
     if access.has_role(Role.MUNICIPALITY):
         return NgoProject.objects.filter(municipality_id__in=municipality_ids(user))
     schools = access.school_ids(*SCHOOL_ROLES)
-    return NgoProject.objects.filter(
-        municipality__schools__in=schools, status=NgoProject.Status.RUNNING
-    ).distinct()
+    return NgoProject.objects.filter(_usable(), municipality__schools__in=schools).distinct()
 
 
 def usable_ngo_projects(school_id):
     """What a new measure of this school's plan may point at."""
-    return NgoProject.objects.filter(
-        municipality__schools=school_id, status=NgoProject.Status.RUNNING
-    )
+    return NgoProject.objects.filter(_usable(), municipality__schools=school_id)
 
 
 def get_ngo_project_or_404(user, pk):
     """A project of the register, to edit: the role first (403), then the municipality (404)."""
-    require_roles(user, Role.MUNICIPALITY)
-    project = NgoProject.objects.filter(pk=pk, municipality_id__in=municipality_ids(user)).first()
+    require_roles(user, Role.MUNICIPALITY, Role.AGENCY)
+    project = visible_ngo_projects(user).filter(pk=pk).first()
     if project is None:
         raise Http404
     return project

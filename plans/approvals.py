@@ -15,7 +15,7 @@ from students.access import get_access
 from students.models import ApprovalLevel, Enrollment, Municipality, Role
 
 from .access import municipality_ids, upper_scope, waiting_for
-from .models import PlanStatus, SupportMeasure
+from .models import PlanRisk, PlanStatus, SupportMeasure
 
 
 def working_days_between(start: date, end: date) -> int:
@@ -85,6 +85,51 @@ def upper_queue(user, *, school=None, min_amount=None, max_amount=None):
     if max_amount is not None:
         plans = plans.filter(amount__lte=max_amount)
     return plans
+
+
+def last_approved_at(plan):
+    """When the plan was last approved at its route's last level (None: never)."""
+    return (
+        plan.status_changes.filter(
+            from_status=PlanStatus.SUBMITTED, to_status__in=PlanStatus.ACTIVE
+        )
+        .order_by("-at", "-pk")
+        .values_list("at", flat=True)
+        .first()
+    )
+
+
+def _as_of(model, plan, at):
+    """The plan's rows of ``model`` as they were at ``at`` (from its change history)."""
+    records = model.history.filter(plan_id=plan.pk, history_date__lte=at).latest_of_each()
+    return {r.id: r for r in records if r.history_type != "-"}
+
+
+# What a measure is: changing one of these is a new measure, not a lower one.
+_MEASURE_KIND = ("measure_type", "specialist_type_id", "compensation_category", "ngo_project_id")
+
+
+def lowers_only(plan) -> bool:
+    """Whether the revised plan only lowers what its last approval approved: no measure's hours
+    or amount rose (equal is not a rise), no measure or risk was added and no measure became
+    another kind of support; measures and risks removed, dates and texts changed are allowed.
+    Compared with the plan's change history as of that approval: a plan without it (loaded in
+    bulk) is never taken to lower only, and goes through the whole route."""
+    at = last_approved_at(plan)
+    if at is None:
+        return False
+    approved = _as_of(SupportMeasure, plan, at)
+    for measure in plan.measures.all():
+        before = approved.get(measure.pk)
+        if before is None:
+            return False
+        if any(getattr(measure, f) != getattr(before, f) for f in _MEASURE_KIND):
+            return False
+        for figure in ("planned_hours", "planned_amount"):
+            if (getattr(measure, figure) or 0) > (getattr(before, figure) or 0):
+                return False
+    risks_before = {r.risk_factor_id for r in _as_of(PlanRisk, plan, at).values()}
+    return set(plan.risks.values_list("risk_factor_id", flat=True)) <= risks_before
 
 
 def version(plan) -> str:

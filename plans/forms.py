@@ -27,7 +27,7 @@ from .models import (
     SupportMeasure,
     SupportPlan,
 )
-from .services import NGO_PROJECT_FIELDS, consultation_problems
+from .services import NGO_PROJECT_FIELDS, consultation_problems, ngo_status_problem
 
 User = get_user_model()
 
@@ -584,6 +584,16 @@ class NgoProjectForm(forms.ModelForm):
         }
         field_classes = {"budget": LocalDecimalField}
 
+    def __init__(self, *args, municipalities=None, **kwargs):
+        """``municipalities``: the registers a new project may go to, when there is a choice
+        (IKVD keeps any municipality's)."""
+        super().__init__(*args, **kwargs)
+        if municipalities is not None:
+            self.fields["municipality"] = forms.ModelChoiceField(
+                label=_("Municipality"), queryset=municipalities
+            )
+            self.order_fields(["municipality"])
+
     def clean_ngo_registration_number(self):
         return validate_ngo_registration_number(self.cleaned_data["ngo_registration_number"])
 
@@ -595,6 +605,11 @@ class NgoProjectForm(forms.ModelForm):
         cleaned["report"] = cleaned.get("report", "").strip()
         if cleaned.get("status") == NgoProject.Status.FINISHED and not cleaned["report"]:
             self.add_error("report", _("Write the short report before marking it finished."))
+        status = cleaned.get("status")
+        if status and start and end and end >= start:
+            problem = ngo_status_problem(status=status, start_date=start, end_date=end)
+            if problem:
+                self.add_error("status", problem)
         budget = cleaned.get("budget")
         if budget is not None and budget >= Decimal("10000000"):
             self.add_error("budget", _("The budget is too large."))

@@ -32,7 +32,7 @@ from iap_portal.users import display_name
 from students.access import can_manage_school
 from students.models import ApprovalLevel, School, SpecialistType, next_level
 
-from . import ceilings
+from . import approvals, ceilings
 from .access import (
     can_approve_plan,
     can_decide_for_school,
@@ -40,9 +40,10 @@ from .access import (
     can_log_consultation,
     can_prepare_plan,
     keeps_national_catalogue,
-    municipality_ids,
+    ngo_register_municipalities,
     touched_plan,
     upper_scope,
+    usable_ngo_projects,
     waiting_for,
 )
 from .early_signals import prefill_plan_risks
@@ -370,16 +371,19 @@ def save_plan_content(
         risk.plan = plan
         risk.save()
     by_factor = {risk.risk_factor_id: risk for risk in plan.risks.all()}
+    saved = {
+        pk: (kind, project_id)
+        for pk, kind, project_id in SupportMeasure.objects.filter(plan=plan).values_list(
+            "pk", "measure_type", "ngo_project_id"
+        )
+    }
     for measure, factors in measures:
         _require(
             not ceilings.over_hard_maximum(measure.planned_amount),
             ceilings.hard_maximum_message(),
         )
-        _require(
-            measure.ngo_project_id is None
-            or measure.ngo_project.municipality_id == plan.school.municipality_id,
-            _("The youth NGO project is not one of the school's municipality."),
-        )
+        problem = measure_project_problem(measure, plan=plan, saved=saved.get(measure.pk))
+        _require(problem is None, problem)
         measure.plan = plan
         measure.save()
         measure.risks.set([by_factor[f.pk] for f in factors])
@@ -391,6 +395,32 @@ def save_plan_content(
         measure.delete()
     record_change(plan, by=by, what=ContentChange.What.PLAN)
     return plan
+
+
+def measure_project_problem(measure, *, plan, saved=None):
+    """Why a "youth NGO project" measure may not be saved so (None: it may): it names a
+    running project of the school's municipality, not over yet (``usable_ngo_projects``),
+    and its period lies within the project's. A saved measure keeps its project once that
+    finished, and one saved before the register (no project) stays valid without one.
+    ``saved``: the measure's (type, project id) as saved, None for a new one."""
+    if measure.measure_type != SupportMeasure.Type.NGO_PROJECT:
+        return None
+    project = measure.ngo_project if measure.ngo_project_id else None
+    if project is None:
+        if saved == (SupportMeasure.Type.NGO_PROJECT, None):
+            return None
+        return _("Choose the running youth NGO project.")
+    if project.municipality_id != plan.school.municipality_id:
+        return _("The youth NGO project is not one of the school's municipality.")
+    kept = saved is not None and saved[1] == project.pk
+    if not kept and not usable_ngo_projects(plan.school_id).filter(pk=project.pk).exists():
+        return _("The youth NGO project is not running: choose a running one.")
+    if measure.start_date < project.start_date or measure.end_date > project.end_date:
+        return _("The period must lie within the project's (%(start)s–%(end)s).") % {
+            "start": f"{project.start_date:%d.%m.%Y}",
+            "end": f"{project.end_date:%d.%m.%Y}",
+        }
+    return None
 
 
 # --- Transitions ----------------------------------------------------------------------------
@@ -431,6 +461,11 @@ def submit_plan(*, plan, by):
     )
 
 
+REVISION_WHOLE_ROUTE = gettext_lazy(
+    "The revision raises an amount or hours, or adds a measure or a risk: it goes through the "
+    "whole route."
+)
+
 # A plan's approvals of this round cleared: it (again) starts at the school's level.
 _NEW_ROUND = {
     "approval_level": ApprovalLevel.SCHOOL,
@@ -448,9 +483,11 @@ def _level_fields(level, by, at):
     return {f"{level}_approved_by": by, f"{level}_approved_at": at}
 
 
-def _pass_on(plan, *, by, to_level, own):
+def _pass_on(plan, *, by, to_level, own, whole_route=False):
     """The plan's level approved it and it goes on to the next level: a conditional UPDATE on
-    the plan as read (status, level and last change), one history row, one audit event."""
+    the plan as read (status, level and last change), one history row, one audit event.
+    ``whole_route``: a revision the school's approval alone could have approved, had it only
+    lowered amounts (the history says why it goes on)."""
     now = timezone.now()
     level = plan.approval_level
     updated = SupportPlan.objects.filter(
@@ -460,18 +497,25 @@ def _pass_on(plan, *, by, to_level, own):
     )
     if updated != 1:
         raise StatusChanged
-    comment = _("Approved %(level)s; it now waits %(next)s.") % {
-        "level": WAITS_AT[level],
-        "next": WAITS_AT[to_level],
-    }
+    comments = [
+        _("Approved %(level)s; it now waits %(next)s.")
+        % {"level": WAITS_AT[level], "next": WAITS_AT[to_level]}
+    ]
+    notes = [f"approved at {level}, to {to_level}"]
+    if whole_route:
+        comments.append(str(REVISION_WHOLE_ROUTE))
+        notes.append("revision raises or adds: whole route")
+    if own:
+        comments.append(_("Self-approval: the school allows it."))
+        notes.append("self-approval")
     record_status_change(
         plan,
         from_status=PlanStatus.SUBMITTED,
         to_status=PlanStatus.SUBMITTED,
         by=by,
         at=now,
-        comment=comment + (" " + _("Self-approval: the school allows it.") if own else ""),
-        audit_note=f"approved at {level}, to {to_level}" + ("; self-approval" if own else ""),
+        comment=" ".join(comments),
+        audit_note="; ".join(notes),
     )
     plan.refresh_from_db()
     return plan
@@ -493,8 +537,18 @@ def approve_plan(*, plan, by):
     own = touched_plan(by, plan)
     level = plan.approval_level
     following = next_level(plan.school.route, level)
-    if following is not None:
-        return _pass_on(plan, by=by, to_level=following, own=own)
+    # A revision that only lowers what was approved may need the school alone (the
+    # municipality's setting); the plan's history says which way it went.
+    lowered = None
+    if (
+        following is not None
+        and level == ApprovalLevel.SCHOOL
+        and plan.first_approved_at is not None
+        and plan.school.municipality.revision_lowering_school_only
+    ):
+        lowered = approvals.lowers_only(plan)
+    if following is not None and not lowered:
+        return _pass_on(plan, by=by, to_level=following, own=own, whole_route=lowered is False)
     now = timezone.now()
     to = PlanStatus.IN_PROGRESS if semester_has_started(plan.semester) else PlanStatus.APPROVED
     notes = [] if level == ApprovalLevel.SCHOOL else [f"approved at {level}"]
@@ -503,6 +557,14 @@ def approve_plan(*, plan, by):
         if level == ApprovalLevel.SCHOOL
         else [_("Approved %(level)s.") % {"level": WAITS_AT[level]}]
     )
+    if lowered:
+        notes.append("revision lowers only: school level alone")
+        comments.append(
+            _(
+                "The revision only lowers what was approved: the school's approval alone "
+                "suffices (the municipality's setting)."
+            )
+        )
     if own:
         notes.append("self-approval")
         comments.append(_("Self-approval: the school allows it."))
@@ -940,15 +1002,51 @@ NGO_PROJECT_FIELDS = (
 )
 
 
+def ngo_status_problem(*, status, start_date, end_date, today=None):
+    """Why the status does not fit the project's dates (None: it fits): planned before its
+    first day, running from its first to its last day, finished from its last day on."""
+    today = today or timezone.localdate()
+    Status = NgoProject.Status
+    dates = {"start": format_day(start_date), "end": format_day(end_date)}
+    if status == Status.PLANNED and today >= start_date:
+        return (
+            _(
+                "The project started on %(start)s: it is no longer planned. Mark it running (or "
+                "finished, once it ended)."
+            )
+            % dates
+        )
+    if status == Status.RUNNING and not start_date <= today <= end_date:
+        if today < start_date:
+            return _("The project starts on %(start)s: until then it is planned.") % dates
+        return (
+            _(
+                "The project ended on %(end)s: mark it finished with its report, or correct its "
+                "end date."
+            )
+            % dates
+        )
+    if status == Status.FINISHED and today < end_date:
+        return (
+            _(
+                "The project runs until %(end)s: it finishes on its last day. If it ended earlier, "
+                "correct its end date."
+            )
+            % dates
+        )
+    return None
+
+
 @transaction.atomic
 def save_ngo_project(
     *, project: NgoProject, by: AbstractBaseUser, municipality_id: int, values: Mapping
 ) -> NgoProject:
     """Add (an unsaved ``project``) or change a project of the municipality's register; a
-    finished project needs its report (the form says so, the database holds it)."""
+    finished project needs its report (the form says so, the database holds it), and the
+    status must fit the project's dates (``ngo_status_problem``)."""
     require(
-        municipality_id in municipality_ids(by),
-        _("Only the municipality's coordinator keeps its register."),
+        ngo_register_municipalities(by).filter(pk=municipality_id).exists(),
+        _("Only the municipality's coordinator or IKVD keeps its register."),
         NgoProjectError,
     )
     require(
@@ -956,6 +1054,12 @@ def save_ngo_project(
         _("A finished project needs its report."),
         NgoProjectError,
     )
+    problem = ngo_status_problem(
+        status=values.get("status", project.status),
+        start_date=values.get("start_date", project.start_date),
+        end_date=values.get("end_date", project.end_date),
+    )
+    require(problem is None, problem, NgoProjectError)
     if project.pk is None:
         return NgoProject.objects.create(municipality_id=municipality_id, **values)
     locked = NgoProject.objects.select_for_update().get(pk=project.pk)

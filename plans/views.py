@@ -40,6 +40,7 @@ from .access import (
     keeps_national_catalogue,
     keeps_ngo_register,
     municipality_ids,
+    ngo_register_choice,
     upper_schools,
     visible_ngo_projects,
     visible_plans,
@@ -947,35 +948,62 @@ def ngo_participation(projects):
 @login_required
 def ngo_project_list(request):
     """The municipality's register with each project's participants (counts only, 1–2 as
-    "<3"); for school staff the running projects their plans may use, read only."""
-    require_roles(request.user, Role.MUNICIPALITY, *SCHOOL_ROLES)
+    "<3"); IKVD sees every municipality's, narrowed to one by ``?municipality=``; for school
+    staff the running projects their plans may use, read only."""
+    require_roles(request.user, Role.MUNICIPALITY, Role.AGENCY, *SCHOOL_ROLES)
     keeps = keeps_ngo_register(request.user)
     projects = visible_ngo_projects(request.user).select_related("municipality")
+    choice = ngo_register_choice(request.user) if keeps else None
+    municipalities = None if choice is None else list(choice)
+    chosen = next(
+        (m for m in municipalities or () if str(m.pk) == request.GET.get("municipality")), None
+    )
+    if chosen is not None:
+        projects = projects.filter(municipality=chosen)
     page = paginate(request, projects)
     if keeps:
         participation = ngo_participation(page.object_list)
         for project in page.object_list:
             project.pupils, project.schools = participation[project.pk]
-    return render(request, "plans/ngo_project_list.html", {"page": page, "keeps_register": keeps})
+            project.status_problem = services.ngo_status_problem(
+                status=project.status, start_date=project.start_date, end_date=project.end_date
+            )
+    return render(
+        request,
+        "plans/ngo_project_list.html",
+        {
+            "page": page,
+            "keeps_register": keeps,
+            "municipalities": municipalities,
+            "chosen": chosen,
+        },
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def ngo_project_edit(request, pk=None):
+    choice = None
     if pk is None:
-        require_roles(request.user, Role.MUNICIPALITY)
+        require_roles(request.user, Role.MUNICIPALITY, Role.AGENCY)
         project = NgoProject()
+        # IKVD (or a coordinator of several municipalities) says whose register it goes to.
+        choice = ngo_register_choice(request.user)
     else:
         project = get_ngo_project_or_404(request.user, pk)
-    municipalities = sorted(municipality_ids(request.user))
-    form = NgoProjectForm(request.POST or None, instance=project)
+    form = NgoProjectForm(request.POST or None, instance=project, municipalities=choice)
     if request.method == "POST" and form.is_valid():
+        if project.municipality_id:
+            municipality_id = project.municipality_id
+        elif choice is not None:
+            municipality_id = form.cleaned_data["municipality"].pk
+        else:
+            municipality_id = min(municipality_ids(request.user))
         try:
             services.save_ngo_project(
                 project=project,
                 by=request.user,
-                # A coordinator of several municipalities adds to the first (none has two).
-                municipality_id=project.municipality_id or municipalities[0],
+                municipality_id=municipality_id,
                 values={name: form.cleaned_data[name] for name in services.NGO_PROJECT_FIELDS},
             )
         except services.NgoProjectError as error:

@@ -370,13 +370,20 @@ def semester_figures(schools, semester, levels=(ALL,)):
         measures.filter(measure_type=SupportMeasure.Type.NGO_PROJECT, ngo_project__isnull=False),
         levels,
         "plan__",
-        ["ngo_project_id", "ngo_project__title", "ngo_project__municipality__name"],
+        [
+            "ngo_project_id",
+            "ngo_project__title",
+            "ngo_project__municipality__name",
+            "ngo_project__budget",
+        ],
         {"pupils": pupils},
     ):
         # Named with its municipality: two municipalities' projects may share a title.
         figures.labels[("ngo_project", row["ngo_project_id"])] = (
             f"{row['ngo_project__title']} ({row['ngo_project__municipality__name']})"
         )
+        # The project's budget is the register's (public money, no pupil in it).
+        figures.labels[("ngo_budget", row["ngo_project_id"])] = row["ngo_project__budget"]
         figures.add("ngo_project", sid, unit, row["ngo_project_id"], row["pupils"])
     for unit, row in _summed(
         Consultation.objects.filter(counted(schools, semester, "measure__plan__")),
@@ -631,8 +638,12 @@ def breakdown_tables(pupils, figures, semester, unit=ALL):
             [outcome_names.get(outcome, outcome), figures.cell("outcome", sid, unit, outcome)]
         )
 
+    # The budget stands beside the project's name, as a second heading of its row: it is the
+    # project's, not the pupils' (a row of "<3" pupils keeps it).
     projects = Table(
-        key="ngo_projects", title=_("Youth NGO projects"), columns=[_("Project"), _("Pupils")]
+        key="ngo_projects",
+        title=_("Youth NGO projects"),
+        columns=[_("Project"), _("Budget, EUR"), _("Pupils")],
     )
     for project_id in sorted(
         figures.labels_of("ngo_project", sid, unit),
@@ -641,6 +652,8 @@ def breakdown_tables(pupils, figures, semester, unit=ALL):
         projects.rows.append(
             [
                 figures.labels[("ngo_project", project_id)],
+                # Figures kept from before the column have no budget.
+                figures.labels.get(("ngo_budget", project_id), ""),
                 figures.cell("ngo_project", sid, unit, project_id),
             ]
         )

@@ -18,6 +18,7 @@ from .models import (
     ClassGroup,
     Guardian,
     Membership,
+    Municipality,
     Role,
     School,
     SchoolYear,
@@ -320,11 +321,17 @@ class ApprovalRoutesForm(forms.Form):
     route = forms.ChoiceField(
         label=_("Route of the municipality's schools"), choices=ApprovalRoute.choices
     )
+    revision_lowering_school_only = forms.BooleanField(
+        label=Municipality._meta.get_field("revision_lowering_school_only").verbose_name,
+        help_text=Municipality._meta.get_field("revision_lowering_school_only").help_text,
+        required=False,
+    )
 
     def __init__(self, *args, municipality, schools, **kwargs):
         super().__init__(*args, **kwargs)
         self.schools = list(schools)
         self.initial["route"] = municipality.approval_route
+        self.initial["revision_lowering_school_only"] = municipality.revision_lowering_school_only
         for school in self.schools:
             name = f"school_{school.pk}"
             self.fields[name] = forms.ChoiceField(

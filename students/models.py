@@ -63,6 +63,18 @@ class Municipality(models.Model):
         default=ApprovalRoute.SCHOOL,
         help_text=_("For the municipality's schools that have no route of their own."),
     )
+    # Per municipality, not per school: it is how the levels above the school watch the
+    # municipality's money, while a school's own route is a fact about the school (state
+    # vocational schools skip the municipality). It holds for its schools' routes alike.
+    revision_lowering_school_only = models.BooleanField(
+        _("a revision that only lowers amounts needs the school's approval alone"),
+        default=False,
+        help_text=_(
+            "A revised plan whose measures' hours and amounts are the same or lower than "
+            "approved, with no measure or risk added, is approved by the school's "
+            "coordinator alone; any other revision goes through the whole route."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -263,12 +263,34 @@ def remove_staff_member(*, membership: Membership) -> None:
 
 @transaction.atomic
 def set_approval_routes(
-    *, municipality: Municipality, route: str, school_routes: dict, by: AbstractBaseUser
+    *,
+    municipality: Municipality,
+    route: str,
+    school_routes: dict,
+    by: AbstractBaseUser,
+    revision_lowering_school_only: bool | None = None,
 ) -> None:
     """IKVD sets a municipality's approval route and its schools' own ones (``""``: the
-    municipality's); each change is an audit event. A plan already waiting keeps its level and
-    goes on by the new route."""
+    municipality's), and whether a revision that only lowers amounts needs the school alone
+    (None: unchanged); each change is an audit event. A plan already waiting keeps its level
+    and goes on by the new route."""
     require(get_access(by).has_role(Role.AGENCY), _("Approval routes are set by IKVD."))
+    if (
+        revision_lowering_school_only is not None
+        and municipality.revision_lowering_school_only != revision_lowering_school_only
+    ):
+        Municipality.objects.filter(pk=municipality.pk).update(
+            revision_lowering_school_only=revision_lowering_school_only
+        )
+        audit.record(
+            None,
+            AuditEvent.Action.STATUS,
+            user=by,
+            obj=municipality,
+            detail=f"revisions lowering amounts only of {municipality}: "
+            + ("school level alone" if revision_lowering_school_only else "whole route"),
+        )
+        municipality.revision_lowering_school_only = revision_lowering_school_only
     if municipality.approval_route != route:
         before = municipality.approval_route
         Municipality.objects.filter(pk=municipality.pk).update(approval_route=route)

@@ -564,6 +564,7 @@ def approval_route_edit(request, pk):
             route=form.cleaned_data["route"],
             school_routes=form.school_routes(),
             by=request.user,
+            revision_lowering_school_only=form.cleaned_data["revision_lowering_school_only"],
         )
         messages.success(request, _("The approval routes were saved."))
         return redirect("approval_routes")

@@ -9,6 +9,7 @@ from django.db.models import Count, F, Q, Sum
 from bench import national_data
 from bench.generate_national_data import Command
 from compensations.models import ClaimLine, CompensationClaim
+from plans import approvals
 from plans.models import (
     Consultation,
     PlanEvaluation,
@@ -18,7 +19,17 @@ from plans.models import (
     SupportPlan,
 )
 from reports import participation
-from students.models import ClassGroup, Enrollment, Membership, Role, School, Student
+from students.models import (
+    ApprovalLevel,
+    ApprovalRoute,
+    ClassGroup,
+    Enrollment,
+    Membership,
+    Municipality,
+    Role,
+    School,
+    Student,
+)
 
 TINY = national_data.SIZES["tiny"]
 
@@ -105,3 +116,41 @@ def test_it_refuses_to_run_in_production(db, settings):
     with pytest.raises(CommandError, match="production"):
         call_command(Command(), "--tiny", stdout=StringIO())
     assert not School.objects.exists()
+
+
+def test_schools_get_routes_and_the_city_a_backlog_at_its_level(generated):
+    """Most approve at the school; the city (municipality 02) has school → municipality and
+    plans waiting for it; state vocational schools go to IKVD; school 001 approves alone."""
+    city = Municipality.objects.get(name__endswith=f"{national_data.BACKLOG_MUNICIPALITY:02d}")
+    assert city.approval_route == ApprovalRoute.MUNICIPALITY
+    assert School.objects.get(name__endswith="001").route == ApprovalRoute.SCHOOL
+    waiting = SupportPlan.objects.filter(
+        status=PlanStatus.SUBMITTED, approval_level=ApprovalLevel.MUNICIPALITY
+    )
+    assert waiting.exists() and not waiting.exclude(school__municipality=city).exists()
+    # Waiting at the municipality: the school approved it, nobody above yet.
+    assert not waiting.filter(
+        Q(school_approved_by__isnull=True) | Q(level_since__isnull=True)
+    ).exists()
+    assert not waiting.filter(first_approved_at__isnull=False).exists()
+    municipal_user = Membership.objects.get(role=Role.MUNICIPALITY, municipality=city).user
+    assert approvals.upper_queue(municipal_user).count() == waiting.count()
+    # Approved plans of the city were approved last by its municipal coordinator.
+    approved = SupportPlan.objects.filter(
+        school__municipality=city, first_approved_at__isnull=False
+    )
+    assert approved.exists()
+    assert not approved.exclude(approved_by=municipal_user).exists()
+
+
+def test_the_routes_follow_the_rules_at_every_size():
+    assert national_data.municipality_number(1, 40) == 1
+    assert national_data.municipality_number(2, 40) == national_data.BACKLOG_MUNICIPALITY
+    city = [n for n in range(1, 601) if national_data.municipality_number(n, 40) == 2]
+    assert len(city) == 150  # a quarter of the schools
+    routes = [national_data.municipality_route(n) for n in range(1, 41)]
+    assert routes.count(ApprovalRoute.MUNICIPALITY) == 8
+    vocational = [n for n in range(1, 601) if national_data.school_route(n)]
+    assert len(vocational) == 50 and 1 not in vocational
+    # No state vocational school is in the city (its route would skip the municipality).
+    assert not [n for n in vocational if national_data.municipality_number(n, 40) == 2]

@@ -146,9 +146,11 @@ EXPECTED = {
     "risk_factor_update": {m: only(["agency"], 403) for m in ("GET", "POST")},
     "specialist_type_list": {m: only(["agency"], 403) for m in ("GET", "POST")},
     # Youth NGO projects: the municipality keeps the register, school staff read it.
-    "ngo_project_list": {m: only([*SCHOOL_ROLES, "municipality"], 403) for m in ("GET", "POST")},
-    "ngo_project_create": {m: only(["municipality"], 403) for m in ("GET", "POST")},
-    "ngo_project_update": {m: only(["municipality"], 403) for m in ("GET", "POST")},
+    "ngo_project_list": {
+        m: only([*SCHOOL_ROLES, "municipality", "agency"], 403) for m in ("GET", "POST")
+    },
+    "ngo_project_create": {m: only(["municipality", "agency"], 403) for m in ("GET", "POST")},
+    "ngo_project_update": {m: only(["municipality", "agency"], 403) for m in ("GET", "POST")},
     "specialist_type_create": {m: only(["agency"], 403) for m in ("GET", "POST")},
     "specialist_type_update": {m: only(["agency"], 403) for m in ("GET", "POST")},
     # Claims: a submitted transport claim of the cast's pupil, filed by alice. Specialists

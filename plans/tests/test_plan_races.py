@@ -14,7 +14,7 @@ from plans import services
 from plans.models import PlanStatus, SupportMeasure, SupportPlan
 from plans.tests.factories import ready_plan
 from students.models import Role
-from students.tests.factories import MembershipFactory, UserFactory
+from students.tests.factories import MembershipFactory, StudentFactory, UserFactory, enrol
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -177,3 +177,55 @@ def test_a_bulk_approval_and_a_return_give_one_outcome(cast, plan, first):
         assert not approved and [code for code, _m in refused] == [plan.code]
         assert plan.status == PlanStatus.DRAFT
     assert plan.status_changes.filter(by__in=[cast.municipality, colleague]).count() == 1
+
+
+@pytest.mark.parametrize("first", ["bulk", "return"])
+def test_a_bulk_approval_approves_the_others_when_one_is_returned_at_the_same_moment(
+    cast, plan, first
+):
+    """Two plans in the queue; while the municipality approves both as it read them, a
+    colleague returns one. Each plan is its own decision: the other one is approved either
+    way, and the returned one is either approved (the bulk was first) or reported back."""
+    from students.models import ApprovalRoute
+
+    cast.school.approval_route = ApprovalRoute.MUNICIPALITY
+    cast.school.save(update_fields=["approval_route"])
+    other_pupil = StudentFactory(school=cast.school)
+    enrol(other_pupil, cast.class_group)
+    other = ready_plan(
+        student=other_pupil, preparer=cast.class_teacher, responsible=cast.specialist
+    )
+    for each in (plan, other):
+        services.submit_plan(plan=copy(each), by=cast.class_teacher)
+        services.approve_plan(plan=copy(each), by=cast.coordinator)
+    seen = {p.pk: copy(p).updated_at.isoformat() for p in (plan, other)}
+    returning = copy(other)
+    colleague = second_municipal_coordinator(cast)
+
+    def bulk():
+        return services.approve_plans(seen=seen, by=cast.municipality)
+
+    def give_back():
+        return services.return_plan(plan=returning, by=colleague, comment="Trūkst datu")
+
+    calls = (bulk, give_back) if first == "bulk" else (give_back, bulk)
+    results = dict(
+        zip(
+            [c.__name__ for c in calls],
+            overlapping(*calls, refused=services.PlanActionError),
+            strict=True,
+        )
+    )
+    approved, refused = results["bulk"]
+    assert SupportPlan.objects.get(pk=plan.pk).status == PlanStatus.IN_PROGRESS
+    returned = SupportPlan.objects.get(pk=other.pk)
+    if first == "bulk":
+        assert {p.pk for p in approved} == {plan.pk, other.pk} and not refused
+        assert returned.status == PlanStatus.IN_PROGRESS
+    else:
+        assert [p.pk for p in approved] == [plan.pk]
+        assert [code for code, _m in refused] == [other.code]
+        assert returned.status == PlanStatus.DRAFT
+    # One decision of the municipality's per plan approved, each in the plan's own history.
+    for each in approved:
+        assert each.status_changes.filter(by=cast.municipality).count() == 1

@@ -185,6 +185,7 @@ def published(response):
         title("Schools"),
         title("Flagged pupils who received a plan"),
         title("By measure"),
+        title("Youth NGO projects"),  # the project and its budget
     }
     cells = {}
     for table in [context["main"], context["share"], *context["tables"]]:

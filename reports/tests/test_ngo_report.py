@@ -1,5 +1,7 @@
 """The participation report's table of youth NGO projects, at every level."""
 
+from decimal import Decimal
+
 from django.urls import reverse
 
 from plans.models import SupportMeasure
@@ -23,18 +25,26 @@ def takes_part(plan, project):
 
 
 def projects_table(tables):
-    """{project title: pupils}; each row names the project's municipality too."""
+    """{project title: pupils}; each row names the project's municipality too, and shows the
+    project's budget."""
     (table,) = [t for t in tables if str(t.title) == "Jauniešu NVO projekti"]
+    assert [str(c) for c in table.columns] == ["Projekts", "Budžets, EUR", "Izglītojamie"]
     names = {}
-    for label, count in table.rows:
+    for label, budget, count in table.rows:
         title, municipality = label.rstrip(")").split(" (")
+        assert budget == BUDGETS[title], (title, budget)
         names[title] = (municipality, str(count))
     return names
 
 
+BUDGETS = {"Lielais": Decimal("4600.00"), "Mazais": Decimal("3150.50"), "Citur": Decimal("4600.00")}
+
+
 def setup(cast):
     big = ngo_project(municipality=cast.school.municipality, title="Lielais")
-    small = ngo_project(municipality=cast.school.municipality, title="Mazais")
+    small = ngo_project(
+        municipality=cast.school.municipality, title="Mazais", budget=BUDGETS["Mazais"]
+    )
     elsewhere = ngo_project(municipality=cast.other_school.municipality, title="Citur")
     for student in pupils(cast, 3):
         takes_part(counted(cast, student), big)
@@ -82,3 +92,11 @@ def test_the_coordinators_report_page_shows_the_table(cast, login):
     page = login(cast.coordinator).get(reverse("participation_report"))
     here = cast.school.municipality.name
     assert projects_table(page.context["tables"]) == {"Lielais": (here, "3"), "Mazais": (here, "1")}
+
+
+def test_the_report_page_shows_each_projects_budget(cast, login):
+    """The budget stands beside a project of "<3" pupils too: it is the project's."""
+    setup(cast)
+    page = login(cast.municipality).get(reverse("participation_report")).content.decode()
+    assert "Budžets, EUR" in page
+    assert "3 150,50" in page or "3\xa0150,50" in page
