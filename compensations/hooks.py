@@ -1,0 +1,10 @@
+"""What this app learns from the apps above it, without importing them (filled in their
+``AppConfig.ready()``; docs/architecture.md)."""
+
+from iap_portal.registry import Hook
+
+# budgets: why approving this claim would take the approved claims of its school and school
+# year over the school's allocation (the figures in words), or None. Called inside the
+# approval's transaction; it locks the allocation so two approvals at once are counted one
+# after the other.
+claim_budget_problem = Hook("claim_budget_problem", default=lambda claim: None)
