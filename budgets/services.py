@@ -41,6 +41,8 @@ from .access import can_set_allocation
 from .figures import ZERO, compensation_measures, counted_plans, granted_claims
 from .models import Allocation, OverBudgetApproval
 
+CENT = Decimal("0.01")
+
 
 class AllocationError(ActionRefused):
     """Setting an allocation that is refused."""
@@ -196,7 +198,8 @@ def over_budget_approvals(school, school_year, limit=20):
 
 
 def _amount(queryset, field_name):
-    return queryset.aggregate(total=Sum(field_name))["total"] or ZERO
+    """A sum in euros and cents (SQLite sums decimals with more places)."""
+    return (queryset.aggregate(total=Sum(field_name))["total"] or ZERO).quantize(CENT)
 
 
 def plan_budget(plan, lock=False) -> PlanBudget:
