@@ -16,4 +16,6 @@ class BudgetsConfig(AppConfig):
 
         plans_hooks.plan_budget.register(services.plan_budget)
         plans_hooks.annotate_budget.register(services.annotate_budget)
+        plans_hooks.filter_budget.register(services.filter_budget)
+        plans_hooks.attach_budget.register(services.attach_budget)
         compensations_hooks.claim_budget_problem.register(services.claim_budget_problem)

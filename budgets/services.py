@@ -18,11 +18,11 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import (
     Case,
-    CharField,
     DecimalField,
     ExpressionWrapper,
     F,
     OuterRef,
+    Q,
     Subquery,
     Sum,
     Value,
@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from compensations.models import ClaimStatus, CompensationClaim
 from iap_portal.actions import ActionRefused, require
 from iap_portal.templatetags.portal import eur
-from plans.models import SupportMeasure
+from plans.models import PlanStatus, SupportMeasure
 from students.models import School, SchoolYear
 
 from .access import can_set_allocation
@@ -231,73 +231,138 @@ def plan_budget(plan, lock=False) -> PlanBudget:
 
 
 def annotate_budget(plans):
-    """The queue's plans with their school's ``budget_allocated``, ``budget_approved`` (in
-    claims) and ``budget_remaining`` (allocated − approved in claims) for the plan's year,
-    ``budget_over_by`` (EUR over the allocation were the plan approved as it stands) and
-    ``budget_state`` ("none", "within", "over"), in SQL so the queue can filter on them
-    (``plans.hooks.annotate_budget``)."""
+    """The queue's plans with their school's ``budget_allocated`` for the plan's school year
+    and ``budget_own``: what approving the plan adds to the school's planned compensations
+    (its planned amounts, less what its earlier approval approved, for a revision). Both are
+    lookups by index per plan; the school's totals are read once per school and year
+    (``filter_budget``, ``attach_budget``), not once per plan (``plans.hooks.annotate_budget``)."""
     money = DecimalField(max_digits=12, decimal_places=2)
-    allocated = Subquery(
-        Allocation.objects.filter(
-            school_id=OuterRef("school_id"), school_year_id=OuterRef("semester__school_year_id")
-        ).values("compensations")[:1],
-        output_field=money,
+    zero = Value(ZERO, output_field=money)
+
+    def own(field_name):
+        return Subquery(
+            SupportMeasure.objects.filter(
+                plan_id=OuterRef("pk"), measure_type=SupportMeasure.Type.COMPENSATION
+            )
+            .order_by()
+            .values("plan_id")
+            .annotate(total=Sum(field_name))
+            .values("total"),
+            output_field=money,
+        )
+
+    return plans.annotate(
+        budget_allocated=Subquery(
+            Allocation.objects.filter(
+                school_id=OuterRef("school_id"),
+                school_year_id=OuterRef("semester__school_year_id"),
+            ).values("compensations")[:1],
+            output_field=money,
+        ),
+        budget_own=ExpressionWrapper(
+            Coalesce(own("planned_amount"), zero)
+            - Case(
+                When(
+                    Q(first_approved_at__isnull=False) & ~Q(status=PlanStatus.INACTIVE),
+                    then=Coalesce(own("approved_amount"), zero),
+                ),
+                default=zero,
+            ),
+            output_field=money,
+        ),
     )
-    elsewhere = Subquery(
+
+
+def _planned_totals(pairs):
+    """{(school id, school year id): compensations planned in the counted plans}."""
+    if not pairs:
+        return {}
+    rows = (
         SupportMeasure.objects.filter(
             counted_plans(),
             measure_type=SupportMeasure.Type.COMPENSATION,
-            plan__school_id=OuterRef("school_id"),
-            plan__semester__school_year_id=OuterRef("semester__school_year_id"),
+            plan__school_id__in={school for school, _year in pairs},
+            plan__semester__school_year_id__in={year for _school, year in pairs},
         )
-        .exclude(plan_id=OuterRef("pk"))
         .order_by()
-        .values("plan__school_id")
+        .values_list("plan__school_id", "plan__semester__school_year_id")
         .annotate(total=Sum("approved_amount"))
-        .values("total"),
-        output_field=money,
     )
-    own = Subquery(
-        SupportMeasure.objects.filter(
-            plan_id=OuterRef("pk"), measure_type=SupportMeasure.Type.COMPENSATION
-        )
-        .order_by()
-        .values("plan_id")
-        .annotate(total=Sum("planned_amount"))
-        .values("total"),
-        output_field=money,
-    )
-    claimed = Subquery(
-        CompensationClaim.objects.filter(
-            status__in=ClaimStatus.GRANTED,
-            school_id=OuterRef("school_id"),
-            plan__semester__school_year_id=OuterRef("semester__school_year_id"),
-        )
-        .order_by()
-        .values("school_id")
-        .annotate(total=Sum("total"))
-        .values("total"),
-        output_field=money,
-    )
-    zero = Value(ZERO, output_field=money)
-    return plans.annotate(
-        budget_allocated=allocated,
-        budget_approved=Coalesce(claimed, zero),
-        budget_remaining=ExpressionWrapper(
-            F("budget_allocated") - F("budget_approved"), output_field=money
+    return {(school, year): (total or ZERO) for school, year, total in rows}
+
+
+def _unplanned(pairs):
+    """What is not yet planned of each school's allocation for the year, as one CASE on the
+    plan's school and year (the plan's own figure is then compared once, not once per
+    school)."""
+    money = DecimalField(max_digits=12, decimal_places=2)
+    totals = _planned_totals([(school, year) for school, year, _allocated in pairs])
+    return Case(
+        *(
+            When(
+                school_id=school,
+                semester__school_year_id=year,
+                then=Value(allocated - totals.get((school, year), ZERO), output_field=money),
+            )
+            for school, year, allocated in pairs
         ),
-        budget_over_by=ExpressionWrapper(
-            Coalesce(elsewhere, zero) + Coalesce(own, zero) - F("budget_allocated"),
-            output_field=money,
-        ),
-    ).annotate(
-        budget_state=Case(
-            When(budget_allocated__isnull=True, then=Value("none")),
-            When(budget_over_by__gt=0, then=Value("over")),
-            default=Value("within"),
-            output_field=CharField(),
-        )
+        default=Value(None, output_field=money),
+        output_field=money,
     )
+
+
+def filter_budget(plans, state):
+    """The plans of ``annotate_budget`` whose budget is in ``state`` ("none": no allocation
+    set, "within", "over"): two queries find the schools and their totals, then each plan's
+    own figure is compared with its school's (``plans.hooks.filter_budget``)."""
+    if state == "none":
+        return plans.filter(budget_allocated__isnull=True)
+    with_allocation = plans.filter(budget_allocated__isnull=False)
+    pairs = list(
+        with_allocation.order_by()
+        .values_list("school_id", "semester__school_year_id", "budget_allocated")
+        .distinct()
+    )
+    if not pairs:
+        return plans.none()
+    with_allocation = with_allocation.alias(budget_unplanned=_unplanned(pairs))
+    if state == "over":
+        return with_allocation.filter(budget_own__gt=F("budget_unplanned"))
+    return with_allocation.filter(budget_own__lte=F("budget_unplanned"))
+
+
+def attach_budget(plans):
+    """Set on each plan of a queue's page (annotated by ``annotate_budget``) its budget:
+    ``budget_state`` ("none", "within", "over"), ``budget_over_by``, and its school's
+    ``budget_approved`` (in claims) and ``budget_remaining`` for the year. No query when no
+    plan's school has an allocation, else two (``plans.hooks.attach_budget``)."""
+    allocated = [p for p in plans if p.budget_allocated is not None]
+    pairs = {(p.school_id, p.semester.school_year_id) for p in allocated}
+    totals = _planned_totals(pairs)
+    approved = {}
+    if pairs:
+        rows = (
+            CompensationClaim.objects.filter(
+                status__in=ClaimStatus.GRANTED,
+                school_id__in={school for school, _year in pairs},
+                plan__semester__school_year_id__in={year for _school, year in pairs},
+            )
+            .order_by()
+            .values_list("school_id", "plan__semester__school_year_id")
+            .annotate(total=Sum("total"))
+        )
+        approved = {(school, year): total or ZERO for school, year, total in rows}
+    for plan in plans:
+        plan.budget_state, plan.budget_over_by = "none", ZERO
+        if plan.budget_allocated is None:
+            continue
+        pair = (plan.school_id, plan.semester.school_year_id)
+        unplanned = plan.budget_allocated - totals.get(pair, ZERO)
+        plan.budget_over_by = max((plan.budget_own or ZERO) - unplanned, ZERO).quantize(CENT)
+        plan.budget_state = "over" if plan.budget_over_by > 0 else "within"
+        plan.budget_approved = approved.get(pair, ZERO).quantize(CENT)
+        plan.budget_remaining = plan.budget_allocated - plan.budget_approved
+    return plans
 
 
 # --- A claim's approval ---------------------------------------------------------------------

@@ -15,8 +15,11 @@ claim_sums = Hook("claim_sums", default=lambda measure_ids: {})
 # approval's transaction) locks the allocation until the approval ends; ``record(plan=, by=,
 # level=)`` keeps an approval over budget with its figures.
 plan_budget = Hook("plan_budget", default=lambda plan, lock=False: None)
-# budgets: the waiting plans of a queue annotated with their school's budget for the plan's
-# school year — ``budget_allocated``, ``budget_approved`` (in claims), ``budget_remaining``,
-# ``budget_over_by`` and ``budget_state`` ("none": no allocation set, "within", "over") — to
-# show and filter by.
+# budgets: the queue's budget. ``annotate_budget(plans)`` annotates each waiting plan with its
+# school's allocation for the plan's year (``budget_allocated``) and what approving it adds;
+# ``filter_budget(plans, state)`` keeps those in a state ("none": no allocation set, "within",
+# "over"); ``attach_budget(page)`` sets on a page's plans ``budget_state``, ``budget_over_by``,
+# ``budget_approved`` (in claims) and ``budget_remaining``.
 annotate_budget = Hook("annotate_budget", default=lambda plans: plans)
+filter_budget = Hook("filter_budget", default=lambda plans, state: plans)
+attach_budget = Hook("attach_budget", default=lambda plans: plans)

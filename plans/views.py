@@ -811,6 +811,7 @@ def approval_queue(request):
     form = ApprovalQueueFilterForm(request.GET or None, schools=upper_schools(request.user))
     page = paginate(request, approvals.upper_queue(request.user, **form.filters()))
     approvals.mark_waiting(page.object_list)
+    approvals.mark_budget(page.object_list)
     return render(
         request,
         "plans/approval_queue.html",
