@@ -321,3 +321,21 @@ def test_the_queue_says_no_allocation_set(cast, semester, login):
     plan = waiting(cast, semester, "100.00")
     page = text(login(cast.municipality).get(reverse("approval_queue") + "?budget=none"))
     assert plan.code in page and "Piešķīrums nav noteikts" in page
+
+
+@pytest.mark.parametrize(("revised", "state"), [("200.00", "within"), ("200.01", "over")])
+def test_the_queue_counts_a_revision_once(cast, semester, budget, login, revised, state):
+    """Approved with 150,00 € (so 450,00 € of 500,00 € planned), revised and waiting at the
+    municipality: it adds only what the revision adds, at the edge exactly."""
+    cast.school.approval_route = ApprovalRoute.MUNICIPALITY
+    cast.school.save(update_fields=["approval_route"])
+    plan = approved_plan(cast, semester=semester, compensations=[(T, "150.00")])
+    plan = services.revise_plan(plan=fresh(plan), by=cast.social_pedagogue)
+    plan.measures.filter(compensation_category=T).update(planned_amount=Decimal(revised))
+    plan = services.submit_plan(plan=fresh(plan), by=cast.social_pedagogue)
+    services.approve_plan(plan=fresh(plan), by=cast.coordinator, over_budget_ok=True)
+    client = login(cast.municipality)
+    shown = client.get(reverse("approval_queue")).context["page"].object_list
+    assert [p.budget_state for p in shown] == [state]
+    filtered = client.get(reverse("approval_queue") + f"?budget={state}").context["page"]
+    assert [p.pk for p in filtered.object_list] == [plan.pk]
