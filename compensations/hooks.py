@@ -1,9 +1,15 @@
 """What this app learns from the apps above it, without importing them (filled in their
 ``AppConfig.ready()``; docs/architecture.md)."""
 
-from iap_portal.registry import Registry
+from iap_portal.registry import Hook, Registry
 
 # Sections that other apps add to the claim page: name -> function(request, claim) giving the
 # section's context with its "template", or None when this user sees no such section
 # (payments: whom the claim is paid to, and choosing it).
 claim_page = Registry("claim_page")
+
+# budgets: why approving this claim would take the approved claims of its school and school
+# year over the school's allocation (the figures in words), or None. Called inside the
+# approval's transaction; it locks the allocation so two approvals at once are counted one
+# after the other.
+claim_budget_problem = Hook("claim_budget_problem", default=lambda claim: None)

@@ -41,6 +41,7 @@ from plans.models import PlanStatus, SupportMeasure
 from plans.services import start_plan_if_due
 
 from .access import can_decide_claim, can_file_claim, can_pay_claim
+from .hooks import claim_budget_problem
 from .models import (
     ClaimLine,
     ClaimStatus,
@@ -401,6 +402,11 @@ def approve_claim(*, claim: CompensationClaim, by: AbstractBaseUser) -> Compensa
                 "over": number_format(over, 2, force_grouping=True),
             }
         )
+    # The school's allocation for the year: refused with the figures when the approved claims
+    # would go over it (the hook locks the allocation, so approvals at once count in turn).
+    problem = claim_budget_problem(claim)
+    if problem:
+        raise ClaimError(problem)
     _transition(claim, to=ClaimStatus.APPROVED, by=by, decided_by=by, decided_at=timezone.now())
     _notify(claim, _("Claim %(code)s was approved") % {"code": claim.code})
     return claim

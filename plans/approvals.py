@@ -15,6 +15,7 @@ from students.access import get_access
 from students.models import ApprovalLevel, Enrollment, Municipality, Role
 
 from .access import municipality_ids, upper_scope, waiting_for
+from .hooks import annotate_budget, attach_budget, filter_budget
 from .models import PlanRisk, PlanStatus, SupportMeasure
 
 
@@ -31,6 +32,11 @@ def working_days_between(start: date, end: date) -> int:
 def late_after(level) -> int:
     """A plan waiting more working days than this at the level is late (a setting per level)."""
     return settings.IAP_APPROVAL_LATE_DAYS.get(str(level), 5)
+
+
+def mark_budget(plans):
+    """Set each queued plan's budget (``plans.hooks.attach_budget``); returns them."""
+    return attach_budget(plans)
 
 
 def mark_waiting(plans, today=None):
@@ -64,10 +70,11 @@ def _measures_sum(field):
     )
 
 
-def upper_queue(user, *, school=None, min_amount=None, max_amount=None):
+def upper_queue(user, *, school=None, min_amount=None, max_amount=None, budget=None):
     """The plans waiting for this user above the school, longest waiting first, with their
-    grade, planned amount and hours: what the queue shows instead of the pupil."""
-    plans = (
+    grade, planned amount and hours, and their school's budget (``budget_state``: "none",
+    "within", "over"; ``budget``: only those): what the queue shows instead of the pupil."""
+    plans = annotate_budget(
         waiting_for(user)
         .select_related("school", "semester__school_year", "school_approved_by")
         .annotate(
@@ -78,6 +85,8 @@ def upper_queue(user, *, school=None, min_amount=None, max_amount=None):
         )
         .order_by(F("waiting_from").asc(nulls_first=True), "pk")
     )
+    if budget:
+        plans = filter_budget(plans, budget)
     if school is not None:
         plans = plans.filter(school=school)
     if min_amount is not None:

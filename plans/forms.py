@@ -537,6 +537,16 @@ class ApprovalQueueFilterForm(forms.Form):
     max_amount = LocalDecimalField(
         label=_("Amount up to, EUR"), required=False, max_digits=9, decimal_places=2, min_value=0
     )
+    budget = forms.ChoiceField(
+        label=_("Status of budget"),
+        required=False,
+        choices=[
+            ("", _("All")),
+            ("within", _("Within budget")),
+            ("over", _("Over budget")),
+            ("none", _("No allocation set")),
+        ],
+    )
 
     def __init__(self, *args, schools, **kwargs):
         super().__init__(*args, **kwargs)
@@ -552,6 +562,7 @@ class ApprovalQueueFilterForm(forms.Form):
             "school": data.get("school"),
             "min_amount": data.get("min_amount"),
             "max_amount": data.get("max_amount"),
+            "budget": data.get("budget") or None,
         }
 
 

@@ -47,7 +47,7 @@ from .access import (
     waiting_for,
 )
 from .early_signals import prefill_plan_risks
-from .hooks import paid_on_plan
+from .hooks import paid_on_plan, plan_budget
 from .models import (
     WAITS_AT,
     CompensationCeiling,
@@ -70,6 +70,18 @@ class PlanActionError(ActionRefused):
 class StatusChanged(PlanActionError):
     def __init__(self):
         super().__init__(_("The plan was changed by someone else meanwhile. Look at it again."))
+
+
+class OverBudget(PlanActionError):
+    """Approving the plan would go over its school's allocation, and the approver has not
+    confirmed that they approve it over budget (``over_budget_ok``)."""
+
+    def __init__(self, budget):
+        self.budget = budget
+        super().__init__(
+            budget.warning,
+            _("To approve it all the same, confirm that you approve it over budget."),
+        )
 
 
 def _require(condition, message):
@@ -483,7 +495,9 @@ def _level_fields(level, by, at):
     return {f"{level}_approved_by": by, f"{level}_approved_at": at}
 
 
-def _pass_on(plan, *, by, to_level, own, whole_route=False):
+def _pass_on(
+    plan, *, by, to_level, own, whole_route=False, budget_comment="", budget_note=""
+):
     """The plan's level approved it and it goes on to the next level: a conditional UPDATE on
     the plan as read (status, level and last change), one history row, one audit event.
     ``whole_route``: a revision the school's approval alone could have approved, had it only
@@ -508,6 +522,10 @@ def _pass_on(plan, *, by, to_level, own, whole_route=False):
     if own:
         comments.append(_("Self-approval: the school allows it."))
         notes.append("self-approval")
+    if budget_comment:
+        comments.append(budget_comment)
+    if budget_note:
+        notes.append(budget_note)
     record_status_change(
         plan,
         from_status=PlanStatus.SUBMITTED,
@@ -522,7 +540,11 @@ def _pass_on(plan, *, by, to_level, own, whole_route=False):
 
 
 @transaction.atomic
-def approve_plan(*, plan, by):
+def approve_plan(*, plan, by, over_budget_ok=False):
+    """Approve the plan at the level it waits at. Planned compensations over the school's
+    allocation (``plans.hooks.plan_budget``) are refused (``OverBudget``, with the figures)
+    unless the approver confirms ``over_budget_ok``; the approval then says so in the plan's
+    history and the audit log, and the budget keeps its figures."""
     # On the plan as the approver read it: one returned, changed and submitted again meanwhile
     # is looked at again; an edit waits for the approval (and then finds the plan locked).
     lock_as_read(plan, changed=StatusChanged)
@@ -532,10 +554,20 @@ def approve_plan(*, plan, by):
     problems = ceilings.ceiling_problems(plan)
     if problems:
         raise PlanActionError(*problems, _("Return the plan to its preparer to correct it."))
+    # The allocation stays locked until this approval commits: approvals at once are counted
+    # one after the other.
+    budget = plan_budget(plan, lock=True)
+    over_budget = budget is not None and budget.over_by > 0
+    if over_budget and not over_budget_ok:
+        raise OverBudget(budget)
+    budget_comment = budget.warning if over_budget else ""
+    budget_note = budget.audit_note if over_budget else ""
     # A school that allows self-approval lets a coordinator approve what they touched; the
     # approval says so in the plan's history and the audit log.
     own = touched_plan(by, plan)
     level = plan.approval_level
+    if over_budget:
+        budget.record(plan=plan, by=by, level=level)
     following = next_level(plan.school.route, level)
     # A revision that only lowers what was approved may need the school alone (the
     # municipality's setting); the plan's history says which way it went.
@@ -548,7 +580,15 @@ def approve_plan(*, plan, by):
     ):
         lowered = approvals.lowers_only(plan)
     if following is not None and not lowered:
-        return _pass_on(plan, by=by, to_level=following, own=own, whole_route=lowered is False)
+        return _pass_on(
+            plan,
+            by=by,
+            to_level=following,
+            own=own,
+            whole_route=lowered is False,
+            budget_comment=budget_comment,
+            budget_note=budget_note,
+        )
     now = timezone.now()
     to = PlanStatus.IN_PROGRESS if semester_has_started(plan.semester) else PlanStatus.APPROVED
     notes = [] if level == ApprovalLevel.SCHOOL else [f"approved at {level}"]
@@ -568,6 +608,9 @@ def approve_plan(*, plan, by):
     if own:
         notes.append("self-approval")
         comments.append(_("Self-approval: the school allows it."))
+    if over_budget:
+        notes.append(budget_note)
+        comments.append(budget_comment)
     # Approved at the route's last level: only now is it "approved" (and, the first time,
     # counted in the participation report).
     _transition(
@@ -614,11 +657,11 @@ def return_plan(*, plan, by, comment):
     )
 
 
-def approve_plans(*, seen: Mapping[int, str], by: AbstractBaseUser):
+def approve_plans(*, seen: Mapping[int, str], by: AbstractBaseUser, over_budget_ok=False):
     """Approve, each on its own, the plans chosen in a queue (``seen``: plan id → the plan's
     ``updated_at`` as the queue showed it). A plan changed, decided or returned since the
-    queue was read is not approved but reported back. Returns (approved plans, [(plan code,
-    messages)])."""
+    queue was read is not approved but reported back, and so is one over budget unless the
+    approver confirmed ``over_budget_ok``. Returns (approved plans, [(plan code, messages)])."""
     plans = {
         p.pk: p
         for p in waiting_for(by)
@@ -634,7 +677,7 @@ def approve_plans(*, seen: Mapping[int, str], by: AbstractBaseUser):
             refused.append((codes.get(pk, str(pk)), StatusChanged().messages))
             continue
         try:
-            approved.append(approve_plan(plan=plan, by=by))
+            approved.append(approve_plan(plan=plan, by=by, over_budget_ok=over_budget_ok))
         except PlanActionError as error:
             refused.append((plan.code, error.messages))
     return approved, refused

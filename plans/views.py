@@ -62,7 +62,7 @@ from .forms import (
     RiskFormSet,
     SpecialistTypeForm,
 )
-from .hooks import claim_sums
+from .hooks import claim_sums, plan_budget
 from .models import (
     WAITS_AT,
     Consultation,
@@ -180,6 +180,7 @@ def plan_detail(request, pk):
             if plan.status in PlanStatus.EDITABLE
             else [],
             "over_ceilings": over,
+            "budget": plan_budget(plan) if "approve" in actions else None,
         },
     )
 
@@ -430,8 +431,12 @@ def plan_transition(request, pk, action):
     if not _may_act(request.user, plan, action):
         raise PermissionDenied
     function, success = SIMPLE_ACTIONS[action]
+    # The plan page showed the budget warning beside the button that confirms it.
+    extra = (
+        {"over_budget_ok": request.POST.get("over_budget") == "1"} if action == "approve" else {}
+    )
     try:
-        function(plan=plan, by=request.user)
+        function(plan=plan, by=request.user, **extra)
     except services.PlanActionError as error:
         show_refusal(request, error)
     else:
@@ -807,6 +812,7 @@ def approval_queue(request):
     form = ApprovalQueueFilterForm(request.GET or None, schools=upper_schools(request.user))
     page = paginate(request, approvals.upper_queue(request.user, **form.filters()))
     approvals.mark_waiting(page.object_list)
+    approvals.mark_budget(page.object_list)
     return render(
         request,
         "plans/approval_queue.html",
@@ -838,7 +844,9 @@ def approval_approve(request):
     if not seen:
         messages.error(request, _("Choose the plans to approve."))
         return redirect("approval_queue")
-    approved, refused = services.approve_plans(seen=seen, by=request.user)
+    approved, refused = services.approve_plans(
+        seen=seen, by=request.user, over_budget_ok=request.POST.get("over_budget") == "1"
+    )
     if approved:
         messages.success(
             request,
@@ -868,6 +876,7 @@ def approval_detail(request, pk):
             "plan": plan,
             "may_decide": can_approve_plan(request.user, plan),
             "version": approvals.version(plan),
+            "budget": plan_budget(plan),
             **approvals.need_to_know(plan),
         },
     )

@@ -151,3 +151,24 @@ def test_the_second_municipality_has_two_ngo_projects_with_participants(demo, cl
     pupils = {p.title: p.pupils for p in page.context["page"].object_list}
     # The approved plans count (the pupils 6 and 7 of both schools).
     assert pupils == {"Līvānu jauniešu iniciatīvu centrs": 4, "Dubnas krasta brīvprātīgie": "<3"}
+
+
+def test_each_demo_school_has_an_allocation_and_one_is_near_its_limit(demo, client):
+    from decimal import Decimal
+
+    from budgets import figures
+    from budgets.models import Allocation
+
+    year = SchoolYear.objects.current()
+    allocated = {a.school.name: a for a in Allocation.objects.filter(school_year=year)}
+    assert set(allocated) == set(School.objects.values_list("name", flat=True))
+    assert allocated["Līvānu 1. vidusskola"].set_by.username == "pasvaldiba2"
+    near = figures.school_budget(School.objects.get(name="Līvānu 1. vidusskola"), year)
+    assert Decimal("0") < near.figures.unplanned <= Decimal("200")
+    # In the municipal coordinator's queue, some waiting plans fit and some go over.
+    client.post(reverse("login"), {"username": "pasvaldiba2", "password": "demo"})
+    states = {p.budget_state for p in client.get(reverse("approval_queue")).context["page"]}
+    assert states == {"within", "over"}
+    client.post(reverse("logout"))
+    client.post(reverse("login"), {"username": "koordinators", "password": "demo"})
+    assert client.get(reverse("school_budget")).status_code == 200

@@ -223,6 +223,14 @@ EXPECTED = {
     "ew_import_list": {"GET": only(COORDINATORS, 403), "POST": ACTION_GET},
     "ew_sample": {"GET": only(COORDINATORS, 403), "POST": ACTION_GET},
     "ew_thresholds": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
+    # Budgets: amounts, no pupil. The school's staff who handle money see their school's
+    # budget, the levels above every school's of their scope and set the allocations.
+    "school_budget": {
+        "GET": only([*COORDINATORS, "social_pedagogue", "municipality", "agency"], 403),
+        "POST": ACTION_GET,
+    },
+    "budget_table": {"GET": only(["municipality", "agency"], 403), "POST": ACTION_GET},
+    "allocation_list": {m: only(["municipality", "agency"], 403) for m in ("GET", "POST")},
     "bundle_list": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
     # A queued export belongs to the user who asked for it (the coordinator here).
     "export_detail": {"GET": only(["coordinator"], 404), "POST": ACTION_GET},

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum.lv import pvn
 
+from demo.budgets import create_demo_allocations
 from demo.chain import create_demo_chain
 from demo.compensations import create_demo_claims
 from demo.early_warning import create_demo_signals
@@ -179,6 +180,7 @@ class Command(BaseCommand):
             chain_logins = create_demo_chain(
                 today=today, agency_user=users["ikvd"], password=DEMO_PASSWORD
             )
+            create_demo_allocations(today=today)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         self.stdout.write(
             "Demo logins (password 'demo'): "
