@@ -495,9 +495,7 @@ def _level_fields(level, by, at):
     return {f"{level}_approved_by": by, f"{level}_approved_at": at}
 
 
-def _pass_on(
-    plan, *, by, to_level, own, whole_route=False, budget_comment="", budget_note=""
-):
+def _pass_on(plan, *, by, to_level, own, whole_route=False, budget_comment="", budget_note=""):
     """The plan's level approved it and it goes on to the next level: a conditional UPDATE on
     the plan as read (status, level and last change), one history row, one audit event.
     ``whole_route``: a revision the school's approval alone could have approved, had it only
