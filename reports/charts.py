@@ -5,10 +5,12 @@ not drawn, and the caption says how many were left out. The table stays beside t
 its text alternative.
 """
 
+import hashlib
 from decimal import Decimal
 
 import pygal
 from django.core.cache import cache
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from iap_portal.charts import Chart, config, render
@@ -144,6 +146,15 @@ def participation_charts(
             by_key["outcomes"], chart_id="chart-outcomes", horizontal=True
         )
     return charts
+
+
+def content_key(scope_key, main, tables):
+    """A key for charts drawn from exactly these tables (a school's report is computed live,
+    with no snapshot to name it): the same figures in the same language draw the same."""
+    digest = hashlib.sha256()
+    for table in [main, *tables]:
+        digest.update(repr((table.key, str(table.title), table.rows)).encode())
+    return f"participation:charts:v2:{scope_key}:{get_language()}:{digest.hexdigest()[:32]}"
 
 
 def cached_charts(cache_key, main, tables, parts=()):

@@ -137,7 +137,9 @@ def participation_report(request):
     charts = {}
     if export in (None, "", "pdf"):
         charts = charts_module.cached_charts(
-            _charts_key(key, semester, computed_at) if aggregate else None,
+            _charts_key(key, semester, computed_at)
+            if aggregate
+            else charts_module.content_key(key, main, tables),
             main,
             tables,
             (lambda: snapshots.scope_parts(snap, key)) if aggregate else (),

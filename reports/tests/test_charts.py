@@ -170,3 +170,17 @@ def test_an_aggregate_scope_shows_its_parts_side_by_side(cast, login):
     assert [str(chart.title) for chart in parts] == [cast.school.name]
     assert set(drawn(parts[0].svg)) == {"12", "0"}  # this semester, and the next one
     assert 'id="chart-part-0"' in response.content.decode()
+
+
+def test_a_schools_charts_are_kept_until_its_figures_change(cast, login):
+    pupils_at(cast, cast.school, 4)
+    client = login(cast.coordinator)
+    with mock.patch.object(
+        charts, "participation_charts", wraps=charts.participation_charts
+    ) as drawing:
+        client.get(reverse("participation_report"))
+        client.get(reverse("participation_report"))
+        assert drawing.call_count == 1
+        pupils_at(cast, cast.school, 1)
+        client.get(reverse("participation_report"))
+        assert drawing.call_count == 2

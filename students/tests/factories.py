@@ -76,7 +76,15 @@ class ClassGroupFactory(factory.django.DjangoModelFactory):
     school = factory.SubFactory(SchoolFactory)
     school_year = factory.SubFactory(SchoolYearFactory)
     grade = 7
-    letter = factory.Sequence(lambda n: "abcdefghijklmnopqrstuvwxyz"[n % 26])
+    # a … z, then aa, ab, …: never the same letter twice in a run (a class is unique per
+    # school, year, grade and letter, and a long test may make many classes of one grade).
+    letter = factory.Sequence(
+        lambda n: (
+            "abcdefghijklmnopqrstuvwxyz"[n % 26] * (1 + n // 26 % 3)
+            if n < 78
+            else f"{n % 1000:03d}"
+        )
+    )
 
 
 class StudentFactory(factory.django.DjangoModelFactory):
