@@ -30,6 +30,7 @@ from accounts.models import UserSession
 from compensations import services as claims
 from compensations.models import CompensationClaim
 from compensations.tests.factories import receipt, this_month
+from payments.tests.batch_factories import pay_through_batch
 from plans import services as plans
 from plans.models import (
     CompensationCategory,
@@ -245,12 +246,7 @@ def _plan_with_every_text(cast):
     )
     claims.submit_claim(claim=CompensationClaim.objects.get(pk=claim.pk), by=cast.class_teacher)
     claims.approve_claim(claim=CompensationClaim.objects.get(pk=claim.pk), by=cast.social_pedagogue)
-    claims.pay_claims(
-        claims=[CompensationClaim.objects.get(pk=claim.pk)],
-        by=cast.coordinator,
-        paid_on=today,
-        reference=f"Kompensācija {LAST} {CODE}",
-    )
+    pay_through_batch(claim, paid_on=today, reference=f"Kompensācija {LAST} {CODE}")
 
     plans.allow_early_evaluation(
         plan=SupportPlan.objects.get(pk=plan.pk),
