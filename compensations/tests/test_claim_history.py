@@ -165,7 +165,8 @@ def test_the_claim_page_query_count_is_fixed(
     # and filer; four eyes: who submitted it, who changed it; the measure's sums; the
     # history: status changes, the lines' and the receipts' history records, content changes,
     # the claim's history records; who decides: an untouched social pedagogue; lines, receipts;
-    # the audit event naming the pupil
-    with django_assert_num_queries(16):
+    # the audit event naming the pupil; its payment (payments' hook): its batch lines, its
+    # chosen payee, the pupil's payees
+    with django_assert_num_queries(19):
         response = client.get(claim_url(claim))
     assert len([e for e in response.context["history"] if "Biļetes" in e["text"]]) > lines
