@@ -30,6 +30,7 @@ from .access import (
     get_batch_or_404,
     is_payer,
     paid_batches,
+    pays_batch,
     require_batch_roles,
     unbatched_scope,
 )
@@ -177,6 +178,8 @@ def batch_detail(request, pk):
             "candidates": candidates,
             "figures": services.reconciliation(batch) if batch.is_locked else None,
             "has_account": services.debtor_account_of(batch) is not None,
+            # A school that pays itself: its coordinator opens the payer's page from here.
+            "pays": pays_batch(request.user, batch),
         },
     )
 
@@ -297,7 +300,11 @@ def batch_incoming(request):
     return render(
         request,
         "payments/batch_incoming.html",
-        {"page": page, "form": form, "is_filtered": bool(request.GET.get("school"))},
+        {
+            "page": page,
+            "form": form,
+            "is_filtered": any(request.GET.get(key) for key in ("school", "month", "status")),
+        },
     )
 
 

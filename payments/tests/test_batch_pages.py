@@ -227,3 +227,34 @@ QUERIES = {
     # totals
     "batch_unbatched": 6,
 }
+
+
+def test_another_municipalitys_accountant_sees_nothing(cast, plan, login):
+    from payments.tests.batch_factories import accountant_of
+
+    guardian_payee(cast.student, by=cast.coordinator)
+    batch = sent_batch([approved(cast, plan)], builder=cast.coordinator)
+    stranger = accountant_of(cast.other_school.municipality, username="stranger")
+    client = login(stranger)
+    assert client.get(reverse("batch_payment", args=[batch.pk])).status_code == 404
+    assert client.get(reverse("batch_download", args=[batch.pk, "xml"])).status_code == 404
+    assert not client.get(reverse("batch_incoming")).context["page"].object_list
+
+
+def test_a_school_that_pays_itself_records_from_its_batch_page(cast, plan, login):
+    from students.models import Payer
+    from students.tests.factories import MembershipFactory, UserFactory
+
+    cast.school.payer = Payer.SCHOOL
+    cast.school.save(update_fields=["payer"])
+    builder = UserFactory(username="builder_coordinator")
+    MembershipFactory(user=builder, school=cast.school, role="coordinator")
+    guardian_payee(cast.student, by=cast.coordinator)
+    batch = sent_batch([approved(cast, plan)], builder=builder)
+    client = login(cast.coordinator)
+    page = client.get(reverse("batch_detail", args=[batch.pk])).content.decode()
+    assert reverse("batch_payment", args=[batch.pk]) in page
+    assert client.get(reverse("batch_incoming")).context["page"].object_list
+    assert login(cast.municipal_accountant).get(
+        reverse("batch_payment", args=[batch.pk])
+    ).status_code in (403, 404)
