@@ -2,7 +2,8 @@
 
 Two schools in two municipalities. In school A: a class teacher of 7.a (alice), a teacher of
 8.b (bob), a specialist, the social pedagogue and the coordinator. School B has its own
-coordinator. Above them: a municipality user for A's municipality and an agency user.
+coordinator. Above them: a municipality user and a municipal accountant for A's municipality,
+and an agency user.
 """
 
 import threading
@@ -33,6 +34,7 @@ CAST_ROLES = [
     "coordinator",
     "other_coordinator",
     "municipality",
+    "municipal_accountant",
     "agency",
 ]
 
@@ -113,6 +115,12 @@ def build_cast():
         school=None,
         municipality=school.municipality,
         role=Role.MUNICIPALITY,
+    )
+    MembershipFactory(
+        user=users["municipal_accountant"],
+        school=None,
+        municipality=school.municipality,
+        role=Role.MUNICIPAL_ACCOUNTANT,
     )
     MembershipFactory(user=users["agency"], school=None, role=Role.AGENCY)
 

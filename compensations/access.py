@@ -7,9 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from iap_portal.actions import touched_by
 from plans.access import can_prepare_plan
-from students.access import STAFF_ROLES, can_manage_school, get_access, taught_student_ids
+from students.access import STAFF_ROLES, get_access, taught_student_ids
 from students.models import Membership, Role
 
+from .hooks import records_payment_of
 from .models import ClaimStatus, CompensationClaim
 
 
@@ -111,5 +112,10 @@ def can_decide_claim(user, claim) -> bool:
 
 
 def can_pay_claim(user, claim) -> bool:
-    """The school's coordinator records the payment, and never of a claim they touched."""
-    return can_manage_school(user, claim.school_id) and not touched_claim(user, claim)
+    """The payer of the claim's sent payment batch records its payment (payments tells who),
+    never a person who filed, submitted, changed or approved the claim (four eyes)."""
+    return (
+        records_payment_of(user, claim)
+        and claim.decided_by_id != user.pk
+        and not touched_claim(user, claim)
+    )

@@ -17,11 +17,12 @@ from students.models import Enrollment, Role
 
 from .access import visible_claims
 from .forms import ClaimFilterForm
+from .hooks import payment_status
 from .models import ClaimStatus
 
 
-def payment_rows(claims):
-    yield [
+def payment_rows(claims, *, with_payments=False):
+    header = [
         _("Pupil"),
         _("Class"),
         _("Category"),
@@ -32,20 +33,48 @@ def payment_rows(claims):
         pgettext("column", "Paid on"),
         _("Payment reference"),
     ]
-    for claim in claims:
-        student = claim.plan.student
-        classes = getattr(student, "year_classes", [])
-        yield [
-            f"{student.last_name} {student.first_name}",
-            classes[0].class_group.label if classes else "",
-            claim.measure.get_compensation_category_display(),
-            f"{claim.month:%m.%Y}",
-            claim.total,
-            claim.code,
-            claim.get_status_display(),
-            claim.paid_on,
-            claim.payment_reference,
-        ]
+    if with_payments:
+        header += [_("Payee"), _("IBAN"), _("Payment batch"), _("Refused by the bank")]
+    yield header
+    for chunk in _chunks(claims, 500):
+        status = payment_status(chunk) if with_payments else {}
+        for claim in chunk:
+            row = _claim_row(claim)
+            if with_payments:
+                payment = status.get(claim.pk) or dict.fromkeys(PAYMENT_KEYS, "")
+                row += [payment[key] for key in PAYMENT_KEYS]
+            yield row
+
+
+def _chunks(rows, size):
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+PAYMENT_KEYS = ("payee", "iban", "batch", "refused")
+
+
+def _claim_row(claim):
+    student = claim.plan.student
+    classes = getattr(student, "year_classes", [])
+    row = [
+        f"{student.last_name} {student.first_name}",
+        classes[0].class_group.label if classes else "",
+        claim.measure.get_compensation_category_display(),
+        f"{claim.month:%m.%Y}",
+        claim.total,
+        claim.code,
+        claim.get_status_display(),
+        claim.paid_on,
+        claim.payment_reference,
+    ]
+    return row
 
 
 def _filtered_claims(user, params, claims, *, default_status=""):
@@ -111,7 +140,10 @@ def _claims_export(kind):
         year = current_school_year(user)
         return ExportSpec(
             queryset=claims,
-            rows=lambda: payment_rows(with_current_class(claims, year).order_by("month", "code")),
+            rows=lambda: payment_rows(
+                with_current_class(claims, year).order_by("month", "code"),
+                with_payments=kind == "payments",
+            ),
             filename="pieteikumi" if kind != "payments" else "izmaksas",
             title=_("Compensation claims"),
             schools=export_schools(user, claims),

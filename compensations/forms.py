@@ -80,21 +80,6 @@ class CorrectionForm(CommentForm):
     comment_label = _("What must be corrected")
 
 
-class PaymentForm(forms.Form):
-    paid_on = forms.DateField(label=_("Paid on"), widget=DateInput())
-    reference = forms.CharField(label=_("Payment reference"), max_length=100)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["paid_on"].initial = timezone.localdate()
-
-    def clean_paid_on(self):
-        day = self.cleaned_data["paid_on"]
-        if day > timezone.localdate():
-            raise ValidationError(_("The payment date cannot be in the future."))
-        return day
-
-
 class ClaimFilterForm(forms.Form):
     """The queue's filters; all optional."""
 

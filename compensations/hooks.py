@@ -13,3 +13,12 @@ claim_page = Registry("claim_page")
 # approval's transaction; it locks the allocation so two approvals at once are counted one
 # after the other.
 claim_budget_problem = Hook("claim_budget_problem", default=lambda claim: None)
+
+# payments: whether this person records the payment of the claim: the claim waits in a sent
+# payment batch whose payer (the municipality's accountant, or the school's coordinator where
+# the school pays itself) this person is. Money is paid only through batches.
+records_payment_of = Hook("records_payment_of", default=lambda user, claim: False)
+# payments: how each claim stands with its payment, by claim id: {"batch": code, "payee": the
+# payee's name, "iban": masked, "refused": the bank's reason or ""} (claims in no batch and
+# with no payee are left out).
+payment_status = Hook("payment_status", default=lambda claims: {})

@@ -137,12 +137,13 @@ STEPS = Steps(
         gettext_lazy("Only a submitted claim can be decided on."),
         status_first=True,
     ),
+    # Recorded through a payment batch (payments.services.record_paid), by its payer.
     pay=Step(
         frozenset({ClaimStatus.APPROVED}),
         can_pay_claim,
         gettext_lazy(
-            "Payments are recorded by the coordinator, never by a person who filed, submitted or "
-            "changed the claim."
+            "A payment is recorded by the payer of the claim's sent payment batch, never by a "
+            "person who filed, submitted, changed or approved the claim."
         ),
         gettext_lazy("Only an approved claim can be marked as paid."),
         status_first=True,
@@ -449,26 +450,21 @@ def return_claim(
 
 
 @transaction.atomic
-def pay_claims(
-    *, claims: list[CompensationClaim], by: AbstractBaseUser, paid_on: date, reference: str
-) -> tuple[int, list[str]]:
-    """Mark approved claims paid; returns how many were, and the codes refused."""
+def record_claim_paid(
+    *, claim: CompensationClaim, by: AbstractBaseUser, paid_on: date, reference: str
+) -> CompensationClaim:
+    """The approved claim was paid (the payer recorded it on the claim's line of a sent payment
+    batch: payments.services.record_paid calls this in its transaction)."""
     _require(paid_on <= timezone.localdate(), _("The payment date cannot be in the future."))
-    paid, refused = 0, []
-    for claim in claims:
-        if "pay" not in STEPS.allowed(by, claim):
-            refused.append(claim.code)
-            continue
-        try:
-            _transition(
-                claim,
-                to=ClaimStatus.PAID,
-                by=by,
-                paid_on=paid_on,
-                payment_reference=reference,
-                paid_by=by,
-            )
-            paid += 1
-        except ClaimChanged:
-            refused.append(claim.code)
-    return paid, refused
+    reference = (reference or "").strip()
+    _require(reference, _("Enter the bank's reference of the payment."))
+    lock_as_read(claim, changed=ClaimChanged)
+    STEPS.check("pay", claim, by)
+    return _transition(
+        claim,
+        to=ClaimStatus.PAID,
+        by=by,
+        paid_on=paid_on,
+        payment_reference=reference,
+        paid_by=by,
+    )

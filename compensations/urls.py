@@ -13,7 +13,6 @@ urlpatterns = [
     path("claims/<int:pk>/approve/", views.claim_approve, name="claim_approve"),
     path("claims/<int:pk>/reject/", views.claim_reject, name="claim_reject"),
     path("claims/<int:pk>/return/", views.claim_return, name="claim_return"),
-    path("claims/<int:pk>/pay/", views.claim_pay, name="claim_pay"),
     path("receipts/<uuid:public_id>/", views.receipt_view, name="receipt_view"),
     path("receipts/<uuid:public_id>/delete/", views.receipt_delete, name="receipt_delete"),
 ]

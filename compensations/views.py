@@ -11,13 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from iap_portal import audit
 from iap_portal.actions import changes_of, comment_action, show_refusal
 from iap_portal.exports import export_response
-from iap_portal.forms import ReasonForm, parse_ids
+from iap_portal.forms import ReasonForm
 from iap_portal.models import AuditEvent
 from iap_portal.pagination import paginate
 from iap_portal.templatetags.portal import eur
@@ -35,27 +34,21 @@ from students.models import Role
 from . import services
 from .access import (
     can_file_claim,
-    can_pay_claim,
     decides_claims_of,
     get_claim_or_404,
     touched_claim,
     visible_claims,
     who_decides,
 )
-from .exports import CLAIM_LISTS, claims_query, with_current_class
-from .forms import (
-    ClaimForm,
-    ClaimLineFormSet,
-    CorrectionForm,
-    PaymentForm,
-)
-from .hooks import claim_page
+from .exports import claims_query, with_current_class
+from .forms import ClaimForm, ClaimLineFormSet, CorrectionForm
+from .hooks import claim_page, payment_status
 from .models import ClaimLine, ClaimStatus, CompensationClaim, Receipt
 
 CLAIM_ROLES = [Role.CLASS_TEACHER, Role.SOCIAL_PEDAGOGUE, Role.COORDINATOR]
 
 
-def _claim_list(request, kind, template, *, extra=None):
+def _claim_list(request, kind, template, *, with_payments=False):
     export = export_response(request, kind)
     if export:
         return export
@@ -64,8 +57,12 @@ def _claim_list(request, kind, template, *, extra=None):
     totals = claims.aggregate(count=Count("pk"), total=Sum("total"))
     page = paginate(request, with_current_class(claims, year).order_by("-month", "-pk"))
     record_plan_list(request, kind, [c.plan for c in page.object_list])
-    context = {"form": form, "page": page, "totals": totals}
-    context.update(extra or {})
+    if with_payments:
+        # Each claim's payee (masked) and payment batch, from the payments app (one query).
+        status = payment_status(page.object_list)
+        for claim in page.object_list:
+            claim.payment = status.get(claim.pk)
+    context = {"form": form, "page": page, "totals": totals, "with_payments": with_payments}
     return render(request, template, context)
 
 
@@ -83,53 +80,16 @@ def claim_queue(request):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET"])
 def claim_payments(request):
-    """The coordinator's list of approved claims: mark them paid, export the payment list."""
+    """The coordinator's overview of the school's granted claims, with each one's payee and
+    payment batch, and its export. Money is paid through payment batches only."""
     require_roles(request.user, Role.COORDINATOR)
-    claims = CLAIM_LISTS["payments"][0](request.user)
-    if request.method == "POST":
-        form = PaymentForm(request.POST)
-        ids = parse_ids(request.POST.getlist("claims"))
-        if not ids:
-            messages.error(request, _("Choose the claims that were paid."))
-        elif form.is_valid():
-            chosen = list(claims.filter(pk__in=ids))
-            try:
-                paid, refused = services.pay_claims(
-                    claims=chosen,
-                    by=request.user,
-                    paid_on=form.cleaned_data["paid_on"],
-                    reference=form.cleaned_data["reference"],
-                )
-            except services.ClaimError as error:
-                show_refusal(request, error)
-            else:
-                messages.success(
-                    request,
-                    ngettext(
-                        "%(count)d claim was marked as paid.",
-                        "%(count)d claims were marked as paid.",
-                        paid,
-                    )
-                    % {"count": paid},
-                )
-                if refused:
-                    messages.warning(
-                        request,
-                        _("Not approved (or changed meanwhile), so not marked paid: %(codes)s")
-                        % {"codes": ", ".join(refused)},
-                    )
-                return redirect("claim_payments")
-        else:
-            for field_errors in form.errors.values():
-                for message in field_errors:
-                    messages.error(request, message)
     return _claim_list(
         request,
         "payments",
         "compensations/claim_payments.html",
-        extra={"payment_form": PaymentForm()},
+        with_payments=True,
     )
 
 
@@ -265,7 +225,7 @@ def claim_detail(request, pk):
             "history": claim_history(claim),
             "can_edit": "edit" in allowed,
             "can_decide": "decide" in allowed,
-            "can_pay": "pay" in allowed,
+            "payment": payment_status([claim]).get(claim.pk),
             "decider": who_decides(claim) if submitted else None,
             "touched": submitted and touched_claim(request.user, claim),
             "sums": sums,
@@ -496,33 +456,6 @@ def claim_return(request, pk):
         button=_("Return"),
         success=_("The claim was returned for correction."),
     )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def claim_pay(request, pk):
-    claim = get_claim_or_404(request.user, pk)
-    if not can_pay_claim(request.user, claim):
-        raise PermissionDenied
-    record_claim_view(request, claim, "payment")
-    form = PaymentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            paid, _refused = services.pay_claims(
-                claims=[claim],
-                by=request.user,
-                paid_on=form.cleaned_data["paid_on"],
-                reference=form.cleaned_data["reference"],
-            )
-        except services.ClaimError as error:
-            show_refusal(request, error)
-        else:
-            if paid:
-                messages.success(request, _("The claim was marked as paid."))
-            else:
-                messages.error(request, _("Only an approved claim can be marked as paid."))
-        return redirect("claim_detail", pk=claim.pk)
-    return render(request, "compensations/claim_pay.html", {"claim": claim, "form": form})
 
 
 # --- Receipts -------------------------------------------------------------------------------

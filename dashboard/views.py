@@ -7,6 +7,8 @@ from django.shortcuts import render
 from compensations.models import ClaimStatus, CompensationClaim
 from compensations.views import recent_decisions
 from iap_portal import audit
+from payments.access import is_payer, paid_batches
+from payments.models import BatchStatus
 from plans.access import assigned_measures, waiting_for
 from plans.early_signals import flagged_stalled_plans, flagged_without_plan
 from plans.models import PlanStatus, SupportMeasure, SupportPlan
@@ -128,6 +130,11 @@ def _queue_counts(user_access):
         ).count()
     if user_access.has_role(Role.MUNICIPALITY, Role.AGENCY):
         counts["upper_queue_count"] = waiting_for(user_access.user).count()
+    if is_payer(user_access.user):
+        # Sent payment batches waiting for the payer to record their payments.
+        counts["batches_to_pay"] = (
+            paid_batches(user_access.user).filter(status=BatchStatus.SENT).count()
+        )
     if Role.SOCIAL_PEDAGOGUE in user_access.roles:
         counts["claims_to_decide"] = CompensationClaim.objects.filter(
             school_id__in=user_access.school_ids(Role.SOCIAL_PEDAGOGUE),

@@ -371,3 +371,7 @@ IAP_APPROVAL_LATE_DAYS = {
     level: int(env(f"IAP_APPROVAL_LATE_DAYS_{level.upper()}", "5"))
     for level in ("school", "municipality", "agency")
 }
+
+# Payments: an approved claim not put into a payment batch for more than this many days is on
+# the "not yet batched" list of the school's coordinator and the payer's accountant.
+IAP_UNBATCHED_LATE_DAYS = int(env("IAP_UNBATCHED_LATE_DAYS", "30"))

@@ -9,6 +9,10 @@ class PaymentsConfig(AppConfig):
     def ready(self):
         # Imported here, not at the top: an app's modules may only be imported once every
         # app's models are loaded (Django's app-loading order).
-        from . import payees
+        from compensations import hooks as claim_hooks
+
+        from . import access, payees, services
 
         payees.register()
+        claim_hooks.records_payment_of.register(access.records_payment_of)
+        claim_hooks.payment_status.register(services.payment_status)

@@ -202,6 +202,12 @@ class PaymentBatch(models.Model):
         verbose_name_plural = _("payment batches")
         constraints = [
             models.UniqueConstraint(fields=["school", "sequence"], name="batch_unique_sequence"),
+            # One batch being put together per school, payer and month: claims go into it.
+            models.UniqueConstraint(
+                fields=["school", "payer", "month"],
+                condition=Q(status="open"),
+                name="batch_one_open_per_month",
+            ),
             models.CheckConstraint(condition=Q(month__day=1), name="batch_month_first_day"),
             models.CheckConstraint(
                 condition=Q(status="open") | Q(sent_at__isnull=False, sent_by__isnull=False),

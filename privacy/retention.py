@@ -174,7 +174,13 @@ def _scrub_shared_text(traces, ids, claims):
     schools = Student.objects.filter(pk__in=ids).values("school_id")
     _scrub(traces, ImportRecord.objects.filter(school_id__in=schools), file_name="text")
     _scrub(traces, claims, payment_reference="text")
-    _scrub(traces, BatchLine.objects.filter(claim__in=claims), bank_reference="text")
+    # The bank's reference and a refusal's reason are kept on the claim's batch line too.
+    _scrub(
+        traces,
+        BatchLine.objects.filter(claim__in=claims),
+        bank_reference="text",
+        refusal_reason="text",
+    )
     # Queued exports hold the list's filters (a search for the pupil's name) and any error;
     # their files went with delete_files_naming.
     _scrub(traces, ExportJob.objects.all(), params="query", error="text")

@@ -17,13 +17,7 @@ CALLS = {
         claim=claim, by=user, month=claim.month, lines=_lines(claim), receipts=[]
     ),
     "can_decide": lambda claim, user: services.approve_claim(claim=claim, by=user),
-    # pay_claims refuses claim by claim: (how many were paid, the codes refused).
-    "can_pay": lambda claim, user: (
-        services.pay_claims(
-            claims=[claim], by=user, paid_on=timezone.localdate(), reference="MK-1"
-        )[0]
-        == 1
-    ),
+    # Paying is not on the claim page: it is recorded on a sent payment batch (payments).
 }
 
 

@@ -166,7 +166,8 @@ def test_the_claim_page_query_count_is_fixed(
     # history: status changes, the lines' and the receipts' history records, content changes,
     # the claim's history records; who decides: an untouched social pedagogue; lines, receipts;
     # the audit event naming the pupil; the payee section (payments): the claim's chosen payee,
-    # the payees it may be paid to, its line in a batch
+    # the payees it may be paid to, its line in a batch; its payment (payments' hook): its
+    # batch lines, its chosen payee, the pupil's payees
     with django_assert_num_queries(19):
         response = client.get(claim_url(claim))
     assert len([e for e in response.context["history"] if "Biļetes" in e["text"]]) > lines

@@ -26,6 +26,8 @@ from compensations.tests.factories import (
     transport_measure,
 )
 from conftest import CAST_ROLES
+from payments.models import PaymentBatch
+from payments.tests.batch_factories import pay_through_batch
 from plans import services as plan_services
 from plans.models import PlanStatus, SupportMeasure, SupportPlan
 from plans.tests.factories import ready_plan
@@ -360,21 +362,17 @@ def test_a_decision_on_a_claim_changed_since_it_was_read_is_refused(cast, plan, 
 # --- Paying and exporting -------------------------------------------------------------------
 
 
-def test_coordinator_marks_a_selection_paid_and_exports_the_list(cast, plan, login):
+def test_the_payments_list_exports_the_paid_claims_with_payee_and_batch(cast, plan, login):
     approved = submitted_claim(plan=plan, by=cast.class_teacher, amount="20.00")
     services.approve_claim(claim=approved, by=cast.social_pedagogue)
     pending = submitted_claim(plan=plan, by=cast.class_teacher, amount="5.00")
-    client = login(cast.coordinator)
-    today = timezone.localdate()
-    response = client.post(
-        reverse("claim_payments"),
-        {"claims": [approved.pk, pending.pk], "paid_on": today.isoformat(), "reference": "MK-7"},
-    )
-    assert response.status_code == 302
-    approved.refresh_from_db()
+    approved = pay_through_batch(approved, reference="MK-7")
     pending.refresh_from_db()
     assert approved.status == ClaimStatus.PAID and approved.payment_reference == "MK-7"
     assert pending.status == ClaimStatus.SUBMITTED
+    client = login(cast.coordinator)
+    # Money is paid through payment batches only: the list has no pay action any more.
+    assert client.post(reverse("claim_payments"), {"claims": [pending.pk]}).status_code == 405
 
     response = client.get(reverse("claim_payments"), {"status": "paid", "format": "csv"})
     text = response.content.decode("utf-8")
@@ -390,9 +388,16 @@ def test_coordinator_marks_a_selection_paid_and_exports_the_list(cast, plan, log
         "Statuss",
         "Izmaksāts",
         "Maksājuma atsauce",
+        "Saņēmējs",
+        "IBAN",
+        "Maksājumu saraksts",
+        "Banka atteica",
     ]
     assert rows[1][0] == "Bērziņa Elza" and rows[1][1] == "7.a" and rows[1][4] == "20,00"
     assert rows[1][5] == approved.code
+    batch = PaymentBatch.objects.get()
+    assert rows[1][9] == "Aiga Bērziņa" and rows[1][11] == batch.code
+    assert rows[1][10].startswith("LV**") and rows[1][10].endswith(batch.lines.get().iban[-4:])
 
     response = client.get(reverse("claim_payments"), {"status": "paid", "format": "xlsx"})
     sheet = load_workbook(io.BytesIO(response.content)).active
@@ -409,16 +414,22 @@ def test_csv_cells_cannot_smuggle_formulas():
     assert safe_cell("Bērziņa") == "Bērziņa"
 
 
-def test_paying_needs_an_approved_claim_and_a_past_date(cast, plan):
+def test_paying_needs_an_approved_claim_in_a_sent_batch_and_a_past_date(cast, plan):
     claim = submitted_claim(plan=plan, by=cast.class_teacher)
-    paid, refused = services.pay_claims(
-        claims=[claim], by=cast.coordinator, paid_on=timezone.localdate(), reference="x"
-    )
-    assert (paid, refused) == (0, [claim.code])
     with pytest.raises(services.ClaimError):
-        services.pay_claims(
-            claims=[claim],
-            by=cast.coordinator,
+        services.record_claim_paid(
+            claim=claim, by=cast.municipal_accountant, paid_on=timezone.localdate(), reference="x"
+        )
+    services.approve_claim(claim=claim, by=cast.social_pedagogue)
+    claim.refresh_from_db()
+    with pytest.raises(services.ClaimError):  # in no batch
+        services.record_claim_paid(
+            claim=claim, by=cast.municipal_accountant, paid_on=timezone.localdate(), reference="x"
+        )
+    with pytest.raises(services.ClaimError):
+        services.record_claim_paid(
+            claim=claim,
+            by=cast.municipal_accountant,
             paid_on=timezone.localdate().replace(year=timezone.localdate().year + 1),
             reference="x",
         )
@@ -516,7 +527,5 @@ def test_queue_filters_and_sums(cast, plan, login):
 def test_an_approved_claim_is_paid_with_its_reference(cast, plan):
     claim = submitted_claim(plan=plan, by=cast.class_teacher)
     at_status(claim, ClaimStatus.APPROVED)
-    paid, _ = services.pay_claims(
-        claims=[claim], by=cast.coordinator, paid_on=timezone.localdate(), reference="R1"
-    )
-    assert paid == 1
+    paid = pay_through_batch(claim, reference="R1")
+    assert paid.status == ClaimStatus.PAID

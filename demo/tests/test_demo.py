@@ -178,3 +178,29 @@ def test_each_demo_school_has_an_allocation_and_one_is_near_its_limit(demo, clie
     client.post(reverse("logout"))
     client.post(reverse("login"), {"username": "koordinators", "password": "demo"})
     assert client.get(reverse("school_budget")).status_code == 200
+
+
+def test_the_demo_has_payees_batches_and_the_accountant(demo, client):
+    from payments.iban import normalise_iban, normalise_registration_number
+    from payments.models import BatchStatus, LineOutcome, Payee, PaymentBatch
+    from payments.sepa import bank_file
+
+    school = School.objects.get(name="Preiļu 1.pamatskola")
+    for iban in Payee.objects.values_list("iban", flat=True):
+        assert normalise_iban(iban) == iban
+    caterer = Payee.objects.get(kind=Payee.Kind.ORGANISATION)
+    assert normalise_registration_number(caterer.registration_number)
+    batches = {b.status: b for b in PaymentBatch.objects.filter(school=school)}
+    assert set(batches) == {BatchStatus.CLOSED, BatchStatus.SENT}
+    outcomes = set(batches[BatchStatus.CLOSED].lines.values_list("outcome", flat=True))
+    assert outcomes == {LineOutcome.PAID, LineOutcome.REFUSED}
+    assert batches[BatchStatus.SENT].lines.filter(outcome=LineOutcome.PENDING).exists()
+    # Paid lines are claims paid already, refused and waiting ones approved claims.
+    for line in PaymentBatch.objects.get(status=BatchStatus.CLOSED).lines.select_related("claim"):
+        expected = ClaimStatus.PAID if line.outcome == LineOutcome.PAID else ClaimStatus.APPROVED
+        assert line.claim.status == expected
+    assert bank_file(batches[BatchStatus.SENT]).startswith(b"<?xml")
+    response = client.post(reverse("login"), {"username": "gramatvede", "password": "demo"})
+    assert response.status_code == 302
+    page = client.get(reverse("batch_incoming"))
+    assert page.status_code == 200 and len(page.context["page"].object_list) == 2

@@ -183,18 +183,17 @@ def test_a_tampered_plan_to_copy_from_is_not_found(cast, client):
     assert SupportPlan.objects.filter(student=cast.student).count() == 1
 
 
-def test_tampered_claims_to_pay_are_ignored(cast, client):
-    """claims=99999999999999999999 gave a 500 (an overflow in the database)."""
+def test_tampered_claims_to_batch_are_ignored(cast, client):
+    """claims=99999999999999999999 gave a 500 (an overflow in the database) when claims were
+    marked paid from a list; they are put into a payment batch from one now."""
+    from payments.services import create_batch
+
+    batch = create_batch(
+        school=cast.school, month=timezone.localdate().replace(day=1), by=cast.coordinator
+    )
     client.force_login(cast.coordinator)
     for value in TAMPERED_IDS:
-        response = client.post(
-            reverse("claim_payments"),
-            {
-                "claims": [value, "12"],
-                "paid_on": timezone.localdate().isoformat(),
-                "reference": "MK-1",
-            },
-        )
+        response = client.post(reverse("batch_add", args=[batch.pk]), {"claims": [value, "12"]})
         assert response.status_code in (200, 302), (value, response.status_code)
 
 

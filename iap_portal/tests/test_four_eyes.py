@@ -1,7 +1,9 @@
 """Four eyes, as a matrix: every decision × every way a person can have touched the object.
 
 Whoever created the plan or claim, ever submitted it, or ever changed its content may not
-decide on it (approve, return, reject, pay); a genuine other person in the same role may."""
+decide on it (approve, return, reject, record its payment); a genuine other person in the same
+role may. Whoever approved a claim, put it into a payment batch or sent the batch does not record
+its payment either."""
 
 from decimal import Decimal
 
@@ -20,6 +22,9 @@ from compensations.tests.factories import (
 from conftest import accepted
 from iap_portal.models import AuditEvent
 from iap_portal.users import display_name
+from payments import services as payments
+from payments.models import BatchLine
+from payments.tests.batch_factories import debtor_account, guardian_payee, sent_batch
 from plans import services as plans
 from plans.models import PlanStatus, SupportPlan
 from plans.tests.factories import ready_plan, semester_ends_in
@@ -106,27 +111,68 @@ def test_nobody_decides_a_claim_they_touched(cast, plan, decision, how):
     assert accepted(lambda: decide(claim, other), claims.ClaimError)
 
 
-@pytest.mark.parametrize("how", CLAIM_TOUCHES)
-def test_nobody_records_the_payment_of_a_claim_they_touched(cast, plan, how):
-    toucher = cast.coordinator
-    other = colleague(cast, Role.COORDINATOR)
+def accountant_who_also_works_at_the_school(cast, role, username="toucher_accountant"):
+    """Someone who is the municipality's accountant and also holds a role at the school: the
+    only way the person who records a payment can have touched the claim."""
+    user = UserFactory(username=username)
+    MembershipFactory(user=user, school=cast.school, role=role)
+    MembershipFactory(
+        user=user,
+        school=None,
+        municipality=cast.school.municipality,
+        role=Role.MUNICIPAL_ACCOUNTANT,
+    )
+    return user
+
+
+def _record_paid(claim, by):
+    line = BatchLine.objects.get(claim=claim, outcome="pending")
+    payments.record_paid(line=line, by=by, paid_on=timezone.localdate(), reference="MK-7")
+
+
+def _record_refused(claim, by):
+    line = BatchLine.objects.get(claim=claim, outcome="pending")
+    payments.record_refused(line=line, by=by, reason="Nepareizs IBAN")
+
+
+PAYMENT_DECISIONS = {"paid": _record_paid, "refused": _record_refused}
+
+
+@pytest.mark.parametrize("decision", sorted(PAYMENT_DECISIONS))
+@pytest.mark.parametrize("how", [*CLAIM_TOUCHES, "approved"])
+def test_nobody_records_the_payment_of_a_claim_they_touched(cast, plan, how, decision):
+    toucher = accountant_who_also_works_at_the_school(cast, Role.SOCIAL_PEDAGOGUE)
     decider = cast.social_pedagogue
     claim = claim_touched(cast, plan, how, toucher, decider)
-    claims.approve_claim(claim=claim, by=decider)
+    claims.approve_claim(claim=claim, by=toucher if how == "approved" else decider)
+    sent_batch([CompensationClaim.objects.get(pk=claim.pk)], builder=cast.coordinator)
+    record = PAYMENT_DECISIONS[decision]
+    assert not accepted(lambda: record(claim, toucher), payments.BatchError)
+    assert accepted(lambda: record(claim, cast.municipal_accountant), payments.BatchError)
 
-    def pay(by):
-        return (
-            claims.pay_claims(
-                claims=[CompensationClaim.objects.get(pk=claim.pk)],
-                by=by,
-                paid_on=timezone.localdate(),
-                reference="MK-7",
-            )[0]
-            == 1
-        )
 
-    assert not accepted(lambda: pay(toucher), claims.ClaimError)
-    assert accepted(lambda: pay(other), claims.ClaimError)
+@pytest.mark.parametrize("decision", sorted(PAYMENT_DECISIONS))
+@pytest.mark.parametrize("how", ["put it into the batch", "sent the batch"])
+def test_nobody_records_the_payment_of_a_batch_they_built(cast, plan, how, decision):
+    """The school pays itself: its coordinators build the batch and pay it; whoever put the
+    claim into the batch or sent it does not record its outcome, another coordinator does."""
+    cast.school.payer = "school"
+    cast.school.save(update_fields=["payer"])
+    toucher, other = cast.coordinator, colleague(cast, Role.COORDINATOR)
+    third = UserFactory(username="third_coordinator")
+    MembershipFactory(user=third, school=cast.school, role=Role.COORDINATOR)
+    claim = draft_claim(plan=plan, by=cast.class_teacher, amount="18.00")
+    claims.submit_claim(claim=claim, by=cast.class_teacher)
+    claims.approve_claim(claim=CompensationClaim.objects.get(pk=claim.pk), by=cast.social_pedagogue)
+    guardian_payee(cast.student, by=cast.coordinator)
+    debtor_account(school=cast.school)
+    adder, sender = (toucher, other) if how == "put it into the batch" else (other, toucher)
+    batch = payments.create_batch(school=cast.school, month=this_month(), by=adder)
+    payments.add_claims(batch=batch, claims=[CompensationClaim.objects.get(pk=claim.pk)], by=adder)
+    payments.send_batch(batch=batch, by=sender)
+    record = PAYMENT_DECISIONS[decision]
+    assert not accepted(lambda: record(claim, toucher), payments.BatchError)
+    assert accepted(lambda: record(claim, third), payments.BatchError)
 
 
 def test_a_change_still_counts_after_another_decision_saw_it(cast, plan):

@@ -157,7 +157,8 @@ EXPECTED = {
     # handle no money: they see no claims.
     "claim_list": {m: only(CLAIM_HANDLERS, 403) for m in ("GET", "POST")},
     "claim_queue": {m: only(["social_pedagogue"], 403) for m in ("GET", "POST")},
-    "claim_payments": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
+    # The school's overview of its granted claims; money is paid through payment batches.
+    "claim_payments": {"GET": only(COORDINATORS, 403), "POST": ACTION_GET},
     "claim_create": {m: only(PLAN_PREPARERS, 404, specialist=403) for m in ("GET", "POST")},
     "claim_detail": {m: only(PLAN_PREPARERS, 404) for m in ("GET", "POST")},
     "claim_update": {m: only(PLAN_PREPARERS, 404) for m in ("GET", "POST")},
@@ -172,10 +173,6 @@ EXPECTED = {
     },
     "claim_return": {
         m: only(["social_pedagogue"], 404, class_teacher=403, coordinator=403)
-        for m in ("GET", "POST")
-    },
-    "claim_pay": {
-        m: only(["coordinator"], 404, class_teacher=403, social_pedagogue=403)
         for m in ("GET", "POST")
     },
     "receipt_view": {"GET": only(PLAN_PREPARERS, 404), "POST": ACTION_GET},
@@ -198,6 +195,44 @@ EXPECTED = {
     "payee_reactivate": {"GET": ACTION_GET, "POST": only(PAYEE_KEEPERS, 404)},
     "claim_payee_choose": {"GET": ACTION_GET, "POST": only(PAYEE_KEEPERS, 404, class_teacher=403)},
     "receipt_delete": {"GET": ACTION_GET, "POST": only(PLAN_PREPARERS, 404)},
+    # Payment batches: a sent batch of school A (paid by its municipality) holding an
+    # approved claim of the pupil. The coordinator builds and sends, the municipality's
+    # accountant pays; nobody else sees a batch.
+    "batch_list": {"GET": only(COORDINATORS, 403), "POST": ACTION_GET},
+    "batch_create": {"GET": ACTION_GET, "POST": only(COORDINATORS, 403)},
+    "batch_detail": {
+        "GET": only(["coordinator"], 404, municipal_accountant=403),
+        "POST": ACTION_GET,
+    },
+    "batch_add": {"GET": ACTION_GET, "POST": only(["coordinator"], 404, municipal_accountant=403)},
+    "batch_remove": {
+        "GET": ACTION_GET,
+        "POST": only(["coordinator"], 404, municipal_accountant=403),
+    },
+    "batch_send": {
+        m: only(["coordinator"], 404, municipal_accountant=403) for m in ("GET", "POST")
+    },
+    "batch_unbatched": {
+        "GET": only([*COORDINATORS, "municipal_accountant"], 403),
+        "POST": ACTION_GET,
+    },
+    "batch_incoming": {"GET": only(["municipal_accountant"], 403), "POST": ACTION_GET},
+    "batch_payment": {
+        "GET": only(["municipal_accountant"], 404, coordinator=403),
+        "POST": ACTION_GET,
+    },
+    "batch_record": {
+        "GET": ACTION_GET,
+        "POST": only(["municipal_accountant"], 404, coordinator=403),
+    },
+    "batch_record_all": {
+        "GET": ACTION_GET,
+        "POST": only(["municipal_accountant"], 404, coordinator=403),
+    },
+    "batch_download": {
+        "GET": only(["municipal_accountant"], 404, coordinator=403),
+        "POST": ACTION_GET,
+    },
     # Reports: aggregates for the school's staff above the class, and for the levels above.
     "participation_report": {
         "GET": only([*COORDINATORS, "social_pedagogue", "municipality", "agency"], 403),
@@ -348,12 +383,12 @@ def cast_invitation(cast):
 
 
 def cast_claim(cast):
-    """A submitted claim on the pupil's plan (made once)."""
+    """A submitted claim on the pupil's plan (made once; the first claim of the plan)."""
     from compensations.models import CompensationClaim
     from compensations.tests.factories import submitted_claim
 
     plan = cast_plan(cast)
-    return CompensationClaim.objects.filter(plan=plan).first() or submitted_claim(
+    return CompensationClaim.objects.filter(plan=plan).order_by("pk").first() or submitted_claim(
         plan=plan, by=cast.class_teacher
     )
 
@@ -378,11 +413,41 @@ def cast_payee(cast):
     )
 
 
+def cast_batch(cast):
+    """A sent payment batch of school A holding a second claim of the pupil, approved by the
+    social pedagogue and paid to the pupil's guardian (made once)."""
+    from compensations import services as claim_services
+    from compensations.models import CompensationClaim
+    from compensations.tests.factories import submitted_claim
+    from payments.models import PaymentBatch
+    from payments.tests.batch_factories import sent_batch
+
+    made = PaymentBatch.objects.filter(school=cast.school).first()
+    if made is not None:
+        return made
+    cast_claim(cast)
+    claim = submitted_claim(plan=cast_plan(cast), by=cast.class_teacher, amount="12.50")
+    claim_services.approve_claim(claim=claim, by=cast.social_pedagogue)
+    return sent_batch([CompensationClaim.objects.get(pk=claim.pk)], builder=cast.coordinator)
+
+
 def url_for(name, cast):
     kwargs = {}
     if name == "plan_create":
         cast_plan(cast)  # so that the specialist sees the pupil
         kwargs = {"student_pk": cast.student.pk}
+    elif name in {"batch_remove", "batch_record"}:
+        batch = cast_batch(cast)
+        kwargs = {"pk": batch.pk, "line_pk": batch.lines.get().pk}
+    elif name == "batch_download":
+        kwargs = {"pk": cast_batch(cast).pk, "fmt": "xml"}
+    elif name.startswith("batch_") and name not in {
+        "batch_list",
+        "batch_create",
+        "batch_unbatched",
+        "batch_incoming",
+    }:
+        kwargs = {"pk": cast_batch(cast).pk}
     elif name in {"claim_create"}:
         kwargs = {"measure_pk": cast_claim(cast).measure_id}
     elif name == "claim_payee_choose":

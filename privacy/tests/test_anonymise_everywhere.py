@@ -32,6 +32,7 @@ from compensations.models import CompensationClaim
 from compensations.tests.factories import receipt, this_month
 from payments import payees
 from payments.models import BatchLine, Payee, PaymentBatch
+from payments.tests.batch_factories import pay_through_batch
 from plans import services as plans
 from plans.models import (
     CompensationCategory,
@@ -249,12 +250,7 @@ def _plan_with_every_text(cast):
     )
     claims.submit_claim(claim=CompensationClaim.objects.get(pk=claim.pk), by=cast.class_teacher)
     claims.approve_claim(claim=CompensationClaim.objects.get(pk=claim.pk), by=cast.social_pedagogue)
-    claims.pay_claims(
-        claims=[CompensationClaim.objects.get(pk=claim.pk)],
-        by=cast.coordinator,
-        paid_on=today,
-        reference=f"Kompensācija {LAST} {CODE}",
-    )
+    pay_through_batch(claim, paid_on=today, reference=f"Kompensācija {LAST} {CODE}")
 
     plans.allow_early_evaluation(
         plan=SupportPlan.objects.get(pk=plan.pk),
@@ -299,6 +295,9 @@ def _payees_and_payments(cast, plan):
         iban="LV75PARX0000000000001",
     )
     claim = CompensationClaim.objects.get(plan=plan)
+    # The claim was paid through a batch of the test's own; these two take its place, paid to
+    # the guardian above.
+    PaymentBatch.objects.filter(school=cast.school).delete()
     for number, (outcome, iban) in enumerate([("refused", OLD_IBAN), ("paid", IBAN)], start=1):
         batch = PaymentBatch.objects.create(
             school=cast.school,

@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from compensations import services as claims
 from compensations.tests.factories import pdf_bytes, receipt, submitted_claim, transport_measure
+from payments.tests.batch_factories import pay_through_batch
 from plans.models import PlanStatus
 from plans.tests.factories import ready_plan
 from privacy.subject_export import views_by_role
@@ -37,9 +38,7 @@ def _pupil_with_a_paid_claim(cast):
     )
     claims.submit_claim(claim=claim, by=cast.class_teacher)
     claims.approve_claim(claim=claim, by=cast.social_pedagogue)
-    claims.pay_claims(
-        claims=[claim], by=cast.coordinator, paid_on=timezone.localdate(), reference="MK-7"
-    )
+    pay_through_batch(claim, reference="MK-7")
     claim.refresh_from_db()
     return plan, claim
 

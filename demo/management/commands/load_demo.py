@@ -19,6 +19,7 @@ from demo.budgets import create_demo_allocations
 from demo.chain import create_demo_chain
 from demo.compensations import create_demo_claims
 from demo.early_warning import create_demo_signals
+from demo.payments import create_demo_payments
 from demo.plans import create_demo_plans
 from demo.seed import ensure_seed_data
 from students.calendar import current_start_year, last_weekday_on_or_before, semester_dates
@@ -177,6 +178,9 @@ class Command(BaseCommand):
             create_demo_plans(school=school, users=users, today=today)
             create_demo_claims(school=school, users=users, today=today)
             create_demo_signals(school=school, users=users, today=today)
+            accountant = create_demo_payments(
+                school=school, users=users, today=today, password=DEMO_PASSWORD
+            )
             chain_logins = create_demo_chain(
                 today=today, agency_user=users["ikvd"], password=DEMO_PASSWORD
             )
@@ -186,6 +190,7 @@ class Command(BaseCommand):
             "Demo logins (password 'demo'): "
             + ", ".join(f"{u} ({r.label})" for u, _f, _l, r in DEMO_USERS)
         )
+        self.stdout.write(f"Municipal accountant of Preiļu novads: {accountant}")
         self.stdout.write(
             "Līvānu novads, whose plans pass the approval route: " + ", ".join(chain_logins)
         )

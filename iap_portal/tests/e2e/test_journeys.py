@@ -13,6 +13,7 @@ from compensations import services as claim_services
 from compensations.models import ClaimStatus, CompensationClaim
 from compensations.tests.factories import png_bytes, submitted_claim, transport_measure
 from conftest import build_cast
+from payments.tests.batch_factories import pay_through_batch
 from plans.models import Consultation, PlanStatus, RiskFactor, SupportPlan
 from plans.tests.factories import ready_plan
 from students.models import ApprovalRoute, SpecialistType
@@ -162,15 +163,7 @@ def test_approval_claim_decision_and_payment(live_server, page, shots, people, t
     assert claim.status == ClaimStatus.APPROVED
     log_out(page, base)
 
-    log_in(page, base, "coordinator")
-    page.goto(f"{base}/claims/payments/")
-    check_page(page, shots, "payments")
-    page.check(f"#claim-{claim.pk}")
-    page.fill("#id_reference", "MK-2026-11")
-    with page.expect_navigation():
-        page.locator("#pay-form button[type=submit]").click()
-    claim.refresh_from_db()
-    assert claim.status == ClaimStatus.PAID and claim.payment_reference == "MK-2026-11"
+    # Paid through a payment batch: iap_portal/tests/e2e/test_payment_journey.py.
 
 
 def test_a_claim_over_what_remains_is_saved_as_a_draft_and_submitted_once_fixed(
@@ -189,12 +182,7 @@ def test_a_claim_over_what_remains_is_saved_as_a_draft_and_submitted_once_fixed(
     measure = transport_measure(plan, planned="100.00")
     paid = submitted_claim(plan=plan, by=people.class_teacher, amount="20.00")
     claim_services.approve_claim(claim=paid, by=people.social_pedagogue)
-    claim_services.pay_claims(
-        claims=[CompensationClaim.objects.get(pk=paid.pk)],
-        by=people.coordinator,
-        paid_on=today(),
-        reference="MK-1",
-    )
+    pay_through_batch(paid, paid_on=today(), reference="MK-1")
     receipt = tmp_path / "biļetes.png"
     receipt.write_bytes(png_bytes())
 
