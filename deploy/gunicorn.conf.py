@@ -1,0 +1,47 @@
+"""gunicorn's settings for IAP portāls (deploy/systemd/iap-gunicorn.service starts
+`gunicorn -c deploy/gunicorn.conf.py iap_portal.wsgi`). nginx in front terminates TLS, buffers
+slow clients' uploads and downloads, and serves /static/ itself (deploy/nginx/iap-portal.conf).
+
+The environment file (/etc/iap-portal/iap.env) may set GUNICORN_BIND, GUNICORN_WORKERS and
+GUNICORN_THREADS; everything else is fixed here.
+"""
+
+import os
+
+bind = [os.environ.get("GUNICORN_BIND", "127.0.0.1:8001")]
+
+# Threads, not sync workers: a request waiting on PostgreSQL or writing a PDF holds one thread,
+# not a whole process. One process per core plus one, four threads each (the benchmark's
+# configuration, bench/README.md); PDF rendering is CPU-bound, so more threads add no speed.
+workers = int(os.environ.get("GUNICORN_WORKERS", str((os.cpu_count() or 1) + 1)))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+
+# Load the application once in the master and fork: iap_portal/wsgi.py imports every view and
+# freezes those objects out of the garbage collector's way, and the workers share that memory.
+preload_app = True
+
+# nginx keeps connections to gunicorn open (upstream keepalive); longer than nginx's own
+# keepalive_timeout towards gunicorn, so that gunicorn never closes one nginx is about to use.
+keepalive = 75
+# A request running longer than this is killed (the worker restarts). Long work (bundles,
+# large exports) runs on the task workers, not in a request.
+timeout = 60
+graceful_timeout = 30
+# Replace a worker now and then, so that no slow leak grows for months; the jitter spreads the
+# restarts, and with preload_app a new worker forks in milliseconds.
+max_requests = 5000
+max_requests_jitter = 500
+
+# X-Forwarded-Proto is believed only from nginx (Django reads it too: IAP_BEHIND_TLS_PROXY).
+forwarded_allow_ips = os.environ.get("IAP_TRUSTED_PROXIES", "127.0.0.1,::1")
+
+# The access log, to the journal, with the request's duration in microseconds (%(D)s), for
+# finding slow requests: journalctl -u iap-gunicorn. The path without its query string (a
+# search may carry a pupil's name) and no client address (nginx's log has it).
+accesslog = "-"
+access_log_format = "%(m)s %(U)s %(s)s %(B)s %(D)sus"
+errorlog = "-"
+loglevel = "warning"
+# Temporary files of the heartbeat in memory, not on a disk that may stall.
+worker_tmp_dir = "/dev/shm"  # noqa: S108 - gunicorn's own heartbeat files, per process
