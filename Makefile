@@ -11,7 +11,7 @@ PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check --requir
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup sysdeps messages lint audit format ci clean bench bench-small lock
+.PHONY: run test setup sysdeps messages lint audit format ci clean bench bench-small lock smoke
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,12 @@ run: setup
 ## make test: the whole test suite (SQLite; DATABASE_URL=postgres://… for PostgreSQL)
 test: sysdeps $(DEV) messages
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make smoke: the production stack end to end, from the files in deploy/ (nginx with TLS,
+## gunicorn and a task worker, PostgreSQL, IAP_ENV=production, requirements.txt only) and a
+## browser journey through it (scripts/smoke-production.sh; under 3 minutes). CI runs it.
+smoke: sysdeps $(DEV)
+	scripts/smoke-production.sh $(SMOKE_ARGS)
 
 ## make bench: the benchmark on PostgreSQL at national size (bench/README.md); BENCH_SIZE=small
 ## or `make bench-small` for a quick run. Not part of CI.
