@@ -17,9 +17,12 @@ workers = int(os.environ.get("GUNICORN_WORKERS", str((os.cpu_count() or 1) + 1))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 
-# Load the application once in the master and fork: iap_portal/wsgi.py imports every view and
-# freezes those objects out of the garbage collector's way, and the workers share that memory.
-preload_app = True
+# Each worker loads the application itself (iap_portal/wsgi.py imports every view and freezes
+# those objects out of the garbage collector's way, in each worker), so that `systemctl reload
+# iap-gunicorn` (SIGHUP) starts workers on a new release's code while the old ones finish their
+# requests: no request is dropped. preload_app = True would share the loaded memory between the
+# workers, but a reload would then keep the old code (only a restart would load the new).
+preload_app = False
 
 # nginx keeps connections to gunicorn open (upstream keepalive); longer than nginx's own
 # keepalive_timeout towards gunicorn, so that gunicorn never closes one nginx is about to use.
@@ -29,7 +32,7 @@ keepalive = 75
 timeout = 60
 graceful_timeout = 30
 # Replace a worker now and then, so that no slow leak grows for months; the jitter spreads the
-# restarts, and with preload_app a new worker forks in milliseconds.
+# restarts; the other workers serve while a new one loads.
 max_requests = 5000
 max_requests_jitter = 500
 

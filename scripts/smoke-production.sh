@@ -38,7 +38,7 @@ fi
 
 if [ -z "${SMOKE_INNER:-}" ]; then
   export SMOKE_INNER=1
-  exec timeout --kill-after=10 "${SMOKE_TIMEOUT:-170}" "$0" "$@"
+  exec timeout --kill-after=20 "${SMOKE_TIMEOUT:-170}" "$0" "$@"
 fi
 
 tmp=$(mktemp -d /tmp/iap-smoke.XXXXXX)
@@ -51,8 +51,16 @@ cleanup() {
     return
   fi
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
+  for _ in $(seq 1 50); do  # 5 seconds to stop, then they are killed
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive -eq 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  for db in "$DB" "${DB}_restored"; do
+    psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+  done
   if [ $status -ne 0 ]; then
     for log in gunicorn worker nginx/error; do
       [ -f "$tmp/$log.log" ] && { echo "--- $log.log (last lines)"; tail -n 25 "$tmp/$log.log"; }
@@ -81,7 +89,7 @@ fi
 psql -h 127.0.0.1 -U postgres -q -c "CREATE DATABASE $DB" >/dev/null
 
 # --- The certificate, trusted by the checks and the browser -----------------------------------
-mkdir -p "$tmp/tls" "$tmp/nginx" "$tmp/private" "$tmp/static" "$tmp/acme" "$tmp/backups"
+mkdir -p "$tmp/cache" "$tmp/tls" "$tmp/nginx" "$tmp/private" "$tmp/static" "$tmp/acme" "$tmp/backups"
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
   -addext "subjectAltName=IP:127.0.0.1" -keyout "$tmp/tls/key.pem" -out "$tmp/tls/cert.pem" \
   2>/dev/null
@@ -144,12 +152,17 @@ unit_command() {  # the ExecStart of a unit, with this checkout's paths
   echo "$line"
 }
 start_unit() {  # name, log: run the unit's command with the environment file, as systemd would
-  local command
+  local command settings
   command=$(unit_command "$1")
+  # The unit's own Environment= lines, its CacheDirectory under $tmp.
+  settings=$(sed -n 's/^Environment=//p' "deploy/systemd/$1")
+  settings=${settings//\/var\/cache\/iap-portal/$tmp\/cache}
   (
     set -a
     # shellcheck source=/dev/null
     . "$env_file"
+    # shellcheck disable=SC2086
+    [ -z "$settings" ] || export $settings
     set +a
     cd "$ROOT"
     # shellcheck disable=SC2086
@@ -241,7 +254,9 @@ psql -h 127.0.0.1 -U postgres -q -c "CREATE DATABASE $restored" >/dev/null
 pg_restore --no-owner --dbname="postgres://postgres@127.0.0.1:5432/$restored" "$dump"
 count() { psql -h 127.0.0.1 -U postgres -tAc "SELECT count(*) FROM plans_supportplan" "$1"; }
 [ "$(count "$DB")" = "$(count "$restored")" ] || fail "the restored database has other plans"
-tar -tf "$tmp"/backups/iap-*-private.tar | grep -q '^private/' || fail "the media backup is empty"
+# The bundle the journey had the worker build is in the media backup.
+tar -tf "$tmp"/backups/iap-*-private.tar >"$tmp/backup-files.txt"
+grep -q '^private/.*\.pdf$' "$tmp/backup-files.txt" || fail "the media backup has no bundle"
 psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE $restored" >/dev/null
 say "backup restores: the same $(count "$DB") plan(s) in the restored database"
 say "passed"
