@@ -157,3 +157,22 @@ def test_every_long_running_unit_reads_the_environment_file_and_runs_as_the_app_
         assert service["User"] == "iap" and service.get("NoNewPrivileges") == "yes", path.name
         for line in exec_lines(path.name):
             assert line.startswith("/srv/iap-portal/"), f"{path.name}: {line}"
+
+
+def test_gunicorn_reloads_new_code_without_dropping_requests(monkeypatch):
+    """`systemctl reload iap-gunicorn` (SIGHUP) is how a release goes live (iap-release): it
+    loads the new code only when the application is not preloaded in the master."""
+    import runpy
+
+    monkeypatch.setenv("GUNICORN_BIND", "10.0.0.12:8001")
+    monkeypatch.setenv("GUNICORN_WORKERS", "5")
+    config = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    assert config["bind"] == ["10.0.0.12:8001"] and config["workers"] == 5
+    assert config["worker_class"] == "gthread" and config["preload_app"] is False
+    assert config["timeout"] < 75  # nginx's proxy_read_timeout: gunicorn ends a slow request
+    unit_text = (UNITS / "iap-gunicorn.service").read_text()
+    assert "ExecReload=/bin/kill -s HUP $MAINPID" in unit_text
+    assert "reload-or-restart iap-gunicorn.service" in (DEPLOY / "bin" / "iap-release").read_text()
+    # The access log leaves out the query string, where a search may carry a pupil's name.
+    assert "%(U)s" in config["access_log_format"] and "%(q)s" not in config["access_log_format"]
+    assert "%(r)s" not in config["access_log_format"]
