@@ -237,7 +237,8 @@ say "browser journey and header checks"
 SMOKE_BASE="https://127.0.0.1:$HTTPS_PORT" SMOKE_HTTP="http://127.0.0.1:$HTTP_PORT" \
   SMOKE_CA="$tmp/tls/cert.pem" SMOKE_SPKI="$spki" SMOKE_TMP="$tmp" \
   SMOKE_PROXY_ADDRESS="$PROXY_ADDRESS" SMOKE_ARTIFACTS="$ROOT/test-artifacts/smoke" \
-  "$DEV_PY" -m pytest -q -p no:cacheprovider -p no:xdist -o addopts="" \
+  "$DEV_PY" -m pytest -q -p no:cacheprovider -p no:xdist -p no:django --noconftest -o addopts="" \
+  -W ignore::pytest.PytestConfigWarning \
   scripts/smoke/test_production_stack.py "$@"
 
 say "backup (deploy/bin/iap-backup)"

@@ -8,7 +8,9 @@ worker prepare the semester's bundle. Checked on the way: HSTS, the secure ``__H
 the Content-Security-Policy, ``no-store`` on personal pages, static files served by nginx with
 long cache headers, and the client's real address in the audit log.
 
-Not part of `make test` (it needs the stack); run `make smoke`."""
+Not part of `make test` (it needs the stack); run `make smoke`. It runs without Django's
+settings (`-p no:django --noconftest`): everything it learns, it learns over https, and from the
+stack's own database through deploy/bin/iap-manage."""
 
 import http.client
 import io
