@@ -59,6 +59,7 @@ test: sysdeps $(DEV) messages
 ## make smoke: the production stack end to end, from the files in deploy/ (nginx with TLS,
 ## gunicorn and a task worker, PostgreSQL, IAP_ENV=production, requirements.txt only) and a
 ## browser journey through it (scripts/smoke-production.sh; bounded by SMOKE_TIMEOUT, 170 s).
+## CI runs it.
 smoke: sysdeps $(DEV)
 	scripts/smoke-production.sh $(SMOKE_ARGS)
 
