@@ -2,30 +2,48 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.requirements-installed
+# requirements.txt is what the application needs (a production server installs only it);
+# requirements-dev.txt holds the same pins plus the tests, lint and benchmark tools. Both are
+# generated from pyproject.toml by `make lock`, pinned and hashed: pip refuses anything else.
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup sysdeps messages lint audit format ci clean bench bench-small
+.PHONY: run test setup sysdeps messages lint audit format ci clean bench bench-small lock smoke
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): requirements.txt | $(PY)
-	$(PY) -m pip install --quiet -r requirements.txt
-	touch $(STAMP)
+$(RUNTIME): requirements.txt | $(PY)
+	$(PIP_INSTALL) -r requirements.txt
+	touch $@
+
+$(DEV): requirements-dev.txt $(RUNTIME)
+	$(PIP_INSTALL) -r requirements-dev.txt
+	touch $@
+
+## make lock: regenerate requirements.txt and requirements-dev.txt after changing the direct
+## dependencies in pyproject.toml; keeps every other pin. Upgrade one package with
+## `make lock LOCK_ARGS="--upgrade-package django"`, everything with LOCK_ARGS=--upgrade.
+LOCK := $(VENV)/bin/uv pip compile pyproject.toml --quiet --generate-hashes --python-version 3.11 \
+  --custom-compile-command "make lock" $(LOCK_ARGS)
+lock: $(DEV)
+	$(LOCK) -o requirements.txt
+	$(LOCK) --group dev -c requirements.txt -o requirements-dev.txt
 
 sysdeps:
 	@scripts/ensure-system-deps.sh
 
-messages: $(STAMP)
+messages: $(RUNTIME)
 	@$(PY) manage.py compilemessages --ignore=$(VENV) -v 0
 
-setup: sysdeps $(STAMP) messages
+setup: sysdeps $(RUNTIME) messages
 	$(PY) manage.py migrate --noinput -v 0
 
 ## make run: set everything up, load the demo school and serve http://127.0.0.1:8000
+## (the runtime packages only: the demo data are written by the app's own code)
 run: setup
 	$(PY) manage.py load_demo
 	@echo "Open http://$(HOST):$(PORT)/ — log in as audzinataja, koordinators, socpedagogs, psihologs, pasvaldiba or ikvd (password: demo)"
@@ -35,8 +53,15 @@ run: setup
 	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## make test: the whole test suite (SQLite; DATABASE_URL=postgres://… for PostgreSQL)
-test: sysdeps $(STAMP) messages
+test: sysdeps $(DEV) messages
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make smoke: the production stack end to end, from the files in deploy/ (nginx with TLS,
+## gunicorn and a task worker, PostgreSQL, IAP_ENV=production, requirements.txt only) and a
+## browser journey through it (scripts/smoke-production.sh; bounded by SMOKE_TIMEOUT, 170 s).
+## CI runs it.
+smoke: sysdeps $(DEV)
+	scripts/smoke-production.sh $(SMOKE_ARGS)
 
 ## make bench: the benchmark on PostgreSQL at national size (bench/README.md); BENCH_SIZE=small
 ## or `make bench-small` for a quick run. Not part of CI.
@@ -45,7 +70,7 @@ BENCH_DB := $(if $(filter small,$(BENCH_SIZE)),iap_bench_small,iap_bench)
 BENCH_URL := postgres://postgres@127.0.0.1:5432/$(BENCH_DB)
 BENCH_FLAGS := $(if $(filter small,$(BENCH_SIZE)),--small --seconds 20 --memory-plans 300 --output bench/results-small.md,)
 
-bench: $(STAMP) messages
+bench: $(DEV) messages
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect 15 main start
 	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || apt-get install -y -qq wrk >/dev/null
 	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DB)'" \
@@ -58,16 +83,16 @@ bench: $(STAMP) messages
 bench-small:
 	$(MAKE) bench BENCH_SIZE=small
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
 ## make audit: the offline dependency audit CI runs (scripts/audit-dependencies.py)
-audit: $(STAMP)
+audit: $(DEV)
 	$(PY) scripts/audit-dependencies.py
 
-format: $(STAMP)
+format: $(DEV)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
