@@ -200,8 +200,12 @@ def _anonymise_payees(ids, claims):
     of_their_claims = BatchLine.objects.filter(claim__in=claims)
     of_their_claims.filter(outcome=LineOutcome.REFUSED).update(refusal_reason=ANONYMOUS)
     paid_to_them.update(payee_name=ANONYMOUS, iban="")
+    # Also the history of lines no longer there (a line removed from a batch before sending).
     BatchLine.history.filter(
-        Q(id__in=paid_to_them.values("pk")) | Q(id__in=of_their_claims.values("pk"))
+        Q(id__in=paid_to_them.values("pk"))
+        | Q(id__in=of_their_claims.values("pk"))
+        | Q(claim_id__in=claims.values("pk"))
+        | Q(payee_id__in=own.values("pk"))
     ).delete()
     own.update(
         name=ANONYMOUS,
