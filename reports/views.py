@@ -181,10 +181,9 @@ def participation_report(request):
 
 
 def _scope_unit(key):
-    """The unit of the national indicators a scope key reads: the country or a municipality."""
-    if key.startswith("municipality-"):
-        return ("m", int(key.removeprefix("municipality-")))
-    return indicators.ALL
+    """The unit of the national figures an aggregate scope key reads: the country ("all") or
+    a municipality."""
+    return indicators.ALL if key == "all" else ("m", snapshots.municipality_of_scope(key))
 
 
 def _a_year_later(key, schools, aggregate, year):
