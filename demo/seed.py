@@ -12,6 +12,9 @@ SEED_MIGRATIONS = (
     # The risk types and the national catalogue, by code (the factors of plans' 0002 and
     # early_warning's 0002): a factor renamed since keeps its code and is not made again.
     ("plans.migrations.0006_risk_factor_versions", "create_national_catalogue"),
+    # Their English names (issue 21).
+    ("students.migrations.0010_specialist_type_english_names", "fill_english_names"),
+    ("plans.migrations.0011_catalogue_english_names", "fill_english_names"),
 )
 
 

@@ -36,15 +36,15 @@ class NgoProjectAdmin(SimpleHistoryAdmin):
 
 @admin.register(RiskType)
 class RiskTypeAdmin(admin.ModelAdmin):
-    list_display = ["number", "name"]
+    list_display = ["number", "name", "name_en"]
 
 
 @admin.register(RiskFactor)
 class RiskFactorAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "risk_type", "school", "is_active", "replaced_by"]
+    list_display = ["name", "name_en", "code", "risk_type", "school", "is_active", "replaced_by"]
     list_filter = ["risk_type", "is_active"]
     list_select_related = ["risk_type", "school", "replaced_by"]
-    search_fields = ["name", "code"]
+    search_fields = ["name", "name_en", "code"]
 
     def get_readonly_fields(self, request, obj=None):
         # What plans show is not changed in place (plans.services.save_risk_factor).

@@ -79,7 +79,7 @@ class PlanRiskForm(forms.ModelForm):
         factors = factors.select_related("risk_type")
         field = self.fields["risk_factor"]
         field.queryset = factors.order_by("risk_type__number", "name")
-        field.label_from_instance = lambda f: f"{f.risk_type.number}. {f.name}"
+        field.label_from_instance = lambda f: f"{f.risk_type.number}. {f.display_name}"
         self.fields["level"].required = False
 
 
@@ -436,7 +436,7 @@ class RiskFactorForm(SchoolChoiceMixin, forms.ModelForm):
 
     class Meta:
         model = RiskFactor
-        fields = ["risk_type", "name", "is_active"]
+        fields = ["risk_type", "name", "name_en", "is_active"]
 
     def __init__(self, *args, schools, national, **kwargs):
         super().__init__(*args, **kwargs)
@@ -463,9 +463,19 @@ class RiskFactorForm(SchoolChoiceMixin, forms.ModelForm):
     def clean_name(self):
         return " ".join(self.cleaned_data["name"].split())
 
+    def clean_name_en(self):
+        return " ".join(self.cleaned_data["name_en"].split())
+
+    def clean_name_en(self):
+        return " ".join(self.cleaned_data["name_en"].split())
+
     def clean(self):
         cleaned = super().clean()
         name, risk_type = cleaned.get("name"), cleaned.get("risk_type")
+        if not cleaned.get("name_en") and "school" not in self.errors and not self.catalogue_school:
+            # The national catalogue is read in both languages (a school's own factor may
+            # stay Latvian only: English pages then show its Latvian name).
+            self.add_error("name_en", _("Give the national factor's name in English too."))
         if name and risk_type and "school" not in self.errors:
             # A school's factor may not repeat a national one either: its plans would show
             # two risks of one name.
@@ -483,7 +493,7 @@ class RiskFactorForm(SchoolChoiceMixin, forms.ModelForm):
 class SpecialistTypeForm(forms.ModelForm):
     class Meta:
         model = SpecialistType
-        fields = ["name", "is_active"]
+        fields = ["name", "name_en", "is_active"]
 
     def __init__(self, *args, named_in_plans=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -497,6 +507,9 @@ class SpecialistTypeForm(forms.ModelForm):
 
     def clean_name(self):
         return " ".join(self.cleaned_data["name"].split())
+
+    def clean_name_en(self):
+        return " ".join(self.cleaned_data["name_en"].split())
 
 
 class CeilingsForm(forms.Form):

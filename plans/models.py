@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from iap_portal.i18n import localized
 from iap_portal.models import StatusChange
 from students.models import (
     ApprovalLevel,
@@ -30,7 +31,8 @@ class RiskType(models.Model):
     """The four official risk types of the programme (created by a data migration)."""
 
     number = models.PositiveSmallIntegerField(_("number"), unique=True)
-    name = models.CharField(pgettext_lazy("organisation", "name"), max_length=150)
+    name = models.CharField(_("name in Latvian"), max_length=150)
+    name_en = models.CharField(_("name in English"), max_length=150, blank=True)
 
     class Meta:
         ordering = ["number"]
@@ -38,7 +40,12 @@ class RiskType(models.Model):
         verbose_name_plural = _("risk types")
 
     def __str__(self):
-        return f"{self.number}. {self.name}"
+        return f"{self.number}. {self.display_name}"
+
+    @property
+    def display_name(self):
+        """The name in the language of the page."""
+        return localized(self.name, self.name_en)
 
 
 class RiskFactorQuerySet(models.QuerySet):
@@ -78,7 +85,13 @@ class RiskFactor(models.Model):
     risk_type = models.ForeignKey(
         RiskType, on_delete=models.PROTECT, related_name="factors", verbose_name=_("risk type")
     )
-    name = models.CharField(pgettext_lazy("organisation", "name"), max_length=200)
+    name = models.CharField(_("name in Latvian"), max_length=200)
+    name_en = models.CharField(
+        _("name in English"),
+        max_length=200,
+        blank=True,
+        help_text=_("Shown to users who chose English (empty: they see the Latvian name)."),
+    )
     code = models.SlugField(_("code"), max_length=100, editable=False)
     school = models.ForeignKey(
         School,
@@ -129,7 +142,12 @@ class RiskFactor(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self):
+        """The name in the language of the page."""
+        return localized(self.name, self.name_en)
 
     @property
     def is_national(self):

@@ -948,12 +948,14 @@ def save_risk_factor(
     name: str,
     is_active: bool,
     school: School | None = None,
+    name_en: str = "",
 ) -> RiskFactor:
     """Add a factor (``factor`` None; ``school`` None for the national catalogue) or change
     one. A factor that plans name is not renamed in place: a new name or type makes a new
     version with the same code, the old version leaves use and points to it
     (``replaced_by``), and the plans made with it keep showing it. Returns the newest version.
-    Taking a factor out of use changes no plan."""
+    Taking a factor out of use changes no plan. The English name is a translation of the
+    Latvian one: changing only it changes the factor in place."""
     if factor is None:
         require(
             can_edit_risk_factor(by, RiskFactor(school=school)),
@@ -963,6 +965,7 @@ def save_risk_factor(
         return RiskFactor.objects.create(
             risk_type=risk_type,
             name=name,
+            name_en=name_en,
             is_active=is_active,
             school=school,
             code=new_factor_code(name),
@@ -985,12 +988,14 @@ def save_risk_factor(
             school_id=locked.school_id,
             risk_type=risk_type,
             name=name,
+            name_en=name_en,
             is_active=is_active,
         )
         RiskFactor.objects.filter(pk=locked.pk).update(replaced_by=successor)
         return successor
     locked.risk_type, locked.name, locked.is_active = risk_type, name, is_active
-    locked.save(update_fields=["risk_type", "name", "is_active"])
+    locked.name_en = name_en
+    locked.save(update_fields=["risk_type", "name", "name_en", "is_active"])
     return locked
 
 
@@ -1000,15 +1005,21 @@ def specialist_type_in_plans(specialist_type: SpecialistType) -> bool:
 
 @transaction.atomic
 def save_specialist_type(
-    *, specialist_type: SpecialistType, by: AbstractBaseUser, name: str, is_active: bool
+    *,
+    specialist_type: SpecialistType,
+    by: AbstractBaseUser,
+    name: str,
+    is_active: bool,
+    name_en: str = "",
 ) -> SpecialistType:
     """Add (an unsaved ``specialist_type``) or change a specialist type. One that plans name
     is never renamed, since their measures show its name: it is taken out of use and a new
     type added instead. (Versions as for risk factors would also have to move the specialists'
-    memberships and would split the reports' hours by name; renaming is rare.)"""
+    memberships and would split the reports' hours by name; renaming is rare.) The English
+    name, a translation, may change at any time."""
     require(keeps_national_catalogue(by), _("Specialist types are kept by IKVD."), CatalogueError)
     if specialist_type.pk is None:
-        return SpecialistType.objects.create(name=name, is_active=is_active)
+        return SpecialistType.objects.create(name=name, name_en=name_en, is_active=is_active)
     locked = SpecialistType.objects.select_for_update().get(pk=specialist_type.pk)
     require(
         locked.name == name or not specialist_type_in_plans(locked),
@@ -1018,8 +1029,8 @@ def save_specialist_type(
         ),
         CatalogueError,
     )
-    locked.name, locked.is_active = name, is_active
-    locked.save(update_fields=["name", "is_active"])
+    locked.name, locked.name_en, locked.is_active = name, name_en, is_active
+    locked.save(update_fields=["name", "name_en", "is_active"])
     return locked
 
 

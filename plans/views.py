@@ -694,6 +694,7 @@ def risk_factor_edit(request, pk=None):
                 by=request.user,
                 risk_type=data["risk_type"],
                 name=data["name"],
+                name_en=data["name_en"],
                 is_active=data["is_active"],
                 school=form.catalogue_school,
             )
@@ -747,6 +748,7 @@ def specialist_type_edit(request, pk=None):
                 specialist_type=specialist_type,
                 by=request.user,
                 name=form.cleaned_data["name"],
+                name_en=form.cleaned_data["name_en"],
                 is_active=form.cleaned_data["is_active"],
             )
         except services.CatalogueError as error:

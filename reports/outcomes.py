@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from iap_portal import suppression
+from iap_portal.i18n import shown
 from plans.models import PlanRisk, RiskType
 from students.models import Enrollment, Municipality, School, SchoolYear, Student
 
@@ -166,7 +167,7 @@ def tables(outcomes: Outcomes, unit, *, schools=(), municipalities=()):
         key="later_risks", title=_("A year later, by risk type"), columns=_columns(_("Risk type"))
     )
     for number in outcomes.rows_of(unit, "risk"):
-        name = outcomes.labels.get(number, number)
+        name = shown(outcomes.labels.get(number, number))
         risks.rows.append([f"{number}. {name}", *outcomes.row(unit, "risk", number)])
     result = [whole, grades, risks]
     for key, title, first, parts in (
@@ -187,7 +188,12 @@ def tables(outcomes: Outcomes, unit, *, schools=(), municipalities=()):
 
 
 def risk_type_names():
-    return dict(RiskType.objects.values_list("number", "name"))
+    """{number: (Latvian name, English name)}: the national figures are cached for readers
+    of either language."""
+    return {
+        number: (name, name_en)
+        for number, name, name_en in RiskType.objects.values_list("number", "name", "name_en")
+    }
 
 
 def school_outcomes(people) -> Outcomes:

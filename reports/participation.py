@@ -25,6 +25,7 @@ from compensations.models import CompensationClaim, money_sums
 from early_warning.indicators import FLAGGED
 from early_warning.models import Indicator
 from iap_portal import suppression
+from iap_portal.i18n import shown
 from plans.models import (
     CompensationCategory,
     Consultation,
@@ -343,11 +344,20 @@ def semester_figures(schools, semester, levels=(ALL,)):
         PlanRisk.objects.filter(counted(schools, semester, "plan__")),
         levels,
         "plan__",
-        ["risk_factor__risk_type__number", "risk_factor__risk_type__name"],
+        [
+            "risk_factor__risk_type__number",
+            "risk_factor__risk_type__name",
+            "risk_factor__risk_type__name_en",
+        ],
         {"pupils": pupils},
     ):
         number = row["risk_factor__risk_type__number"]
-        figures.labels[("risk", number)] = f"{number}. {row['risk_factor__risk_type__name']}"
+        # Both names: the snapshot is kept for readers of either language.
+        english = row["risk_factor__risk_type__name_en"]
+        figures.labels[("risk", number)] = (
+            f"{number}. {row['risk_factor__risk_type__name']}",
+            f"{number}. {english}" if english else "",
+        )
         figures.add("risk", sid, unit, number, row["pupils"])
 
     measures = SupportMeasure.objects.filter(counted(schools, semester, "plan__"))
@@ -355,12 +365,13 @@ def semester_figures(schools, semester, levels=(ALL,)):
         measures,
         levels,
         "plan__",
-        ["measure_type", "specialist_type_id", "specialist_type__name"],
+        ["measure_type", "specialist_type_id", "specialist_type__name", "specialist_type__name_en"],
         {"pupils": pupils, "planned": Sum("planned_hours")},
     ):
         label = (row["measure_type"], row["specialist_type_id"])
         figures.labels[("specialist", row["specialist_type_id"])] = (
-            row["specialist_type__name"] or ""
+            row["specialist_type__name"] or "",
+            row["specialist_type__name_en"] or "",
         )
         figures.add("measure", sid, unit, label, row["pupils"])
         if row["measure_type"] == SupportMeasure.Type.CONSULTATION:
@@ -569,7 +580,7 @@ def breakdown_tables(pupils, figures, semester, unit=ALL):
     risks = Table(key="risks", title=_("By risk type"), columns=[_("Risk type"), _("Pupils")])
     for number in sorted(figures.labels_of("risk", sid, unit)):
         risks.rows.append(
-            [figures.labels[("risk", number)], figures.cell("risk", sid, unit, number)]
+            [shown(figures.labels[("risk", number)]), figures.cell("risk", sid, unit, number)]
         )
 
     types = dict(SupportMeasure.Type.choices)
@@ -586,7 +597,9 @@ def breakdown_tables(pupils, figures, semester, unit=ALL):
         ],
     )
     labels = figures.labels_of("measure", sid, unit)
-    for label in sorted(labels, key=lambda m: (m[0], figures.labels[("specialist", m[1])])):
+    for label in sorted(
+        labels, key=lambda m: (m[0], shown(figures.labels[("specialist", m[1])]))
+    ):
         measure_type, specialist_id = label
         is_consultation = measure_type == SupportMeasure.Type.CONSULTATION
         hours = ["", "", ""]
@@ -597,7 +610,7 @@ def breakdown_tables(pupils, figures, semester, unit=ALL):
         measures.rows.append(
             [
                 types.get(measure_type, measure_type),
-                figures.labels[("specialist", specialist_id)],
+                shown(figures.labels[("specialist", specialist_id)]),
                 figures.cell("measure", sid, unit, label),
                 *hours,
             ]

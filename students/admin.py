@@ -95,7 +95,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
 
 @admin.register(SpecialistType)
 class SpecialistTypeAdmin(admin.ModelAdmin):
-    list_display = ["name", "is_active"]
+    list_display = ["name", "name_en", "is_active"]
 
 
 @admin.register(Membership)

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from iap_portal.i18n import localized
+
 from .personas_kods import mask_personas_kods, normalise_personas_kods
 
 
@@ -444,7 +446,8 @@ class Enrollment(models.Model):
 class SpecialistType(models.Model):
     """Who delivers consultations: psihologs, logopēds, … (an editable list)."""
 
-    name = models.CharField(pgettext_lazy("organisation", "name"), max_length=100, unique=True)
+    name = models.CharField(_("name in Latvian"), max_length=100, unique=True)
+    name_en = models.CharField(_("name in English"), max_length=100, blank=True)
     is_active = models.BooleanField(_("in use"), default=True)
 
     class Meta:
@@ -453,7 +456,12 @@ class SpecialistType(models.Model):
         verbose_name_plural = _("specialist types")
 
     def __str__(self):
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self):
+        """The name in the language of the page."""
+        return localized(self.name, self.name_en)
 
 
 class Role(models.TextChoices):

@@ -33,6 +33,8 @@ def factor_data(factor=None, **changes):
     data = {
         "risk_type": factor.risk_type_id if factor else RiskType.objects.get(number=1).pk,
         "name": factor.name if factor else "",
+        # The national catalogue is kept in both languages.
+        "name_en": factor.name_en if factor else "a new factor",
         "is_active": "on" if factor is None or factor.is_active else "",
     }
     data.update(changes)
