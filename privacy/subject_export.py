@@ -264,7 +264,9 @@ def _machine_record(student, plans, claims, payees, *, generated_by):
                 **_row(plan),
                 "file": plan.archive_file,
                 "semester": str(plan.semester),
-                "risks": [{**_row(r), "risk_factor": r.risk_factor.display_name} for r in plan.risks.all()],
+                "risks": [
+                    {**_row(r), "risk_factor": r.risk_factor.display_name} for r in plan.risks.all()
+                ],
                 "measures": [
                     {
                         **_row(m, exclude=["risks"]),

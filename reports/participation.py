@@ -597,9 +597,7 @@ def breakdown_tables(pupils, figures, semester, unit=ALL):
         ],
     )
     labels = figures.labels_of("measure", sid, unit)
-    for label in sorted(
-        labels, key=lambda m: (m[0], shown(figures.labels[("specialist", m[1])]))
-    ):
+    for label in sorted(labels, key=lambda m: (m[0], shown(figures.labels[("specialist", m[1])]))):
         measure_type, specialist_id = label
         is_consultation = measure_type == SupportMeasure.Type.CONSULTATION
         hours = ["", "", ""]
