@@ -9,12 +9,14 @@ class CompensationsConfig(AppConfig):
     def ready(self):
         # Imported here, not at the top: an app's modules may only be imported once every
         # app's models are loaded (Django's app-loading order).
-        from iap_portal import audit
+        from iap_portal import audit, wording
         from plans import hooks as plans_hooks
 
         from . import exports, services  # noqa: F401 - exports registers the claims' lists
-        from .models import CompensationClaim, Receipt
+        from .models import ClaimStatus, CompensationClaim, Receipt
 
+        # The audit log says a claim's status changes in words.
+        wording.STATUS_LABELS.register(CompensationClaim._meta.label)(dict(ClaimStatus.choices))
         plans_hooks.paid_on_plan.register(services.paid_on_plan)
         plans_hooks.claim_sums.register(services.measure_sums)
         # Forgetting a pupil (iap_portal.audit.forget_students) finds their claims' events.

@@ -10,12 +10,14 @@ class PlansConfig(AppConfig):
         # Imported here, not at the top: an app's modules may only be imported once every
         # app's models are loaded (Django's app-loading order).
         from early_warning import hooks as early_warning_hooks
-        from iap_portal import audit
+        from iap_portal import audit, wording
         from students import hooks as students_hooks
 
         from . import access, early_signals, exports, views  # noqa: F401 - exports registers
-        from .models import SupportPlan
+        from .models import PlanStatus, SupportPlan
 
+        # The audit log says a plan's status changes in words.
+        wording.STATUS_LABELS.register(SupportPlan._meta.label)(dict(PlanStatus.choices))
         students_hooks.specialist_pupil_ids.register(access.specialist_pupil_ids)
         students_hooks.specialists_who_see.register(access.specialists_who_see)
         students_hooks.pupil_page.register("plans")(views.pupil_page_plans)

@@ -466,9 +466,6 @@ class RiskFactorForm(SchoolChoiceMixin, forms.ModelForm):
     def clean_name_en(self):
         return " ".join(self.cleaned_data["name_en"].split())
 
-    def clean_name_en(self):
-        return " ".join(self.cleaned_data["name_en"].split())
-
     def clean(self):
         cleaned = super().clean()
         name, risk_type = cleaned.get("name"), cleaned.get("risk_type")

@@ -16,6 +16,7 @@ from iap_portal.forms import CommentForm, ReasonForm, parse_id, parse_ids
 from iap_portal.pagination import paginate
 from iap_portal.suppression import SMALL, protect
 from iap_portal.users import display_name
+from iap_portal.wording import record_change
 from students.access import (
     can_manage_school,
     chosen_school,
@@ -194,13 +195,32 @@ def _consultations(plan):
 
 
 def _history(plan, limit=30):
-    """Who changed what and when: field changes of the plan, its risks and its measures."""
+    """Who changed what and when, in words: field changes of the plan, its risks and its
+    measures."""
     entries = []
-    for model_history, label in (
-        (plan.history.all(), _("plan")),
-        (PlanRisk.history.filter(plan_id=plan.pk), _("risk")),
-        (SupportMeasure.history.filter(plan_id=plan.pk), _("measure")),
+    for model_history, sentences in (
+        (
+            plan.history.all(),
+            (
+                _("%(who)s created the plan"),
+                _("%(who)s changed the plan"),
+                _("%(who)s deleted the plan"),
+            ),
+        ),
+        (
+            PlanRisk.history.filter(plan_id=plan.pk),
+            (_("%(who)s added a risk"), _("%(who)s changed a risk"), _("%(who)s removed a risk")),
+        ),
+        (
+            SupportMeasure.history.filter(plan_id=plan.pk),
+            (
+                _("%(who)s added a measure"),
+                _("%(who)s changed a measure"),
+                _("%(who)s removed a measure"),
+            ),
+        ),
     ):
+        added, changed_text, removed = sentences
         records = list(model_history.select_related("history_user").order_by("history_date")[:200])
         previous = {}
         for record in records:
@@ -219,15 +239,15 @@ def _history(plan, limit=30):
                 if not changed:
                     previous[record.id] = record
                     continue
-            entries.append(
-                {
-                    "at": record.history_date,
-                    "user": display_name(record.history_user),
-                    "what": label,
-                    "type": record.get_history_type_display(),
-                    "fields": changed,
-                }
+            text = record_change(
+                who=display_name(record.history_user),
+                history_type=record.history_type,
+                added=added,
+                changed=changed_text,
+                removed=removed,
+                fields=changed,
             )
+            entries.append({"at": record.history_date, "text": text})
             previous[record.id] = record
     entries.sort(key=lambda e: e["at"], reverse=True)
     return entries[:limit]

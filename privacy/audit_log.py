@@ -14,6 +14,7 @@ from compensations.models import CompensationClaim, Receipt
 from iap_portal.forms import parse_id
 from iap_portal.models import AuditEvent, AuditSummary, AuditSummaryPeriod
 from iap_portal.users import display_name
+from iap_portal.wording import audit_detail
 from plans.access import visible_plans
 from plans.models import SupportPlan
 from reports.models import ExportJob, PlanBundle
@@ -225,6 +226,7 @@ def describe(user, events):
         event.pupils = [pupils[event.student_id]] if event.student_id else listed
         event.is_list = bool(listed) and not event.student_id
         event.named = None
+        event.detail_text = audit_detail(event)
         if event.object_type:
             event.named = objects.get((event.object_type, event.object_id)) or Named(
                 _object_fallback(event)

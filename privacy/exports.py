@@ -40,7 +40,7 @@ def _rows(user, chunk, actions):
             actions.get(event.action, event.action),
             "; ".join(pupil.label for pupil in event.pupils),
             event.named.label if event.named else "",
-            event.detail,
+            event.detail_text,
             event.ip or "",
         ]
 
