@@ -21,8 +21,8 @@ class AllocationForm(forms.Form):
         min_value=Decimal("0"),
         error_messages={
             "min_value": _("The allocation cannot be negative."),
-            "max_digits": _("The allocation is too large: at most 9,999,999.99 EUR."),
-            "max_whole_digits": _("The allocation is too large: at most 9,999,999.99 EUR."),
+            "max_digits": _("The allocation is too large: at most €9,999,999.99."),
+            "max_whole_digits": _("The allocation is too large: at most €9,999,999.99."),
             "max_decimal_places": _("Give the amount in euros and cents: at most 2 decimals."),
         },
     )

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from iap_portal.i18n import format_day
 from iap_portal.models import StatusChange
 from iap_portal.storage import private_storage
 from plans.models import SupportMeasure, SupportPlan
@@ -132,7 +133,7 @@ class ClaimLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.date:%d.%m.%Y} {self.description} {self.amount}"
+        return f"{format_day(self.date)} {self.description} {self.amount}"
 
 
 class Receipt(models.Model):

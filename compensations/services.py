@@ -22,7 +22,6 @@ from django.db import transaction
 from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -36,7 +35,9 @@ from iap_portal.actions import (
     require,
     transition,
 )
+from iap_portal.i18n import format_day
 from iap_portal.models import ContentChange
+from iap_portal.templatetags.portal import eur
 from plans.models import PlanStatus, SupportMeasure
 from plans.services import start_plan_if_due
 
@@ -78,17 +79,16 @@ def period_problems(*, measure: SupportMeasure, month: date, line_dates: list[da
     if month_end(month) < start or month > end:
         problems.append(
             _("The month must fall within the measure's period (%(start)s–%(end)s).")
-            % {"start": f"{start:%d.%m.%Y}", "end": f"{end:%d.%m.%Y}"}
+            % {"start": format_day(start), "end": format_day(end)}
         )
     for day in line_dates:
         if not (month <= day <= month_end(month)):
             problems.append(
-                _("The date %(date)s is not in the claim's month.") % {"date": f"{day:%d.%m.%Y}"}
+                _("The date %(date)s is not in the claim's month.") % {"date": format_day(day)}
             )
         elif not start <= day <= end:
             problems.append(
-                _("The date %(date)s is outside the measure's period.")
-                % {"date": f"{day:%d.%m.%Y}"}
+                _("The date %(date)s is outside the measure's period.") % {"date": format_day(day)}
             )
     return problems
 
@@ -330,14 +330,11 @@ def submit_claim(*, claim: CompensationClaim, by: AbstractBaseUser) -> Compensat
     if over > 0:
         problems.append(
             _(
-                "The claim is %(over)s EUR more than what remains of the measure's approved "
-                "amount (%(remaining)s EUR). Correct it, or have the plan revised and approved "
+                "The claim is %(over)s more than what remains of the measure's approved "
+                "amount (%(remaining)s). Correct it, or have the plan revised and approved "
                 "again first; it stays saved as a draft."
             )
-            % {
-                "over": number_format(over, 2, force_grouping=True),
-                "remaining": number_format(locked.total - over, 2, force_grouping=True),
-            }
+            % {"over": eur(over), "remaining": eur(locked.total - over)}
         )
     if problems:
         raise ClaimError(*problems)
@@ -393,15 +390,10 @@ def approve_claim(*, claim: CompensationClaim, by: AbstractBaseUser) -> Compensa
     if over > 0:
         raise ClaimError(
             _(
-                "Approving would exceed the approved amount of %(approved)s EUR by %(over)s EUR. "
+                "Approving would exceed the approved amount of %(approved)s by %(over)s. "
                 "The plan must be revised and approved again first."
             )
-            % {
-                "approved": number_format(
-                    measure.approved_amount or Decimal(0), 2, force_grouping=True
-                ),
-                "over": number_format(over, 2, force_grouping=True),
-            }
+            % {"approved": eur(measure.approved_amount or Decimal(0)), "over": eur(over)}
         )
     # The school's allocation for the year: refused with the figures when the approved claims
     # would go over it (the hook locks the allocation, so approvals at once count in turn).

@@ -1,6 +1,7 @@
 from django.conf import settings
 
 from accounts.two_factor import two_factor_pending
+from iap_portal.i18n import localized
 from students.access import get_access
 
 
@@ -10,7 +11,7 @@ def portal(request):
     roles = get_access(user).roles if signed_in else set()
     return {
         "two_factor_pending": signed_in and two_factor_pending(request),
-        "programme_name": settings.IAP_PROGRAMME_NAME,
+        "programme_name": localized(settings.IAP_PROGRAMME_NAME, settings.IAP_PROGRAMME_NAME_EN),
         "programme_code": settings.IAP_PROGRAMME_CODE,
         "user_roles": roles,
     }

@@ -10,6 +10,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from iap_portal.i18n import format_day
 from students.models import School, Semester, Student
 
 from .indicators import FLAGGED, Level, describe
@@ -155,7 +156,7 @@ class Period(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.start_date:%d.%m.%Y}–{self.end_date:%d.%m.%Y}"
+        return f"{format_day(self.start_date)}–{format_day(self.end_date)}"
 
     @property
     def months(self):
@@ -203,7 +204,7 @@ class ImportRecord(models.Model):
         verbose_name_plural = _("e-journal imports")
 
     def __str__(self):
-        return f"{self.file_name} ({self.imported_at:%d.%m.%Y})"
+        return f"{self.file_name} ({format_day(self.imported_at)})"
 
 
 class Attendance(models.Model):

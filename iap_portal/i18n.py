@@ -1,5 +1,6 @@
 """Names kept in both languages (the catalogues users read): which one a page shows."""
 
+from django.utils import dateformat
 from django.utils.translation import get_language
 
 
@@ -20,3 +21,9 @@ def shown(name) -> str:
     if isinstance(name, tuple):
         return localized(*name)
     return name
+
+
+def format_day(value) -> str:
+    """A date as messages write it, like the pages: 1.09.2026 (the day without a leading
+    zero)."""
+    return dateformat.format(value, "j.m.Y")

@@ -11,6 +11,8 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
+from .i18n import localized
+
 PRINT_CSS = "css/print.css"
 
 
@@ -53,7 +55,7 @@ def render_pdf(template, context, request=None):
     # A task worker renders without a request, so without the context processors: the
     # programme's name must not depend on them.
     context = {
-        "programme_name": settings.IAP_PROGRAMME_NAME,
+        "programme_name": localized(settings.IAP_PROGRAMME_NAME, settings.IAP_PROGRAMME_NAME_EN),
         "programme_code": settings.IAP_PROGRAMME_CODE,
         **context,
     }

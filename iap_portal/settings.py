@@ -309,6 +309,8 @@ TASKS = {
 IAP_PROGRAMME_NAME = env(
     "IAP_PROGRAMME_NAME", "Atbalsts priekšlaicīgas mācību pārtraukšanas samazināšanai"
 )
+# Its English form, for users who chose English.
+IAP_PROGRAMME_NAME_EN = env("IAP_PROGRAMME_NAME_EN", "Support for reducing early school leaving")
 IAP_PROGRAMME_CODE = env("IAP_PROGRAMME_CODE", "8.3.4.0/16/I/001")
 # Imports (pupils, e-journal data): the upload, and what a spreadsheet may hold once unpacked,
 # checked before and while it is read (students/importer.py). Generous for a real school.

@@ -10,6 +10,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.lv import pvn
 
 from iap_portal.forms import DateInput, LocalDecimalField, SchoolChoiceMixin
+from iap_portal.i18n import format_day
 from iap_portal.templatetags.portal import eur
 from iap_portal.users import display_name
 from students.models import School, Semester, SpecialistType
@@ -205,7 +206,7 @@ class SupportMeasureForm(forms.ModelForm):
             if not cleaned.get("compensation_category"):
                 self.add_error("compensation_category", _("Choose the compensation category."))
             if not cleaned.get("planned_amount"):
-                self.add_error("planned_amount", _("Give the planned amount in EUR."))
+                self.add_error("planned_amount", _("Give the planned amount in euros."))
             cleaned["specialist_type"] = None
             cleaned["planned_hours"] = None
             self._check_ceiling(cleaned)
@@ -279,8 +280,8 @@ class SupportMeasureForm(forms.ModelForm):
                 "end_date",
                 _("The period must lie within the project's (%(start)s–%(end)s).")
                 % {
-                    "start": f"{project.start_date:%d.%m.%Y}",
-                    "end": f"{project.end_date:%d.%m.%Y}",
+                    "start": format_day(project.start_date),
+                    "end": format_day(project.end_date),
                 },
             )
 
@@ -295,14 +296,14 @@ class SupportMeasureForm(forms.ModelForm):
                     "end_date",
                     _("The period must lie within the semester (%(start)s–%(end)s).")
                     % {
-                        "start": f"{semester.start_date:%d.%m.%Y}",
-                        "end": f"{semester.end_date:%d.%m.%Y}",
+                        "start": format_day(semester.start_date),
+                        "end": format_day(semester.end_date),
                     },
                 )
 
 
 def ngo_project_label(project):
-    period = f"{project.start_date:%d.%m.%Y}–{project.end_date:%d.%m.%Y}"
+    period = f"{format_day(project.start_date)}–{format_day(project.end_date)}"
     return f"{project.title} ({project.ngo_name}, {period})"
 
 

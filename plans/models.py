@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from iap_portal.i18n import localized
+from iap_portal.i18n import format_day, localized
 from iap_portal.models import StatusChange
 from students.models import (
     ApprovalLevel,
@@ -675,7 +675,7 @@ class Consultation(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.date:%d.%m.%Y} {self.topic}"
+        return f"{format_day(self.date)} {self.topic}"
 
 
 class PlanEvaluation(models.Model):

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,6 +27,7 @@ from iap_portal.actions import (
     require,
     transition,
 )
+from iap_portal.i18n import format_day
 from iap_portal.models import ContentChange
 from iap_portal.users import display_name
 from students.access import can_manage_school
@@ -198,10 +199,6 @@ def semester_has_started(semester, today=None):
 def evaluation_is_open(plan, today=None):
     """Whether the school's evaluation window has opened (``SupportPlan.evaluation_opens_on``)."""
     return (today or timezone.localdate()) >= plan.evaluation_opens_on
-
-
-def format_day(value):
-    return dateformat.format(value, "j.m.Y")
 
 
 def evaluation_problem(plan, *, by):
@@ -429,8 +426,8 @@ def measure_project_problem(measure, *, plan, saved=None):
         return _("The youth NGO project is not running: choose a running one.")
     if measure.start_date < project.start_date or measure.end_date > project.end_date:
         return _("The period must lie within the project's (%(start)s–%(end)s).") % {
-            "start": f"{project.start_date:%d.%m.%Y}",
-            "end": f"{project.end_date:%d.%m.%Y}",
+            "start": format_day(project.start_date),
+            "end": format_day(project.end_date),
         }
     return None
 
@@ -868,13 +865,13 @@ def consultation_problems(*, measure, date, today=None):
         )
     elif not semester.start_date <= date <= semester.end_date:
         problems["date"] = _("The date is outside the plan's semester (%(start)s–%(end)s).") % {
-            "start": f"{semester.start_date:%d.%m.%Y}",
-            "end": f"{semester.end_date:%d.%m.%Y}",
+            "start": format_day(semester.start_date),
+            "end": format_day(semester.end_date),
         }
     elif not measure.start_date <= date <= measure.end_date:
         problems["date"] = _("The date is outside the measure's period (%(start)s–%(end)s).") % {
-            "start": f"{measure.start_date:%d.%m.%Y}",
-            "end": f"{measure.end_date:%d.%m.%Y}",
+            "start": format_day(measure.start_date),
+            "end": format_day(measure.end_date),
         }
     return problems
 

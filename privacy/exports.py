@@ -1,7 +1,7 @@
 """The audit log's export: the rows the page's filters show, as CSV (or XLSX), inline up to
 ``IAP_INLINE_EXPORT_ROWS`` rows and on the task queue above (``iap_portal.exports``)."""
 
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from iap_portal.exports import ExportSpec, choice_labels, register_export
@@ -35,7 +35,7 @@ def audit_rows(user, events):
 def _rows(user, chunk, actions):
     for event in describe(user, chunk):
         yield [
-            f"{timezone.localtime(event.at):%d.%m.%Y %H:%M:%S}",
+            dateformat.format(timezone.localtime(event.at), "j.m.Y H:i:s"),
             who(event),
             actions.get(event.action, event.action),
             "; ".join(pupil.label for pupil in event.pupils),

@@ -9,6 +9,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext_lazy as _
 
 from iap_portal.forms import DateInput, SchoolChoiceMixin
+from iap_portal.i18n import format_day
 from iap_portal.users import display_name
 
 from .calendar import current_start_year, semester_dates
@@ -95,7 +96,7 @@ class StudentForm(SchoolChoiceMixin, forms.ModelForm):
                 self.add_error(
                     "birth_date",
                     _("The birth date does not match the personal identity code (%(date)s).")
-                    % {"date": code_date.strftime("%d.%m.%Y")},
+                    % {"date": format_day(code_date)},
                 )
 
 

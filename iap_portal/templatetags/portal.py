@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import template
+from django.template.defaultfilters import floatformat
 from django.utils.formats import number_format
 from django.utils.translation import pgettext
 
@@ -22,3 +23,12 @@ def eur(value):
         return ""
     amount = number_format(Decimal(value), 2, use_l10n=True, force_grouping=True)
     return pgettext("money", "%(amount)s €") % {"amount": amount}
+
+
+@register.filter
+def hours(value):
+    """Hours as the page's language writes them, always with one decimal: 6,0 h in Latvian,
+    6.0 h in English (one filter for pages and PDFs)."""
+    if value is None or value == "":
+        return ""
+    return pgettext("hours", "%(hours)s h") % {"hours": floatformat(value, 1)}
