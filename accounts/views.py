@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
@@ -53,9 +54,12 @@ def _next_url(request):
 def _refuse_code(form, wait, message):
     """A wrong code: say so, or say how long to wait while django-otp throttles guesses."""
     if wait > 0:
-        message = _("Too many wrong codes. Wait %(seconds)s seconds and try again.") % {
-            "seconds": int(wait) + 1
-        }
+        seconds = int(wait) + 1
+        message = ngettext(
+            "Too many wrong codes. Wait %(seconds)s second and try again.",
+            "Too many wrong codes. Wait %(seconds)s seconds and try again.",
+            seconds,
+        ) % {"seconds": seconds}
     form.add_error("token", message)
 
 

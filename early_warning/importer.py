@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from students.importer import ImportFileError, parse_class, read_rows
+from students.importer import ImportFileError, class_problem, parse_class, read_rows
 from students.models import Enrollment, Student
 from students.personas_kods import normalise_personas_kods
 
@@ -251,10 +251,7 @@ class Matcher:
         try:
             grade, letter = parse_class(class_text)
         except ValueError:
-            errors.append(
-                _("The class “%(value)s” is not a class like 7.a (grades 1–12).")
-                % {"value": class_text}
-            )
+            errors.append(class_problem(class_text))
             return None
         found = self.by_name.get((first.lower(), last.lower(), grade, letter), [])
         if not found:

@@ -10,7 +10,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from iap_portal.i18n import format_day
+from iap_portal.i18n import LocalDecimal, format_day
 from students.models import School, Semester, Student
 
 from .indicators import FLAGGED, Level, describe
@@ -28,21 +28,21 @@ class Thresholds(models.Model):
         max_digits=4,
         decimal_places=1,
         default=Decimal("95"),
-        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("100"))],
+        validators=[MinValueValidator(LocalDecimal("1")), MaxValueValidator(LocalDecimal("100"))],
     )
     attendance_at_risk = models.DecimalField(
         _("attendance below, % (at risk)"),
         max_digits=4,
         decimal_places=1,
         default=Decimal("90"),
-        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("100"))],
+        validators=[MinValueValidator(LocalDecimal("1")), MaxValueValidator(LocalDecimal("100"))],
     )
     attendance_high = models.DecimalField(
         _("attendance below, % (high risk)"),
         max_digits=4,
         decimal_places=1,
         default=Decimal("80"),
-        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("100"))],
+        validators=[MinValueValidator(LocalDecimal("1")), MaxValueValidator(LocalDecimal("100"))],
     )
     unexcused_lessons = models.PositiveSmallIntegerField(
         _("unexcused absences more than, lessons (at risk)"),
@@ -64,21 +64,21 @@ class Thresholds(models.Model):
         max_digits=3,
         decimal_places=1,
         default=Decimal("1.0"),
-        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("9"))],
+        validators=[MinValueValidator(LocalDecimal("0.1")), MaxValueValidator(LocalDecimal("9"))],
     )
     conduct_watch = models.DecimalField(
         _("conduct notes per month, at least (watch)"),
         max_digits=4,
         decimal_places=1,
         default=Decimal("2"),
-        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("100"))],
+        validators=[MinValueValidator(LocalDecimal("0.1")), MaxValueValidator(LocalDecimal("100"))],
     )
     conduct_at_risk = models.DecimalField(
         _("conduct notes per month, at least (at risk)"),
         max_digits=4,
         decimal_places=1,
         default=Decimal("4"),
-        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("100"))],
+        validators=[MinValueValidator(LocalDecimal("0.1")), MaxValueValidator(LocalDecimal("100"))],
     )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(

@@ -7,6 +7,7 @@ from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from iap_portal import audit
@@ -250,7 +251,11 @@ def fact_import_confirm(request):
     )
     messages.success(
         request,
-        _("Imported %(rows)d rows of %(kind)s for %(period)s; the levels were recomputed.")
+        ngettext(
+            "Imported %(rows)d row of %(kind)s for %(period)s; the levels were recomputed.",
+            "Imported %(rows)d rows of %(kind)s for %(period)s; the levels were recomputed.",
+            record.row_count,
+        )
         % {"rows": record.row_count, "kind": record.get_kind_display(), "period": record.period},
     )
     return redirect("ew_import_list")

@@ -1,6 +1,9 @@
 """Names kept in both languages (the catalogues users read): which one a page shows."""
 
+from decimal import Decimal
+
 from django.utils import dateformat
+from django.utils.formats import number_format
 from django.utils.translation import get_language
 
 
@@ -27,3 +30,12 @@ def format_day(value) -> str:
     """A date as messages write it, like the pages: 1.09.2026 (the day without a leading
     zero)."""
     return dateformat.format(value, "j.m.Y")
+
+
+class LocalDecimal(Decimal):
+    """A decimal that a message writes as the page's language does (0,5 in Latvian): for the
+    limits of validators, whose messages put the limit in as text. Equal to, and serialised in
+    migrations as, the plain Decimal."""
+
+    def __str__(self):
+        return number_format(Decimal(self), use_l10n=True)

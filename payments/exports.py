@@ -4,6 +4,7 @@
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from iap_portal.exports import choice_labels, csv_response, xlsx_response
 from plans.models import CompensationCategory
@@ -45,7 +46,8 @@ def batch_rows(batch, lines):
             line.bank_reference or line.refusal_reason,
         ]
     yield [
-        _("Total (%(count)d payments)") % {"count": len(lines)},
+        ngettext("Total (%(count)d payment)", "Total (%(count)d payments)", len(lines))
+        % {"count": len(lines)},
         "",
         total,
         "",

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from iap_portal.i18n import format_day, localized
+from iap_portal.i18n import LocalDecimal, format_day, localized
 from iap_portal.models import StatusChange
 from students.models import (
     ApprovalLevel,
@@ -542,7 +542,7 @@ class SupportMeasure(models.Model):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("500"))],
+        validators=[MinValueValidator(LocalDecimal("0.5")), MaxValueValidator(LocalDecimal("500"))],
     )
     planned_amount = models.DecimalField(
         _("planned amount, EUR"),

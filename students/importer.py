@@ -278,6 +278,13 @@ def parse_date(text):
     raise ValueError(text)
 
 
+def class_problem(text):
+    """What is wrong with a row's class (it is empty, or not a class)."""
+    if not text:
+        return _("The class is empty: give it like 7.a.")
+    return _("The class “%(value)s” is not a class like 7.a (grades 1–12).") % {"value": text}
+
+
 def parse_class(text):
     match = CLASS_RE.match(text or "")
     if not match:
@@ -362,10 +369,7 @@ def check_rows(rows, *, school, school_year):
         try:
             grade, letter = parse_class(class_text)
         except ValueError:
-            errors.append(
-                _("The class “%(value)s” is not a class like 7.a (grades 1–12).")
-                % {"value": class_text}
-            )
+            errors.append(class_problem(class_text))
 
         if code:
             if code in seen_codes:

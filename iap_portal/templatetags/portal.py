@@ -32,3 +32,10 @@ def hours(value):
     if value is None or value == "":
         return ""
     return pgettext("hours", "%(hours)s h") % {"hours": floatformat(value, 1)}
+
+
+@register.filter
+def quoted(text):
+    """Someone's words in the page's language's quotation marks: „…” in Latvian, “…” in
+    English."""
+    return pgettext("quotation", "“%(text)s”") % {"text": text}
