@@ -5,11 +5,12 @@ import io
 import logging
 import tempfile
 
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.http import QueryDict
 from django.shortcuts import redirect
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks import task
 
 from iap_portal.exports import EXPORTS, write_csv, write_xlsx
@@ -26,6 +27,8 @@ def queue_export(request, kind, fmt):
     params = request.GET.copy()
     params.pop("format", None)
     params.pop("page", None)
+    # The file is written in the requester's language (the catalogue's names, the headings).
+    params["language"] = translation.get_language() or settings.LANGUAGE_CODE
     job = ExportJob.objects.create(
         requested_by=request.user, kind=kind, format=fmt, params=params.urlencode()
     )
@@ -40,9 +43,18 @@ def build_export(job_id: str):
         status=ExportJob.Status.RUNNING
     ):
         return
+    params = QueryDict(job.params)
+    language = params.get("language")
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        _write_export(job, params)
+
+
+def _write_export(job, params):
     try:
         # The user's access is checked again now, with their rights as they are now.
-        spec = EXPORTS[job.kind](job.requested_by, QueryDict(job.params))
+        spec = EXPORTS[job.kind](job.requested_by, params)
         counted = {"rows": 0}
 
         def rows():
@@ -70,7 +82,7 @@ def build_export(job_id: str):
             update_fields=["file", "filename", "rows", "rights", "schools", "status", "finished_at"]
         )
     except Exception as exc:
-        logger.exception("Export %s failed", job_id)
+        logger.exception("Export %s failed", job.public_id)
         ExportJob.objects.filter(pk=job.pk).update(
             status=ExportJob.Status.FAILED, error=str(exc)[:500], finished_at=timezone.now()
         )

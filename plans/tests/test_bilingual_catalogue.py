@@ -136,3 +136,24 @@ def test_the_agency_names_a_specialist_type_in_english_too(cast, login):
     created = SpecialistType.objects.get(name="logopēds")
     with translation.override("en"):
         assert str(created) == "speech therapist"
+
+
+def test_a_queued_export_is_written_in_its_requesters_language(
+    cast, login, settings, django_capture_on_commit_callbacks
+):
+    """A large export is written by the task worker (in the site's language), in the language
+    of whoever asked."""
+    from reports.models import ExportJob
+
+    settings.IAP_INLINE_EXPORT_ROWS = 0
+    plan_in_progress(cast)
+    client = in_language(login(cast.coordinator), "en")
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.get(reverse("plan_list"), {"format": "csv"})
+    with translation.override("lv"):  # the worker's
+        for callback in callbacks:
+            callback()
+    job = ExportJob.objects.get()
+    download = client.get(reverse("export_download", args=[job.public_id]))
+    content = b"".join(download.streaming_content).decode("utf-8-sig")
+    assert next(csv.reader(io.StringIO(content), delimiter=";"))[0] == "Plan code"
