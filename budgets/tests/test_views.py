@@ -46,7 +46,7 @@ def test_the_school_page_shows_the_figures_and_says_what_remaining_means(cast, s
     # Latvian money: a no-break space groups the thousands.
     for figure in ("1\xa0000,00 €", "200,00 €", "50,00 €", "950,00 €", "800,00 €"):
         assert figure in page, figure
-    assert "Atlikums (piešķirts − apstiprināts iesniegumos)" in page
+    assert "Atlikums (piešķirts − apstiprināts pieteikumos)" in page
     assert "Vēl neplānots (piešķirts − plānots)" in page
 
 

@@ -66,13 +66,13 @@ def test_the_claim_page_tells_who_changed_which_line_from_what_to_what(cast, pla
 
     assert history(client, claim) == [
         f"{teacher} izveidoja pieteikumu",
-        f"{teacher} pievienoja rindu “Autobusa biļetes”, {today}, 18,00 €",
-        "Ilze Ozola mainīja rindu “Autobusa biļetes”: summa 18,00 € → 60,00 €",
-        f"Ilze Ozola pievienoja rindu “Pusdienas”, {today}, 5,50 €",
-        f"Ilze Ozola dzēsa rindu “Pusdienas”, {today}, 5,50 €",
+        f"{teacher} pievienoja rindu „Autobusa biļetes”, {today}, 18,00 €",
+        "Ilze Ozola mainīja rindu „Autobusa biļetes”: summa 18,00 € → 60,00 €",
+        f"Ilze Ozola pievienoja rindu „Pusdienas”, {today}, 5,50 €",
+        f"Ilze Ozola dzēsa rindu „Pusdienas”, {today}, 5,50 €",
         # Stored under the claim's code and a number, not the uploader's name.
-        f"Ilze Ozola pievienoja čeku “{claim.code}-1.png”",
-        f"{teacher} noņēma čeku “{claim.code}-1.png”",
+        f"Ilze Ozola pievienoja čeku „{claim.code}-1.png”",
+        f"{teacher} noņēma čeku „{claim.code}-1.png”",
     ]
     english = history(client, claim, "en")
     assert "Ilze Ozola changed line “Autobusa biļetes”: amount €18.00 → €60.00" in english

@@ -222,7 +222,7 @@ def test_the_export_is_what_the_filters_show_and_is_itself_logged(cast, login):
     rows = read_csv(response)
     assert rows[0][:4] == ["Kad", "Lietotājs", "Darbība", "Izglītojamais"]
     assert [r[3] for r in rows[1:]] == ["Elza Bērziņa; Kārlis Ozols", "Elza Bērziņa"]
-    assert rows[2][0] == "02.03.2026 12:00:00"
+    assert rows[2][0] == "2.03.2026 12:00:00"
     page = client.get(reverse("audit_log"), params)
     assert len(rows) - 1 == page.context["page"].paginator.count
     export = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT, user=cast.coordinator)

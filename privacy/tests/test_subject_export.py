@@ -161,7 +161,7 @@ def test_the_summary_stays_on_one_page(cast, login, plans):
     archive = _download(login(cast.coordinator), cast)
     assert len(PdfReader(archive.open("1-kopsavilkums.pdf")).pages) == 1
     text = _text(archive, "1-kopsavilkums.pdf")
-    assert f"{plans + 1} plāni kopā" in text and "9 pieteikumi kopā" in text
+    assert f"Kopā {plans + 1} plāni" in text and "Kopā 9 pieteikumi" in text
 
 
 def claimable_plan_once(cast):
