@@ -619,6 +619,7 @@ class Consultation(models.Model):
         REMOTE = "remote", _("remote")
 
     class Confirmation(models.TextChoices):
+        PENDING = "pending", _("not yet confirmed")
         SIGNED = "signed", _("signed on paper")
         REMOTE = "remote", _("confirmed remotely")
 
@@ -641,7 +642,8 @@ class Consultation(models.Model):
         _("pupil's confirmation"),
         max_length=10,
         choices=Confirmation.choices,
-        default=Confirmation.SIGNED,
+        # Nobody has signed anything when the consultation is logged, unless the form says so.
+        default=Confirmation.PENDING,
     )
     confirmed_on = models.DateField(_("confirmed on"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
