@@ -367,6 +367,13 @@ class SupportPlan(models.Model):
         return self.get_status_display()
 
     @property
+    def is_unapproved(self):
+        """Whether the plan's content is not (or no longer) approved: its PDF is a draft."""
+        if self.status == PlanStatus.INACTIVE:
+            return self.first_approved_at is None
+        return self.status in PlanStatus.EDITABLE | {PlanStatus.SUBMITTED}
+
+    @property
     def is_locked(self):
         return self.status not in PlanStatus.EDITABLE
 
