@@ -362,7 +362,11 @@ IAP_MEASURE_HARD_MAXIMUM = env("IAP_MEASURE_HARD_MAXIMUM", "3000")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "permission_denied_one_line": {"()": "iap_portal.logfilters.PermissionDeniedOneLine"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"filters": ["permission_denied_one_line"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
 
