@@ -219,6 +219,8 @@ STATIC_ROOT = Path(env("IAP_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # Outside production WhiteNoise serves straight from the finders; no collectstatic needed.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
+# Files browsers ask for at the site's root (/favicon.ico), served as they are.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
