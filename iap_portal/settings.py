@@ -368,7 +368,12 @@ LOGGING = {
         "permission_denied_one_line": {"()": "iap_portal.logfilters.PermissionDeniedOneLine"}
     },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django.request": {"filters": ["permission_denied_one_line"]}},
+    "loggers": {
+        # Django's own console handler (DEBUG only) would print each of its lines a second
+        # time beside the root's: its records reach the console through the root alone.
+        "django": {"handlers": []},
+        "django.request": {"filters": ["permission_denied_one_line"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
 

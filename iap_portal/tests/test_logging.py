@@ -35,3 +35,23 @@ def test_an_error_keeps_its_traceback():
     assert PermissionDeniedOneLine().filter(record)
     assert record.exc_info is not None
     assert "Traceback" in logging.Formatter().format(record)
+
+
+def consoles_reached(logger_name, level=logging.WARNING):
+    """The console handlers a record of this logger is printed by."""
+    record = logging.LogRecord(logger_name, level, __file__, 1, "x", (), None)
+    logger, reached = logging.getLogger(logger_name), []
+    while logger:
+        reached += [
+            h
+            for h in logger.handlers
+            if type(h) is logging.StreamHandler and level >= h.level and h.filter(record)
+        ]
+        logger = logger.parent if logger.propagate else None
+    return reached
+
+
+def test_a_django_line_is_printed_once_in_development(settings):
+    settings.DEBUG = True  # Django's own console handler prints only then
+    assert len(consoles_reached("django.request")) == 1
+    assert len(consoles_reached("django.utils.autoreload", logging.INFO)) == 1
