@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from students.models import Student
 from students.search import fold, search_students
-from students.tests.factories import StudentFactory, enrol
+from students.tests.factories import StudentFactory, UserFactory, enrol
 
 migration = importlib.import_module("students.migrations.0010_pupil_search_without_diacritics")
 
@@ -93,3 +93,9 @@ def test_a_searched_pupil_list_query_count_is_fixed(cast, login, django_assert_n
     with django_assert_num_queries(9):
         page = client.get(reverse("student_list"), {"q": "klavins"})
     assert page.context["page"].paginator.count == extra
+
+
+def test_the_admin_finds_the_pupil_without_diacritics(client, klavins):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    page = client.get(reverse("admin:students_student_changelist"), {"q": "klavins"})
+    assert [s.pk for s in page.context["cl"].result_list] == [klavins.pk]
