@@ -45,11 +45,15 @@ setup: sysdeps $(RUNTIME) messages
 ## make run: set everything up, load the demo school and serve http://127.0.0.1:8000
 ## (the runtime packages only: the demo data are written by the app's own code)
 run: setup
+	@# load_demo prints the demo logins (once).
 	$(PY) manage.py load_demo
-	@echo "Open http://$(HOST):$(PORT)/ — log in as audzinataja, koordinators, socpedagogs, psihologs, pasvaldiba or ikvd (password: demo)"
-	@# The task worker (PDF bundles) runs beside the web server and stops with it.
-	@$(PY) manage.py db_worker --interval 1 & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@echo "Open http://$(HOST):$(PORT)/"
+	@# The task worker (PDF bundles) runs beside the web server, once: --no-reload keeps it
+	@# out of an auto-reloader of its own (with DEBUG it would run under one), and runserver's
+	@# reloader restarts only the server. It stops with the server (Ctrl-C, or the server
+	@# ending), and the recipe waits until it has.
+	@$(PY) manage.py db_worker --interval 1 --no-reload & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT HUP INT TERM; \
 	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## make test: the whole test suite (SQLite; DATABASE_URL=postgres://… for PostgreSQL)

@@ -1,7 +1,7 @@
 """The claim lists' queries and their export: one row generator for the CSV and the XLSX
 (iap_portal.exports), registered for each list."""
 
-from django.db.models import Prefetch
+from django.db.models import F, FilteredRelation, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -13,7 +13,7 @@ from students.access import (
     managed_schools,
     visible_class_groups,
 )
-from students.models import Enrollment, Role
+from students.models import Role
 
 from .access import visible_claims
 from .forms import ClaimFilterForm
@@ -62,10 +62,9 @@ PAYMENT_KEYS = ("payee", "iban", "batch", "refused")
 
 def _claim_row(claim):
     student = claim.plan.student
-    classes = getattr(student, "year_classes", [])
     row = [
         f"{student.last_name} {student.first_name}",
-        classes[0].class_group.label if classes else "",
+        class_label(claim),
         claim.measure.get_compensation_category_display(),
         f"{claim.month:%m.%Y}",
         claim.total,
@@ -103,14 +102,26 @@ def _filtered_claims(user, params, claims, *, default_status=""):
     return form, claims
 
 
-def with_current_class(claims, year):
-    return claims.select_related("plan__student", "measure").prefetch_related(
-        Prefetch(
+def with_class_at_the_time(claims):
+    """Claims with the pupil's class in the school year of the claim's plan: the class when
+    the claim was filed, not today's (``class_label``, "" without one), in the same query."""
+    return claims.select_related("plan__student", "measure").annotate(
+        class_then=FilteredRelation(
             "plan__student__enrollments",
-            queryset=Enrollment.objects.filter(school_year=year).select_related("class_group"),
-            to_attr="year_classes",
-        )
+            condition=Q(
+                plan__student__enrollments__school_year_id=F("plan__semester__school_year_id")
+            ),
+        ),
+        class_grade=F("class_then__class_group__grade"),
+        class_letter=F("class_then__class_group__letter"),
     )
+
+
+def class_label(claim):
+    """The class annotated by ``with_class_at_the_time`` ("7.a"), or ""."""
+    if claim.class_grade is None:
+        return ""
+    return f"{claim.class_grade}.{claim.class_letter}"
 
 
 # The three claim lists: their base rows and the status they show unless asked otherwise.
@@ -137,11 +148,10 @@ def claims_query(kind, user, params):
 def _claims_export(kind):
     def export(user, params):
         _form, claims = claims_query(kind, user, params)
-        year = current_school_year(user)
         return ExportSpec(
             queryset=claims,
             rows=lambda: payment_rows(
-                with_current_class(claims, year).order_by("month", "code"),
+                with_class_at_the_time(claims).order_by("month", "code"),
                 with_payments=kind == "payments",
             ),
             filename="pieteikumi" if kind != "payments" else "izmaksas",

@@ -25,7 +25,6 @@ from plans.access import visible_plans
 from plans.audit import record_plan_list, record_plan_view
 from plans.models import SupportMeasure
 from students.access import (
-    current_school_year,
     get_access,
     require_roles,
 )
@@ -40,7 +39,7 @@ from .access import (
     visible_claims,
     who_decides,
 )
-from .exports import claims_query, with_current_class
+from .exports import claims_query, with_class_at_the_time
 from .forms import ClaimForm, ClaimLineFormSet, CorrectionForm
 from .hooks import claim_page, payment_status
 from .models import ClaimLine, ClaimStatus, CompensationClaim, Receipt
@@ -53,9 +52,8 @@ def _claim_list(request, kind, template, *, with_payments=False):
     if export:
         return export
     form, claims = claims_query(kind, request.user, request.GET)
-    year = current_school_year(request.user)
     totals = claims.aggregate(count=Count("pk"), total=Sum("total"))
-    page = paginate(request, with_current_class(claims, year).order_by("-month", "-pk"))
+    page = paginate(request, with_class_at_the_time(claims).order_by("-month", "-pk"))
     record_plan_list(request, kind, [c.plan for c in page.object_list])
     if with_payments:
         # Each claim's payee (masked) and payment batch, from the payments app (one query).

@@ -222,6 +222,8 @@ class DemoPlans:
                     minutes=40,
                     topic=rng.choice(TOPICS),
                     provider=responsible,
+                    # Past sessions: the pupil signed the paper sheet (a new one starts unsigned).
+                    confirmation=Consultation.Confirmation.SIGNED,
                     created_at=_aware(semester.start_date + timedelta(days=d), 15),
                 )
                 for d in days

@@ -219,6 +219,8 @@ STATIC_ROOT = Path(env("IAP_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # Outside production WhiteNoise serves straight from the finders; no collectstatic needed.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
+# Files browsers ask for at the site's root (/favicon.ico), served as they are.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -364,7 +366,16 @@ IAP_MEASURE_HARD_MAXIMUM = env("IAP_MEASURE_HARD_MAXIMUM", "3000")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "permission_denied_one_line": {"()": "iap_portal.logfilters.PermissionDeniedOneLine"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        # Django's own console handler (DEBUG only) would print each of its lines a second
+        # time beside the root's: its records reach the console through the root alone.
+        "django": {"handlers": []},
+        "django.request": {"filters": ["permission_denied_one_line"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
 

@@ -385,6 +385,13 @@ class SupportPlan(models.Model):
         return self.get_status_display()
 
     @property
+    def is_unapproved(self):
+        """Whether the plan's content is not (or no longer) approved: its PDF is a draft."""
+        if self.status == PlanStatus.INACTIVE:
+            return self.first_approved_at is None
+        return self.status in PlanStatus.EDITABLE | {PlanStatus.SUBMITTED}
+
+    @property
     def is_locked(self):
         return self.status not in PlanStatus.EDITABLE
 
@@ -637,6 +644,7 @@ class Consultation(models.Model):
         REMOTE = "remote", _("remote")
 
     class Confirmation(models.TextChoices):
+        PENDING = "pending", _("not yet confirmed")
         SIGNED = "signed", _("signed on paper")
         REMOTE = "remote", _("confirmed remotely")
 
@@ -659,7 +667,8 @@ class Consultation(models.Model):
         _("pupil's confirmation"),
         max_length=10,
         choices=Confirmation.choices,
-        default=Confirmation.SIGNED,
+        # Nobody has signed anything when the consultation is logged, unless the form says so.
+        default=Confirmation.PENDING,
     )
     confirmed_on = models.DateField(_("confirmed on"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -876,6 +876,21 @@ def consultation_problems(*, measure, date, today=None):
     return problems
 
 
+def consultation_refusal(plan: SupportPlan) -> str | None:
+    """Why no consultation can be logged on the plan in its status (None: it can)."""
+    if plan.status in PlanStatus.RUNNING:
+        return None
+    if plan.status == PlanStatus.EVALUATED:
+        return _(
+            "The plan has been evaluated and is closed: no more consultations can be logged on it."
+        )
+    if plan.status == PlanStatus.INACTIVE:
+        return _("The plan was deleted: no consultations can be logged on it.")
+    if plan.status == PlanStatus.SUSPENDED:
+        return _("The plan is suspended: consultations can be logged again once it is resumed.")
+    return _("The plan is not approved yet: consultations are logged once it is approved.")
+
+
 @transaction.atomic
 def log_consultation(
     *, measure: SupportMeasure, by: AbstractBaseUser, consultation: Consultation
@@ -883,10 +898,8 @@ def log_consultation(
     """Log the consultation (new, not yet saved) on the measure, given by ``by``."""
     _require(can_log_consultation(by, measure), _("This measure is not assigned to you."))
     plan = SupportPlan.objects.select_for_update().get(pk=measure.plan_id)
-    _require(
-        plan.status in PlanStatus.RUNNING,
-        _("Consultations are logged only on an approved plan."),
-    )
+    refusal = consultation_refusal(plan)
+    _require(refusal is None, refusal)
     consultation.measure = measure
     consultation.provider = by
     consultation.save()

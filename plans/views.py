@@ -652,17 +652,23 @@ def consultation_create(request, measure_pk):
         raise PermissionDenied
     record_plan_view(request, measure.plan, "consultation")
     form = ConsultationForm(request.POST or None, measure=measure)
+    # Said before the form is filled in, not only after it is sent.
+    refusal = services.consultation_refusal(measure.plan)
     if request.method == "POST" and form.is_valid():
         try:
             services.log_consultation(
                 measure=measure, by=request.user, consultation=form.save(commit=False)
             )
         except services.PlanActionError as error:
-            show_refusal(request, error)
+            refusal = " ".join(str(message) for message in error.messages)
         else:
             messages.success(request, _("The consultation was logged."))
             return redirect("consultation_list")
-    return render(request, "plans/consultation_form.html", {"form": form, "measure": measure})
+    return render(
+        request,
+        "plans/consultation_form.html",
+        {"form": form, "measure": measure, "refusal": refusal},
+    )
 
 
 # --- Catalogues ----------------------------------------------------------------------------

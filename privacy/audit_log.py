@@ -20,6 +20,7 @@ from plans.models import SupportPlan
 from reports.models import ExportJob, PlanBundle
 from students.access import get_access, visible_students
 from students.models import Membership, Student
+from students.search import search_students
 
 from .forms import AuditFilterForm
 
@@ -78,11 +79,9 @@ def audit_query(user, params) -> AuditQuery:
                 Q(user=person) | Q(user__isnull=True, username=person.get_username())
             )
         if data["pupil"]:
-            matches = Student.objects.filter(school_id__in=school_ids)
-            for word in data["pupil"].split()[:4]:
-                matches = matches.filter(
-                    Q(first_name__icontains=word) | Q(last_name__icontains=word)
-                )
+            matches = search_students(
+                Student.objects.filter(school_id__in=school_ids), data["pupil"]
+            )
             # The ids, not a subquery: PostgreSQL then hashes them against the lists' rows.
             events = events.naming_any(list(matches.values_list("pk", flat=True)))
         if data["action"]:

@@ -326,7 +326,8 @@ def bundle_list(request):
             requested_by=request.user,
         )
         transaction.on_commit(lambda: build_bundle.enqueue(bundle_id=str(bundle.public_id)))
-        messages.success(request, _("The bundle is being prepared."))
+        # No message: one would stay on the page after the bundle is ready. Its progress part
+        # says what is happening, in step with the status.
         return redirect("bundle_detail", public_id=bundle.public_id)
     bundles = paginate(request, _bundles(request.user))
     return render(request, "reports/bundle_list.html", {"form": form, "page": bundles})

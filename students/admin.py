@@ -15,6 +15,7 @@ from .models import (
     SpecialistType,
     Student,
 )
+from .search import search_students
 
 
 @admin.register(Municipality)
@@ -84,6 +85,10 @@ class StudentAdmin(PupilDataAdminMixin, SimpleHistoryAdmin):
     list_select_related = ["school"]
     autocomplete_fields = ["school"]
     inlines = [GuardianInline, EnrollmentInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        # As everywhere pupils are searched: diacritics aside (students.search).
+        return search_students(queryset, search_term), False
 
 
 @admin.register(Enrollment)

@@ -1,9 +1,9 @@
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .models import ClassGroup, Student
+from .search import search_students
 
 
 class StudentFilter(django_filters.FilterSet):
@@ -37,9 +37,7 @@ class StudentFilter(django_filters.FilterSet):
         )
 
     def search(self, queryset, name, value):
-        for word in value.split()[:4]:
-            queryset = queryset.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
-        return queryset
+        return search_students(queryset, value)
 
     def in_class(self, queryset, name, value):
         return queryset.filter(enrollments__class_group=value)

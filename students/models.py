@@ -17,6 +17,7 @@ from simple_history.models import HistoricalRecords
 from iap_portal.i18n import localized
 
 from .personas_kods import mask_personas_kods, normalise_personas_kods
+from .search import fold
 
 
 class ApprovalLevel(models.TextChoices):
@@ -329,12 +330,15 @@ class Student(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
     left_on = models.DateField(_("date left"), null=True, blank=True)
+    # "elza berzina": the names folded (students.search), for a search that ignores
+    # diacritics where the database cannot fold them itself (SQLite). Kept by save().
+    search_name = models.CharField(max_length=201, blank=True, editable=False)
     # The id in the address of the pupil's data archive: random, not guessable.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "search_name"])
 
     class Meta:
         ordering = ["last_name", "first_name", "pk"]
@@ -355,6 +359,13 @@ class Student(models.Model):
 
     def __str__(self):
         return self.full_name
+
+    def save(self, *args, **kwargs):
+        self.search_name = fold(self.full_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"first_name", "last_name"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_name"}
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self):

@@ -503,10 +503,10 @@ def test_queue_query_count_is_fixed(cast, login, django_assert_num_queries, coun
     _claims(cast, count)
     client = login(cast.social_pedagogue)
     # session, user, memberships, current year, classes for the filter, count and sum,
-    # count for the paginator, page of claims, their pupils' classes this year (the session is
-    # written at most once a minute, not on this request), the audit row naming its pupils (one
-    # INSERT)
-    with django_assert_num_queries(10):
+    # count for the paginator, page of claims with their pupils' classes at the time (joined;
+    # the session is written at most once a minute, not on this request), the audit row naming
+    # its pupils (one INSERT)
+    with django_assert_num_queries(9):
         response = client.get(reverse("claim_queue"))
     assert response.context["totals"]["count"] == count
 

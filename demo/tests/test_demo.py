@@ -3,14 +3,16 @@ idempotency."""
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from compensations.models import ClaimStatus, CompensationClaim
-from plans.models import PlanStatus, SupportPlan
+from plans.models import Consultation, PlanStatus, SupportPlan
 from students.models import (
     ClassGroup,
     Enrollment,
@@ -111,8 +113,30 @@ def test_the_demo_school_is_complete(demo, client):
 
 def test_running_it_twice_changes_nothing(demo):
     before = counts()
-    call_command("load_demo", stdout=io.StringIO())
+    output = io.StringIO()
+    call_command("load_demo", stdout=output)
     assert counts() == before
+    # `make run` shows these lines: each demo login once, and the Makefile adds no second list.
+    assert output.getvalue().count("audzinataja") == 1
+    recipe = run_recipe()
+    assert "audzinataja" not in recipe and "load_demo" in recipe
+
+
+def run_recipe():
+    makefile = (Path(settings.BASE_DIR) / "Makefile").read_text()
+    return makefile.split("\nrun: ")[1].split("\n\n")[0]
+
+
+def test_make_run_starts_one_worker_outside_an_auto_reloader():
+    recipe = run_recipe()
+    (worker,) = [line for line in recipe.splitlines() if "db_worker" in line and "$(PY)" in line]
+    assert "--no-reload" in worker and worker.rstrip().endswith("\\")
+    assert "trap 'kill $$worker" in recipe  # and it stops with the server
+
+
+def test_the_demos_past_consultations_are_signed(demo):
+    assert Consultation.objects.exists()
+    assert not Consultation.objects.exclude(confirmation=Consultation.Confirmation.SIGNED).exists()
 
 
 def test_it_refuses_to_run_in_production(db, settings):
