@@ -31,7 +31,7 @@ from students.access import (
 )
 from students.models import Role
 
-from . import services
+from . import deadlines, services
 from .access import (
     can_file_claim,
     decides_claims_of,
@@ -57,6 +57,7 @@ def _claim_list(request, kind, template, *, with_payments=False):
     totals = claims.aggregate(count=Count("pk"), total=Sum("total"))
     page = paginate(request, with_current_class(claims, year).order_by("-month", "-pk"))
     record_plan_list(request, kind, [c.plan for c in page.object_list])
+    deadlines.mark_late(page.object_list)
     if with_payments:
         # Each claim's payee (masked) and payment batch, from the payments app (one query).
         status = payment_status(page.object_list)
