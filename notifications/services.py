@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_tasks import default_task_backend, task
 
 from .kinds import KINDS, Delivery
@@ -277,7 +278,14 @@ def send_digest_mail(*, user_id: int, digest: str) -> bool:
         return False
     message = _message(
         user,
-        lambda: _("IAP portal: %(count)s notification(s) of the day") % {"count": len(rows)},
+        lambda: (
+            ngettext(
+                "IAP portal: %(count)s notification of the day",
+                "IAP portal: %(count)s notifications of the day",
+                len(rows),
+            )
+            % {"count": len(rows)}
+        ),
         "notifications/email.txt",
         {"items": rows, "links": True},
     )

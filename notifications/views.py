@@ -1,6 +1,8 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -25,10 +27,10 @@ def notification_list(request):
 @login_required
 @require_GET
 def notification_bell(request):
-    """The bell's unread count (loaded by htmx after the page, so no page waits for it)."""
-    return render(
-        request, "notifications/bell.html", {"unread": services.unread_count(request.user)}
-    )
+    """The bell's unread count (loaded by htmx after the page, so no page waits for it).
+    Rendered without the request's context processors: the count is its only query."""
+    count = services.unread_count(request.user)
+    return HttpResponse(render_to_string("notifications/bell.html", {"unread": count}))
 
 
 @login_required
