@@ -36,7 +36,7 @@ class Kind:
         if "outcome" in values:
             values["outcome"] = OUTCOMES.get(values["outcome"], values["outcome"])
         try:
-            sentence = str(self.title) % values
+            sentence = str(self.title % values)
         except (KeyError, TypeError, ValueError):
             sentence = str(self.label)
         # The pupil by first name only, where the reader may know them (never above the school).
