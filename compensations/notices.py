@@ -37,6 +37,7 @@ def claim_submitted(claim, *, by):
         item=f"claim:{claim.pk}",
         params=_params(claim),
         exclude=by,
+        pupil_id=claim.plan.student_id,
     )
 
 
@@ -50,4 +51,5 @@ def to_submitter(claim, kind, *, by, comment="", **params):
         params=_params(claim, **params),
         comment=comment,
         exclude=by,
+        pupil_id=claim.plan.student_id,
     )

@@ -38,7 +38,7 @@ def newly_flagged(*, period, before: set[int], record, by) -> None:
             pupils_of[teacher.pk] |= in_group
     for teacher_id, pupils in pupils_of.items():
         params = {"count": len(pupils)}
-        url = reverse("home")
+        url, pupil_id = reverse("home"), None
         if len(pupils) == 1:
             (pupil_id,) = pupils
             indicator = Indicator.objects.select_related("student").get(
@@ -53,4 +53,5 @@ def newly_flagged(*, period, before: set[int], record, by) -> None:
             item=f"import:{record.pk}",
             params=params,
             exclude=by,
+            pupil_id=pupil_id,
         )

@@ -16,6 +16,7 @@ class Reminder:
     url: str
     recipients: list
     params: dict = field(default_factory=dict)
+    pupil_id: int | None = None
 
 
 @dataclass

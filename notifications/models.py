@@ -31,6 +31,9 @@ class Notification(models.Model):
     # Shown in the portal only, never e-mailed (a returned plan's or claim's comment).
     comment = models.TextField(blank=True)
     url = models.CharField(max_length=300)
+    # The pupil it names (by first name), if any: anonymising the pupil deletes it. A plain id,
+    # as this app sits below the pupils' (privacy.retention does the deleting).
+    pupil_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     # What it is about ("plan:12"): a reminder is sent once per item, kind, recipient and day.
     item = models.CharField(max_length=64)
     day = models.DateField(null=True, blank=True)

@@ -68,9 +68,11 @@ def notify(
     comment: str = "",
     day: date | None = None,
     exclude: AbstractBaseUser | None = None,
+    pupil_id: int | None = None,
 ) -> list[Notification]:
     """One notification of ``kind`` for each recipient (``exclude``: the person who acted,
-    who needs no news of their own action). With ``day`` (a reminder) one per item, kind,
+    who needs no news of their own action; ``pupil_id``: the pupil it is about, whose first
+    name ``params`` may hold). With ``day`` (a reminder) one per item, kind,
     recipient and day however often or on however many machines this runs: a row already
     there is skipped. Returns the rows written; their e-mails go once the transaction commits."""
     if kind not in KINDS:
@@ -93,6 +95,7 @@ def notify(
             item=item,
             day=day,
             mail_state=state,
+            pupil_id=pupil_id,
         )
         if day is None:
             made.append(row)

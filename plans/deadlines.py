@@ -88,6 +88,7 @@ def reminders(today):
             url=reverse("plan_detail", args=[plan.pk]),
             recipients=[plan.preparer],
             params=_pupil_params(plan, due=plan_due_date(plan.semester).isoformat()),
+            pupil_id=plan.student_id,
         )
     for plan in evaluations_due(today):
         yield Reminder(
@@ -96,6 +97,7 @@ def reminders(today):
             url=reverse("plan_detail", args=[plan.pk]),
             recipients=[plan.preparer],
             params=_pupil_params(plan, due=plan.semester.end_date.isoformat()),
+            pupil_id=plan.student_id,
         )
     for plan in late_waiting(today):
         level = plan.approval_level

@@ -44,6 +44,7 @@ def plan_waits(plan, *, by):
         item=f"plan:{plan.pk}",
         params=params,
         exclude=by,
+        pupil_id=plan.student_id,
     )
 
 
@@ -56,6 +57,7 @@ def _to_preparer(plan, kind, *, by, comment=""):
         params={"code": plan.code, "pupil": plan.student.first_name},
         comment=comment,
         exclude=by,
+        pupil_id=plan.student_id,
     )
 
 
@@ -77,4 +79,5 @@ def measures_assigned(plan, measures, *, by):
             item=f"measure:{measure.pk}",
             params={"code": plan.code, "pupil": plan.student.first_name},
             exclude=by,
+            pupil_id=plan.student_id,
         )

@@ -19,7 +19,7 @@ from payments.tests.batch_factories import sent_batch
 from plans import services as plan_services
 from plans.models import PlanStatus, SupportMeasure, SupportPlan
 from plans.tests.factories import ready_plan
-from students.models import ApprovalLevel, ApprovalRoute
+from students.models import ApprovalLevel, ApprovalRoute, Student
 
 from .helpers import in_language, link_of, only_mail_to, only_notification
 
@@ -317,3 +317,18 @@ def test_nothing_is_sent_for_an_event_rolled_back(cast, draft, django_capture_on
     assert mail.outbox == []
     assert not Notification.objects.exists()
     assert SupportPlan.objects.get(pk=draft.pk).status == PlanStatus.DRAFT
+
+
+def test_anonymising_the_pupil_deletes_the_notifications_naming_them(
+    cast, draft, django_capture_on_commit_callbacks
+):
+    from privacy.retention import anonymise
+
+    submit(draft, cast.class_teacher, django_capture_on_commit_callbacks)
+    other = ready_plan(
+        student=cast.other_student, preparer=cast.other_teacher, responsible=cast.specialist
+    )
+    submit(other, cast.other_teacher, django_capture_on_commit_callbacks)
+    assert Notification.objects.count() == 2
+    anonymise(Student.objects.filter(pk=cast.student.pk))
+    assert list(Notification.objects.values_list("pupil_id", flat=True)) == [cast.other_student.pk]

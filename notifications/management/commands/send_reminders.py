@@ -28,6 +28,7 @@ class Command(BaseCommand):
                             item=reminder.item,
                             params=reminder.params,
                             day=today,
+                            pupil_id=reminder.pupil_id,
                         )
                     )
         retried = services.retry_due_mail()
