@@ -20,6 +20,7 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -182,7 +183,7 @@ def absolute(url: str) -> str:
 
 def _message(user, subject, template, context):
     with translation.override(language_of(user)):
-        context = {**context, "settings_url": absolute("/notifications/settings/")}
+        context = {**context, "settings_url": absolute(reverse("notification_settings"))}
         body = render_to_string(template, context)
         subject = str(subject() if callable(subject) else subject)
     # One line, whatever the sentence: a header cannot hold a line break.
