@@ -17,10 +17,8 @@ from decimal import Decimal
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Sum
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,6 +39,7 @@ from iap_portal.templatetags.portal import eur
 from plans.models import PlanStatus, SupportMeasure
 from plans.services import start_plan_if_due
 
+from . import notices
 from .access import can_decide_claim, can_file_claim, can_pay_claim
 from .hooks import claim_budget_problem
 from .models import (
@@ -340,6 +339,7 @@ def submit_claim(*, claim: CompensationClaim, by: AbstractBaseUser) -> Compensat
         raise ClaimError(*problems)
     _transition(claim, to=ClaimStatus.SUBMITTED, by=by, submitted_at=timezone.now())
     start_plan_if_due(plan=claim.plan, by=by)
+    notices.claim_submitted(claim, by=by)
     return claim
 
 
@@ -372,14 +372,6 @@ def measure_sums(measures) -> dict[int, dict[str, Decimal]]:
     }
 
 
-def _notify(claim, subject):
-    user = claim.submitted_by
-    if not user.email:
-        return
-    body = render_to_string("compensations/email_decision.txt", {"claim": claim, "user": user})
-    transaction.on_commit(lambda: send_mail(subject, body, None, [user.email], fail_silently=True))
-
-
 @transaction.atomic
 def approve_claim(*, claim: CompensationClaim, by: AbstractBaseUser) -> CompensationClaim:
     lock_as_read(claim, changed=ClaimChanged)
@@ -401,7 +393,7 @@ def approve_claim(*, claim: CompensationClaim, by: AbstractBaseUser) -> Compensa
     if problem:
         raise ClaimError(problem)
     _transition(claim, to=ClaimStatus.APPROVED, by=by, decided_by=by, decided_at=timezone.now())
-    _notify(claim, _("Claim %(code)s was approved") % {"code": claim.code})
+    notices.to_submitter(claim, "claim_decided", by=by, outcome="approved")
     return claim
 
 
@@ -428,7 +420,9 @@ def reject_claim(
     _decide_with_comment(
         claim, by, reason, ClaimStatus.REJECTED, _("Give the reason for the rejection.")
     )
-    _notify(claim, _("Claim %(code)s was rejected") % {"code": claim.code})
+    notices.to_submitter(
+        claim, "claim_decided", by=by, comment=claim.decision_comment, outcome="rejected"
+    )
     return claim
 
 
@@ -437,7 +431,7 @@ def return_claim(
     *, claim: CompensationClaim, by: AbstractBaseUser, comment: str
 ) -> CompensationClaim:
     _decide_with_comment(claim, by, comment, ClaimStatus.RETURNED, _("Say what must be corrected."))
-    _notify(claim, _("Claim %(code)s was returned for correction") % {"code": claim.code})
+    notices.to_submitter(claim, "claim_returned", by=by, comment=claim.decision_comment)
     return claim
 
 

@@ -30,7 +30,7 @@ from students.access import (
 )
 from students.models import Role
 
-from . import services
+from . import deadlines, services
 from .access import (
     can_file_claim,
     decides_claims_of,
@@ -55,6 +55,7 @@ def _claim_list(request, kind, template, *, with_payments=False):
     totals = claims.aggregate(count=Count("pk"), total=Sum("total"))
     page = paginate(request, with_class_at_the_time(claims).order_by("-month", "-pk"))
     record_plan_list(request, kind, [c.plan for c in page.object_list])
+    deadlines.mark_late(page.object_list)
     if with_payments:
         # Each claim's payee (masked) and payment batch, from the payments app (one query).
         status = payment_status(page.object_list)

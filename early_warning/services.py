@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from students.models import Semester
 
-from . import indicators
+from . import indicators, notices
 from .models import (
     Attendance,
     ConductNotes,
@@ -132,8 +132,10 @@ def import_facts(*, check, school, period_dates, semester, file_name, by) -> Imp
             ConductNotes(period=period, student_id=row.student_id, source=record, **row.data)
             for row in check.rows
         ]
+    before = notices.flagged_ids(period)
     model.objects.bulk_create(facts)
     recompute_school(school, since=period)
+    notices.newly_flagged(period=period, before=before, record=record, by=by)
     return record
 
 

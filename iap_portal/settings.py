@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     # Our apps, lowest layer first (docs/architecture.md).
     "iap_portal",
     "accounts",
+    "notifications",
     "students",
     "early_warning",
     "plans",
@@ -388,3 +389,18 @@ IAP_APPROVAL_LATE_DAYS = {
 # Payments: an approved claim not put into a payment batch for more than this many days is on
 # the "not yet batched" list of the school's coordinator and the payer's accountant.
 IAP_UNBATCHED_LATE_DAYS = int(env("IAP_UNBATCHED_LATE_DAYS", "30"))
+
+# --- Notifications and deadlines (notifications/, manage.py send_reminders) -----------------
+# The portal's own address, for the links in e-mails (sent from the task queue, no request).
+IAP_BASE_URL = env("IAP_BASE_URL", "http://127.0.0.1:8000")
+# The notifications page shows this many days; older ones are deleted by send_reminders.
+IAP_NOTIFICATION_DAYS = int(env("IAP_NOTIFICATION_DAYS", "90"))
+# A refused e-mail is tried again after 1, 2, 4, … times this many seconds, this many times.
+IAP_MAIL_ATTEMPTS = int(env("IAP_MAIL_ATTEMPTS", "8"))
+IAP_MAIL_RETRY_SECONDS = int(env("IAP_MAIL_RETRY_SECONDS", "60"))
+# A worker holds an e-mail this long while sending it (another takes it over after that).
+IAP_MAIL_LEASE_SECONDS = int(env("IAP_MAIL_LEASE_SECONDS", "600"))
+# Deadlines: a semester's plans are due this many weeks after it starts; evaluations are due at
+# its end; a claim undecided this many days is late.
+IAP_PLAN_DUE_WEEKS = int(env("IAP_PLAN_DUE_WEEKS", "4"))
+IAP_CLAIM_LATE_DAYS = int(env("IAP_CLAIM_LATE_DAYS", "10"))

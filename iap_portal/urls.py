@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.i18n import set_language
 
 handler500 = "iap_portal.views.server_error"
 
@@ -11,7 +10,8 @@ urlpatterns = [
     path("", include("privacy.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("i18n/setlang/", set_language, name="set_language"),
+    # The language switch (notifications keeps a signed-in user's choice for their e-mails).
+    path("", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("", include("students.urls")),
     path("", include("plans.urls")),

@@ -25,6 +25,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from compensations import notices
 from compensations.access import touched_claim
 from compensations.models import ClaimStatus, CompensationClaim
 from compensations.services import ClaimError, record_claim_paid
@@ -348,6 +349,7 @@ def _paid(line, by, paid_on, reference):
     except ClaimError as error:
         raise BatchError(*error.messages) from None
     _decide_line(line, to=LineOutcome.PAID, by=by, paid_on=paid_on, bank_reference=reference)
+    notices.to_submitter(claim, "payment", by=by, outcome="paid")
 
 
 @transaction.atomic
@@ -370,6 +372,8 @@ def record_refused(*, line: BatchLine, by: AbstractBaseUser, reason: str) -> Bat
     _require(reason, _("Give the reason the payment was refused."))
     batch, line = _locked_pending_line(line, by)
     _decide_line(line, to=LineOutcome.REFUSED, by=by, refusal_reason=reason[:300])
+    # The bank's reason (a wrong IBAN, say) is shown in the portal only, never e-mailed.
+    notices.to_submitter(line.claim, "payment", by=by, comment=reason[:300], outcome="refused")
     _close_if_settled(batch, by)
     line.refresh_from_db()
     return line

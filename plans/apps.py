@@ -11,9 +11,10 @@ class PlansConfig(AppConfig):
         # app's models are loaded (Django's app-loading order).
         from early_warning import hooks as early_warning_hooks
         from iap_portal import audit, wording
+        from notifications import hooks as notifications_hooks
         from students import hooks as students_hooks
 
-        from . import access, early_signals, exports, views  # noqa: F401 - exports registers
+        from . import access, deadlines, early_signals, exports, views  # noqa: F401 - exports registers
         from .models import PlanStatus, SupportPlan
 
         # The audit log says a plan's status changes in words.
@@ -23,6 +24,9 @@ class PlansConfig(AppConfig):
         students_hooks.pupil_page.register("plans")(views.pupil_page_plans)
         early_warning_hooks.live_plan_exists.register(early_signals.live_plan_exists)
         early_warning_hooks.support_periods.register(early_signals.support_periods)
+        # Plans due, evaluations due and plans waiting too long for an approver.
+        notifications_hooks.reminders.register("plans")(deadlines.reminders)
+        notifications_hooks.late_items.register("plans")(deadlines.late_items)
         # Forgetting a pupil (iap_portal.audit.forget_students) finds their plans' events.
         audit.PUPIL_OBJECTS.register(SupportPlan._meta.label)(
             lambda ids: SupportPlan.objects.filter(student_id__in=ids).values_list("pk", flat=True)

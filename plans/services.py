@@ -33,7 +33,7 @@ from iap_portal.users import display_name
 from students.access import can_manage_school
 from students.models import ApprovalLevel, School, SpecialistType, next_level
 
-from . import approvals, ceilings
+from . import approvals, ceilings, notices
 from .access import (
     can_approve_plan,
     can_decide_for_school,
@@ -380,12 +380,13 @@ def save_plan_content(
         risk.plan = plan
         risk.save()
     by_factor = {risk.risk_factor_id: risk for risk in plan.risks.all()}
-    saved = {
-        pk: (kind, project_id)
-        for pk, kind, project_id in SupportMeasure.objects.filter(plan=plan).values_list(
-            "pk", "measure_type", "ngo_project_id"
-        )
-    }
+    saved, responsible_before = {}, {}
+    for pk, kind, project_id, responsible_id in SupportMeasure.objects.filter(
+        plan=plan
+    ).values_list("pk", "measure_type", "ngo_project_id", "responsible_id"):
+        saved[pk] = (kind, project_id)
+        responsible_before[pk] = responsible_id
+    assigned = []
     for measure, factors in measures:
         _require(
             not ceilings.over_hard_maximum(measure.planned_amount),
@@ -393,6 +394,8 @@ def save_plan_content(
         )
         problem = measure_project_problem(measure, plan=plan, saved=saved.get(measure.pk))
         _require(problem is None, problem)
+        if measure.responsible_id and measure.responsible_id != responsible_before.get(measure.pk):
+            assigned.append(measure)
         measure.plan = plan
         measure.save()
         measure.risks.set([by_factor[f.pk] for f in factors])
@@ -403,6 +406,7 @@ def save_plan_content(
         )
         measure.delete()
     record_change(plan, by=by, what=ContentChange.What.PLAN)
+    notices.measures_assigned(plan, assigned, by=by)
     return plan
 
 
@@ -465,9 +469,11 @@ def submit_plan(*, plan, by):
         raise PlanActionError(*problems)
     now = timezone.now()
     # Every submission (a revision's too) goes through the whole route again.
-    return _transition(
+    plan = _transition(
         plan, to=PlanStatus.SUBMITTED, by=by, submitted_at=now, level_since=now, **_NEW_ROUND
     )
+    notices.plan_waits(plan, by=by)
+    return plan
 
 
 REVISION_WHOLE_ROUTE = gettext_lazy(
@@ -531,6 +537,7 @@ def _pass_on(plan, *, by, to_level, own, whole_route=False, budget_comment="", b
         audit_note="; ".join(notes),
     )
     plan.refresh_from_db()
+    notices.plan_waits(plan, by=by)
     return plan
 
 
@@ -627,6 +634,7 @@ def approve_plan(*, plan, by, over_budget_ok=False):
         measure.approved_amount = measure.planned_amount
         measure._history_user = by
         measure.save(update_fields=["approved_hours", "approved_amount"])
+    notices.plan_approved(plan, by=by)
     return plan
 
 
@@ -640,7 +648,7 @@ def return_plan(*, plan, by, comment):
     level = plan.approval_level
     # Returned at any level, the plan goes back to its preparer and the approvals of this
     # round are cleared (its history keeps them).
-    return _transition(
+    plan = _transition(
         plan,
         to=to,
         by=by,
@@ -650,6 +658,8 @@ def return_plan(*, plan, by, comment):
         level_since=None,
         **_NEW_ROUND,
     )
+    notices.plan_returned(plan, by=by, comment=comment)
+    return plan
 
 
 def approve_plans(*, seen: Mapping[int, str], by: AbstractBaseUser, over_budget_ok=False):

@@ -30,6 +30,7 @@ from accounts.models import UserSession
 from compensations.models import ClaimLine, ClaimStatusChange, CompensationClaim, Receipt
 from early_warning.models import Attendance, ConductNotes, Grade, ImportRecord, Indicator
 from iap_portal.audit import forget_students
+from notifications.models import Notification
 from payments.models import BatchLine, ClaimPayee, LineOutcome, Payee
 from payments.payees import ANONYMISED_IBAN
 from plans.models import (
@@ -262,6 +263,8 @@ def anonymise(students):
 
     for model in (Attendance, Grade, ConductNotes):
         model.objects.filter(student_id__in=ids).delete()
+    # Notifications naming the pupil (a first name, a comment typed about them).
+    Notification.objects.filter(pupil_id__in=ids).delete()
     Indicator.objects.filter(student_id__in=ids).update(
         triggers=[], attendance_rate=None, average=None
     )

@@ -228,3 +228,20 @@ def test_the_demo_has_payees_batches_and_the_accountant(demo, client):
     assert response.status_code == 302
     page = client.get(reverse("batch_incoming"))
     assert page.status_code == 200 and len(page.context["page"].object_list) == 2
+
+
+def test_each_demo_person_of_the_school_finds_notifications_under_the_bell(demo, client):
+    from notifications.models import Notification
+
+    before = Notification.objects.count()
+    for username in ("audzinataja", "koordinators", "socpedagogs", "psihologs"):
+        user = User.objects.get(username=username)
+        client.force_login(user)
+        bell = client.get(reverse("notification_bell")).content.decode()
+        assert "badge" in bell, username
+        page = client.get(reverse("notification_list"))
+        assert page.status_code == 200
+        for notification in Notification.objects.filter(recipient=user):
+            assert client.get(notification.url).status_code == 200, notification.url
+    call_command("load_demo", stdout=io.StringIO())
+    assert Notification.objects.count() == before

@@ -144,6 +144,7 @@ def test_the_retention_jobs_of_the_privacy_notice_all_have_a_timer():
         "axes_reset_failure_logs --age 30",
         "prune_db_task_results",
         "summarise_audit",
+        "send_reminders",
         "db_worker",
     ):
         assert f"manage.py {command}" in scheduled, command

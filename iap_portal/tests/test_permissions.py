@@ -58,6 +58,12 @@ EXPECTED = {
     "password_reset_confirm": {"GET": PUBLIC, "POST": PUBLIC},
     "password_reset_complete": {"GET": PUBLIC, "POST": dict.fromkeys(ROLES, 405)},
     "set_language": {"GET": PUBLIC, "POST": PUBLIC},
+    # Notifications: everyone's own. The one marked read is alice's.
+    "notification_list": {"GET": only(CAST_ROLES, 403), "POST": ACTION_GET},
+    "notification_bell": {"GET": only(CAST_ROLES, 403), "POST": ACTION_GET},
+    "notification_read": {"GET": ACTION_GET, "POST": only(["class_teacher"], 404)},
+    "notification_read_all": {"GET": ACTION_GET, "POST": only(CAST_ROLES, 403)},
+    "notification_settings": {m: only(CAST_ROLES, 403) for m in ("GET", "POST")},
     "student_list": {"GET": only(SCHOOL_ROLES, 403), "POST": only(SCHOOL_ROLES, 403)},
     "student_create": {"GET": only(COORDINATORS, 403), "POST": only(COORDINATORS, 403)},
     "student_import": {"GET": only(COORDINATORS, 403), "POST": only(COORDINATORS, 403)},
@@ -512,7 +518,25 @@ def url_for(name, cast):
         )
     elif name == "password_reset_confirm":
         kwargs = {"uidb64": "MQ", "token": "set-password"}
+    elif name == "notification_read":
+        kwargs = {"pk": cast_notification(cast).pk}
     return reverse(name, kwargs=kwargs)
+
+
+def cast_notification(cast):
+    """A notification of alice's (made once)."""
+    from notifications.models import Notification
+
+    return Notification.objects.filter(recipient=cast.class_teacher).first() or (
+        Notification.objects.create(
+            recipient=cast.class_teacher,
+            kind="plan_approved",
+            params={"code": "IAP-1"},
+            url="/plans/",
+            item="plan:0",
+            mail_state="none",
+        )
+    )
 
 
 def outcome(response):

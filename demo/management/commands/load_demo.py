@@ -19,6 +19,7 @@ from demo.budgets import create_demo_allocations
 from demo.chain import create_demo_chain
 from demo.compensations import create_demo_claims
 from demo.early_warning import create_demo_signals
+from demo.notifications import create_demo_notifications
 from demo.payments import create_demo_payments
 from demo.plans import create_demo_plans
 from demo.seed import ensure_seed_data
@@ -185,6 +186,7 @@ class Command(BaseCommand):
                 today=today, agency_user=users["ikvd"], password=DEMO_PASSWORD
             )
             create_demo_allocations(today=today)
+            create_demo_notifications(school=school, users=users, today=today)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         self.stdout.write(
             "Demo logins (password 'demo'): "
