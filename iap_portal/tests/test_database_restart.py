@@ -30,6 +30,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from plans.models import PlanStatus
 from plans.tests.factories import ready_plan
@@ -44,7 +45,7 @@ from students.tests.factories import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-BROWSERS, SUBMITTERS, PLANS_EACH = 20, 5, 8
+BROWSERS, SUBMITTERS, PLANS_EACH = 20, 5, 6
 SUCCESS = "Plāns iesniegts saskaņošanai."
 
 
@@ -115,6 +116,13 @@ class Cluster:
             db.close()
 
 
+def _errors(text):
+    """The logged errors that were not answered with the 503 page (Django logs each answer's
+    traceback under a line naming its status)."""
+    blocks = re.split(r"\n(?=[A-Z][a-z]+(?: [A-Z][a-z]+)*: /)", text)
+    return "\n".join(b for b in blocks if b and not b.startswith("Service Unavailable"))[-8000:]
+
+
 class Log(list):
     def __init__(self):
         super().__init__()
@@ -177,7 +185,7 @@ def _cookie(name, value):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_database_restart_under_load_is_survived(cast_tx, private_media):
+def test_a_database_restart_under_load_is_survived(cast_tx, private_media, tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("runs in CI's PostgreSQL pass (it copies the PostgreSQL test database)")
     bin_dir = binaries()
@@ -211,7 +219,6 @@ def test_a_database_restart_under_load_is_survived(cast_tx, private_media):
     bundle = PlanBundle.objects.create(
         school=cast_tx.school, semester=semester, requested_by=cast_tx.coordinator
     )
-    from django_tasks_db.models import DBTaskResult  # noqa: PLC0415 - the queue's own table
 
     DBTaskResult.objects.create(
         task_path="reports.tasks.build_bundle",
@@ -260,7 +267,7 @@ def test_a_database_restart_under_load_is_survived(cast_tx, private_media):
                 env=env,
                 start_new_session=True,
                 stdout=subprocess.DEVNULL,
-                stderr=open(cluster.dir / "gunicorn.log", "wb"),  # noqa: SIM115 - for the process
+                stderr=open(tmp_path / "gunicorn.log", "wb"),  # noqa: SIM115 - for the process
             )
         )
         worker = subprocess.Popen(
@@ -331,7 +338,7 @@ def test_a_database_restart_under_load_is_survived(cast_tx, private_media):
         cluster.start()
         up_at = time.monotonic()
         for thread in submitters:  # the teachers go on until each plan is sent
-            thread.join(max(0.1, up_at + 20 - time.monotonic()))
+            thread.join(max(0.1, up_at + 40 - time.monotonic()))
         time.sleep(max(0, up_at + 5 - time.monotonic()))
         stop.set()
         for thread in threads:
@@ -352,7 +359,7 @@ def test_a_database_restart_under_load_is_survived(cast_tx, private_media):
         assert set(statuses) <= {200, 302, 503}, (
             counts,
             log.unexpected,
-            (cluster.dir / "gunicorn.log").read_text(errors="replace")[-6000:],
+            _errors((tmp_path / "gunicorn.log").read_text(errors="replace")),
         )
         assert 503 in during, "the outage should have been seen"
         assert after and set(after) <= {200, 302}, "everything works again after the restart"
