@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.management import get_commands
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -84,6 +85,12 @@ def database_queue(settings, monkeypatch):
     monkeypatch.setattr(
         "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
     )
+
+
+def test_db_worker_is_the_worker_with_leases():
+    """`manage.py db_worker` (deploy/systemd/iap-worker@.service, make run) runs this app's
+    command, not django-tasks-db's of the same name."""
+    assert get_commands()["db_worker"] == "reports"
 
 
 def test_it_shows_that_the_librarys_worker_never_takes_back_a_dead_workers_task(
