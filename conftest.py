@@ -6,6 +6,10 @@ coordinator. Above them: a municipality user and a municipal accountant for A's 
 and an agency user.
 """
 
+import errno
+import os
+import shutil
+import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -149,6 +153,44 @@ def private_media(settings, tmp_path):
     """Uploaded receipts go to a temporary private media root in tests."""
     settings.MEDIA_ROOT = tmp_path / "private"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def full_disk(settings, tmp_path):
+    """The private media root on a small tmpfs of its own, filled up but for ``free(n)`` bytes
+    (issue 22: the disk fills while a bundle or a receipt is written). Needs root (mount)."""
+    root = tmp_path / "small-disk"
+    root.mkdir()
+    mount, umount = shutil.which("mount"), shutil.which("umount")
+    if not mount or not umount:
+        pytest.skip("mount and umount are missing")
+    mounted = subprocess.run(  # noqa: S603 - fixed arguments, a directory of the test's own
+        [mount, "-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs", str(root)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.decode().strip()}")
+    filler = root / ".filler"
+
+    def free(room=0):
+        """Fill the disk, then leave about ``room`` bytes free (tmpfs counts whole pages)."""
+        filler.unlink(missing_ok=True)
+        with open(filler, "wb", buffering=0) as out:
+            try:
+                while True:
+                    out.write(b"\0" * 4096)
+            except OSError as error:
+                assert error.errno == errno.ENOSPC
+        if room:
+            os.truncate(filler, max(0, filler.stat().st_size - room))
+
+    settings.MEDIA_ROOT = root / "private"
+    free.root = settings.MEDIA_ROOT
+    try:
+        yield free
+    finally:
+        subprocess.run([umount, str(root)], check=False)  # noqa: S603 - as above
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ on the claim page) says who changed what, also outside a request.
 """
 
 import calendar
+import errno
 from datetime import date
 from decimal import Decimal
 
@@ -162,18 +163,35 @@ def _store_receipts(claim, checked, by):
     """Store the checked, normalised receipts under the claim's code and a number: nothing of
     the uploader's file name is kept (it chose how a download was saved)."""
     first = claim.receipts.count() + 1
-    for number, receipt_file in enumerate(checked, start=first):
-        name = f"{claim.code.replace('/', '-')}-{number}.{receipt_file.extension}"
-        receipt = Receipt(
-            claim=claim,
-            file=ContentFile(receipt_file.content, name=name),
-            original_name=name,
-            content_type=receipt_file.kind,
-            size=receipt_file.size,
-            uploaded_by=by,
-        )
-        receipt._history_user = by
-        receipt.save()
+    stored = []
+    try:
+        for number, receipt_file in enumerate(checked, start=first):
+            name = f"{claim.code.replace('/', '-')}-{number}.{receipt_file.extension}"
+            receipt = Receipt(
+                claim=claim,
+                file=ContentFile(receipt_file.content, name=name),
+                original_name=name,
+                content_type=receipt_file.kind,
+                size=receipt_file.size,
+                uploaded_by=by,
+            )
+            receipt._history_user = by
+            receipt.save()
+            stored.append(receipt.file.name)
+    except BaseException as error:
+        # The claim's transaction rolls back: the receipts stored before this one go too (a
+        # file that failed to be written left nothing: iap_portal.storage.WholeFileStorage).
+        storage = Receipt._meta.get_field("file").storage
+        for name in stored:
+            storage.delete(name)
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            raise ClaimError(
+                _(
+                    "The server has no room left to store the receipts, so nothing was saved. "
+                    "Tell the administrator; once there is room, send the claim again."
+                )
+            ) from error
+        raise
 
 
 LINE_FIELDS = ("date", "description", "amount")

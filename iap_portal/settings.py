@@ -61,7 +61,6 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "django_tasks",
-    "django_tasks_db",
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -80,6 +79,9 @@ INSTALLED_APPS = [
     "dashboard",
     "privacy",
     "demo",
+    # After reports, whose `db_worker` (leases and retries, reports/worker.py) replaces the
+    # library's command of that name: of two apps' commands, Django runs the earlier app's.
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -305,6 +307,14 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# A worker renews the lease of its task every third of this; when a lease runs out (the worker
+# was killed), another worker takes the task over (reports/worker.py). Longer than any pause a
+# healthy worker may make (a garbage collection, a slow disk), short enough that a user waits.
+IAP_TASK_LEASE_SECONDS = float(env("IAP_TASK_LEASE_SECONDS", "30"))
+# A task is run at most this many times (exceptions and dead workers alike), then failed; the
+# pause before a retry starts at IAP_TASK_RETRY_SECONDS and doubles each time.
+IAP_TASK_MAX_ATTEMPTS = int(env("IAP_TASK_MAX_ATTEMPTS", "3"))
+IAP_TASK_RETRY_SECONDS = float(env("IAP_TASK_RETRY_SECONDS", "30"))
 
 # --- Application ----------------------------------------------------------------------------
 # The programme's name and funding source change between programmes (PuMPuRS, then

@@ -17,6 +17,7 @@ from iap_portal.exports import EXPORTS, write_csv, write_xlsx
 
 from .files import current_rights
 from .models import ExportJob
+from .worker import on_give_up, will_retry
 
 logger = logging.getLogger(__name__)
 
@@ -36,22 +37,20 @@ def queue_export(request, kind, fmt):
     return redirect("export_detail", public_id=job.public_id)
 
 
-@task()
-def build_export(job_id: str):
+@task(takes_context=True)
+def build_export(context, job_id: str):
     job = ExportJob.objects.select_related("requested_by").get(public_id=job_id)
-    if not ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.PENDING).update(
-        status=ExportJob.Status.RUNNING
-    ):
-        return
+    if not job.claim(task_id=context.task_result.id, attempt=context.attempt):
+        return  # another task has it, or it has finished
     params = QueryDict(job.params)
     language = params.get("language")
     if language not in dict(settings.LANGUAGES):
         language = settings.LANGUAGE_CODE
     with translation.override(language):
-        _write_export(job, params)
+        _write_export(job, params, context)
 
 
-def _write_export(job, params):
+def _write_export(job, params, context):
     try:
         # The user's access is checked again now, with their rights as they are now.
         spec = EXPORTS[job.kind](job.requested_by, params)
@@ -82,8 +81,18 @@ def _write_export(job, params):
             update_fields=["file", "filename", "rows", "rights", "schools", "status", "finished_at"]
         )
     except Exception as exc:
-        logger.exception("Export %s failed", job.public_id)
-        ExportJob.objects.filter(pk=job.pk).update(
-            status=ExportJob.Status.FAILED, error=str(exc)[:500], finished_at=timezone.now()
+        logger.exception("Export %s failed (attempt %s)", job.public_id, context.attempt)
+        ended = {} if will_retry(context) else {"status": ExportJob.Status.FAILED}
+        ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING).update(
+            error=f"{type(exc).__name__}: {exc}"[:500],
+            finished_at=timezone.now() if ended else None,
+            **ended,
         )
         raise
+
+
+@on_give_up(build_export)
+def export_given_up(kwargs, reason):
+    ExportJob.objects.filter(
+        public_id=kwargs["job_id"], status__in=[ExportJob.Status.PENDING, ExportJob.Status.RUNNING]
+    ).update(status=ExportJob.Status.FAILED, error=reason, finished_at=timezone.now())

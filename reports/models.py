@@ -1,5 +1,6 @@
 """Work done on the task queue for one person: semester bundles of plan PDFs, large exports."""
 
+import errno
 import uuid
 
 from django.conf import settings
@@ -28,6 +29,10 @@ class QueuedJob(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The queue task that holds the job: the same task taken over after its worker died may go
+    # on with it; a second task queued for the same job may not (``claim``).
+    task_id = models.CharField(max_length=64, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         abstract = True
@@ -36,6 +41,25 @@ class QueuedJob(models.Model):
     @property
     def is_finished(self):
         return self.status in {self.Status.DONE, self.Status.FAILED}
+
+    @property
+    def out_of_space(self):
+        """Whether it failed because the server's disk was full (the page says so)."""
+        return f"[Errno {errno.ENOSPC}]" in self.error
+
+    def claim(self, *, task_id, attempt: int) -> bool:
+        """Take the job for this queue task (waiting, or left running by the same task's earlier
+        attempt, whose worker died). False if another task has it or it has finished."""
+        waiting = models.Q(status=self.Status.PENDING)
+        taken_over = models.Q(status=self.Status.RUNNING, task_id=task_id)
+        claimed = (
+            type(self)
+            .objects.filter(waiting | taken_over, pk=self.pk)
+            .update(status=self.Status.RUNNING, task_id=task_id, attempts=attempt)
+        )
+        if claimed:
+            self.status, self.task_id, self.attempts = self.Status.RUNNING, task_id, attempt
+        return bool(claimed)
 
 
 class PlanBundle(QueuedJob):
@@ -78,3 +102,20 @@ class ExportJob(QueuedJob):
 
     def __str__(self):
         return f"{self.kind}.{self.format}"
+
+
+class TaskLease(models.Model):
+    """The lease of a task a worker is running (``reports.worker``): the worker renews it while
+    it works; one that ran out means the worker died, and another worker takes the task back."""
+
+    task = models.OneToOneField(
+        "django_tasks_database.DBTaskResult",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    worker_id = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.task_id} {self.worker_id}"
