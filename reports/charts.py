@@ -81,6 +81,34 @@ def semester_chart(table: Table, *, chart_id: str) -> Chart:
     return rendered
 
 
+def risk_semester_chart(table: Table, *, chart_id: str) -> Chart:
+    """Pupils per risk type over the semesters: a line per risk type (a hidden figure is a gap
+    in its line)."""
+    labels = [str(row[0]) for row in table.rows]
+    series, hidden = [], 0
+    for column in range(1, len(table.columns)):
+        cells = [row[column] for row in table.rows]
+        hidden += sum(1 for c in cells if isinstance(c, Cell) and c.hidden)
+        series.append((str(table.columns[column]), [_value(c) for c in cells]))
+    if not any(v is not None for _name, values in series for v in values):
+        return Chart(table.title, "", hidden)
+    chart = pygal.Line(
+        **config(
+            str(table.title),
+            x_label_rotation=30 if len(labels) > 8 else 0,
+            allow_interruptions=True,
+            dots_size=4,
+            include_x_axis=True,
+        )
+    )
+    chart.x_labels = labels
+    for name, values in series:
+        chart.add(name, values)
+    rendered = render(chart, chart_id, table.title)
+    rendered.hidden = hidden
+    return rendered
+
+
 def small_multiple(table: Table, *, chart_id: str, title: str) -> Chart:
     """One school's or municipality's pupils per semester, small, for side-by-side viewing
     (the same scale for all is not forced: each shows its own course)."""
@@ -114,6 +142,10 @@ def participation_charts(
     multiples of the scope's municipalities or schools (``parts``: [(name, its table)])."""
     by_key = {t.key: t for t in tables}
     charts = {"semesters": semester_chart(main, chart_id="chart-semesters")}
+    if "risk_semesters" in by_key:
+        charts["risk_semesters"] = risk_semester_chart(
+            by_key["risk_semesters"], chart_id="chart-risk-semesters"
+        )
     drawable = [
         (name, table)
         for name, table in parts
@@ -157,14 +189,25 @@ def content_key(scope_key, main, tables):
     return f"participation:charts:v2:{scope_key}:{get_language()}:{digest.hexdigest()[:32]}"
 
 
-def cached_charts(cache_key, main, tables, parts=()):
+def cached_charts(cache_key, main, tables, parts=(), *, store=None):
     """The charts, kept beside the snapshot they draw (``cache_key`` names the snapshot, its
     scope and the language); None: draw them now and keep nothing. ``parts``: a callable
-    giving the small multiples' tables (only called when the charts are drawn)."""
+    giving the small multiples' tables (only called when the charts are drawn). ``store``:
+    the cache (this process's own unless given)."""
     if cache_key is None:
         return participation_charts(main, tables, parts() if parts else ())
-    charts = cache.get(cache_key)
+    store = cache if store is None else store
+    charts = store.get(cache_key)
     if charts is None:
         charts = participation_charts(main, tables, parts() if parts else ())
-        cache.set(cache_key, charts, CHART_CACHE_SECONDS)
+        store.set(cache_key, charts, CHART_CACHE_SECONDS)
     return charts
+
+
+def snapshot_key(scope_key, semester, computed_at):
+    """The charts of one aggregate scope of one snapshot, in the current language."""
+    semester_id = semester.pk if semester else ""
+    return (
+        f"participation:charts:v3:{scope_key}:{semester_id}:{get_language()}:"
+        f"{computed_at.timestamp():.0f}"
+    )

@@ -187,10 +187,11 @@ def published(response):
         title("By measure"),
         title("Youth NGO projects"),  # the project and its budget
     }
+    three_labels = {title("Consultation hours by school")}  # municipality, school, specialist
     cells = {}
-    for table in [context["main"], context["share"], *context["tables"]]:
+    for table in [context["main"], context["share"], context["risks"], *context["tables"]]:
         name = str(table.title)
-        heads = 2 if name in two_labels else 1
+        heads = 3 if name in three_labels else 2 if name in two_labels else 1
         for row in table.rows:
             label = tuple(str(c) for c in row[:heads])
             for column, value in zip(table.columns[heads:], row[heads:], strict=True):
@@ -260,6 +261,23 @@ def equations(views, names, main_cell):
     for label, column in tables["all"].get(title("Schools"), {}):
         equation[("all", title("Schools"), label, column)] = Fraction(-1)
     found.append(equation)
+    # A scope's consultations per specialist type (pupils, planned and delivered hours) are
+    # the sum of its schools'.
+    consultation = str(SupportMeasure.Type.CONSULTATION.label)
+    for scope in views:
+        fidelity = tables[scope].get(title("Consultation hours by school"), {})
+        for column in (title("Pupils"), title("Planned hours"), title("Delivered hours")):
+            specialists = {label[2] for label, c in fidelity if c == column}
+            for specialist in specialists:
+                equation = {
+                    (scope, title("By measure"), (consultation, specialist), column): Fraction(1)
+                }
+                for label, c in fidelity:
+                    if c == column and label[2] == specialist:
+                        equation[(scope, title("Consultation hours by school"), label, c)] = (
+                            Fraction(-1)
+                        )
+                found.append(equation)
     # A scope's pupils are the sum of its grades, and of its genders.
     for scope in views:
         for table in (title("By grade"), title("By gender")):
@@ -561,7 +579,7 @@ def test_stale_figures_say_their_time_and_can_be_refreshed(cast, login, settings
     assert "7" in [str(c) for row in response.context["main"].rows for c in row[1:]]
     # Two users asking at once: the second is told to wait a moment, nothing is computed twice.
     semester = Semester.objects.current()
-    caches["reports"].add(f"participation:v2:semester:{semester.pk}:refreshing:now", True)
+    caches["reports"].add(f"participation:v3:semester:{semester.pk}:refreshing:now", True)
     with mock.patch("reports.snapshots.timezone.now", return_value=later + snapshots.FRESH_FOR * 2):
         response = agency.post(
             reverse("participation_refresh"), {"scope": "all", "semester": semester.pk}, follow=True

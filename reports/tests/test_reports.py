@@ -223,9 +223,9 @@ def test_the_report_formats_parse_back(cast, login):
     first = list(workbook.worksheets[0].iter_rows(values_only=True))
     assert first[0] == ("Mācību gads", "I semestris", "II semestris")
     assert 1 in first[1]  # a number, not text
-    # the table, the flagged pupils with a plan, and seven breakdowns (the last: youth NGO
-    # projects)
-    assert len(workbook.worksheets) == 9
+    # the table, the flagged pupils with a plan, risk types per semester, and seven
+    # breakdowns (the last: youth NGO projects)
+    assert len(workbook.worksheets) == 10
     share = list(workbook.worksheets[1].iter_rows(values_only=True))
     assert share[0][:3] == ("Mācību gads", "Semestris", "Ar riska signālu")
     pdf = client.get(reverse("participation_report"), {"format": "pdf"})
@@ -270,11 +270,13 @@ def test_the_report_takes_a_fixed_number_of_queries(cast, login, django_assert_n
     client = login(cast.agency)
     # session, user, memberships, municipalities, semesters; then the country's figures,
     # computed once for every scope: the school directory, pupils per semester (country,
-    # municipality, school), grade and gender (country, municipality), flagged pupils with a
-    # plan (country, municipality); the semester's risk types, measures, pupils per youth NGO
-    # project, planned money and outcomes (country, municipality each), delivered minutes and
-    # claims (per municipality, the country's sums added up from them) — 27 at any size
-    with django_assert_num_queries(27):
+    # municipality, school), grade, gender and risk types of every semester (country,
+    # municipality), flagged pupils with a plan (country, municipality); the semester's
+    # measures, pupils per youth NGO project, planned money and outcomes (country,
+    # municipality each), delivered minutes and claims (per municipality, the country's sums
+    # added up from them), each school's consultations and delivered minutes (fidelity) —
+    # 29 at any size
+    with django_assert_num_queries(29):
         client.get(reverse("participation_report"))
 
 
