@@ -180,13 +180,35 @@ def participation_charts(
     return charts
 
 
-def content_key(scope_key, main, tables):
+def content_key(scope_key, main, tables, kind="participation"):
     """A key for charts drawn from exactly these tables (a school's report is computed live,
     with no snapshot to name it): the same figures in the same language draw the same."""
     digest = hashlib.sha256()
     for table in [main, *tables]:
-        digest.update(repr((table.key, str(table.title), table.rows)).encode())
-    return f"participation:charts:v2:{scope_key}:{get_language()}:{digest.hexdigest()[:32]}"
+        digest.update(repr((table.key, str(table.title), table.columns, table.rows)).encode())
+    return f"{kind}:charts:v3:{scope_key}:{get_language()}:{digest.hexdigest()[:32]}"
+
+
+def esf_charts(tables: list[Table]) -> dict[str, Chart]:
+    """The ESF indicators' charts (gender, age band, education level, result at leaving) by
+    the key of the table each stands beside; a hidden count is not drawn."""
+    return {
+        table.key: bar_chart(
+            table, chart_id=f"chart-{table.key.replace('_', '-')}", horizontal=True
+        )
+        for table in tables
+        if table.key != "esf_total"
+    }
+
+
+def cached_esf_charts(scope_key, tables):
+    """The ESF charts, kept (in this process) while the figures stay the same."""
+    key = content_key(scope_key, tables[0], tables[1:], kind="esf")
+    charts = cache.get(key)
+    if charts is None:
+        charts = esf_charts(tables)
+        cache.set(key, charts, CHART_CACHE_SECONDS)
+    return charts
 
 
 def cached_charts(cache_key, main, tables, parts=(), *, store=None):

@@ -212,10 +212,11 @@ class Figures:
             if measure in SCHOOL_PARTS and unit != ALL and unit[0] == "s"
         }
         for measure, semester_id, municipality_id, label in per_school:
+            schools = schools_of[municipality_id]
             relations.append(
                 (
                     (measure, semester_id, ("m", municipality_id), label),
-                    [(measure, semester_id, ("s", pk), label) for pk in schools_of[municipality_id]],
+                    [(measure, semester_id, ("s", pk), label) for pk in schools],
                 )
             )
         semesters = {k[1] for k in self.values if k[0] == "pupils"}

@@ -8,8 +8,8 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import pgettext
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods
 
 from iap_portal import audit
@@ -233,6 +233,7 @@ def esf_indicators(request):
                 schools=[p.school_id for p in people],
             )
         return xlsx_response(sheets, f"esf-raditaji-{year.start_year if year else ''}")
+    charts = charts_module.cached_esf_charts(f"{key}:{year.pk if year else ''}", tables)
     return render(
         request,
         "reports/esf_indicators.html",
@@ -244,6 +245,7 @@ def esf_indicators(request):
             "years": years,
             "year": year,
             "tables": tables,
+            "table_charts": [(t, charts.get(t.key)) for t in tables],
             "later_year": later_year,
             "later_started": bool(later_tables),
             "later_tables": later_tables,
