@@ -111,6 +111,7 @@ SHEETS = {
     "risks": pgettext_lazy("sheet", "Risk types"),
     "risk_semesters": pgettext_lazy("sheet", "Risk types by semester"),
     "fidelity": pgettext_lazy("sheet", "Fidelity by school"),
+    "fidelity_municipalities": pgettext_lazy("sheet", "Fidelity by municipality"),
     "measures": pgettext_lazy("sheet", "Measures"),
     "money": pgettext_lazy("sheet", "Compensations"),
     "outcomes": pgettext_lazy("sheet", "Outcomes"),
@@ -637,15 +638,19 @@ def school_tables(figures, semester, directory, municipality_id=None):
 
 
 def fidelity_table(figures, semester, directory, municipality_id=None):
-    """Per school (of one municipality, or of the country) and specialist type: the pupils
-    with consultations, planned and delivered hours, and the delivered share."""
+    """Consultations per school of one municipality and specialist type — or, for the
+    country, per municipality (600 schools × their specialists would be thousands of rows;
+    the agency opens a municipality for its schools): the pupils, planned and delivered hours,
+    and the delivered share."""
     sid = semester.pk
+    per_school = municipality_id is not None
     table = Table(
-        key="fidelity",
-        title=_("Consultation hours by school"),
+        key="fidelity" if per_school else "fidelity_municipalities",
+        title=_("Consultation hours by school")
+        if per_school
+        else _("Consultation hours by municipality"),
         columns=[
-            _("Municipality"),
-            _("School"),
+            _("School") if per_school else _("Municipality"),
             _("Specialist"),
             _("Pupils"),
             _("Planned hours"),
@@ -653,18 +658,23 @@ def fidelity_table(figures, semester, directory, municipality_id=None):
             _("Delivered, %"),
         ],
     )
+    names = {m_id: m_name for m_id, m_name, _n in directory.values()}
     rows = []
     for unit, label in figures.labels_of("measure", sid):
-        if unit == ALL or unit[0] != "s" or label[0] != SupportMeasure.Type.CONSULTATION:
+        if unit == ALL or label[0] != SupportMeasure.Type.CONSULTATION:
             continue
-        m_id, m_name, name = directory[unit[1]]
-        if municipality_id is not None and m_id != municipality_id:
+        if per_school:
+            if unit[0] != "s" or directory[unit[1]][0] != municipality_id:
+                continue
+            name = directory[unit[1]][2]
+        elif unit[0] == "m":
+            name = names[unit[1]]
+        else:
             continue
         planned = figures.cell("planned_hours", sid, unit, label, Decimal("0"))
         delivered = figures.cell("delivered_hours", sid, unit, label, Decimal("0.0"))
         rows.append(
             [
-                m_name,
                 name,
                 figures.labels[("specialist", label[1])],
                 figures.cell("measure", sid, unit, label),
@@ -673,7 +683,7 @@ def fidelity_table(figures, semester, directory, municipality_id=None):
                 share_of(delivered, planned),
             ]
         )
-    table.rows = sorted(rows, key=lambda row: (row[0], row[1], row[2]))
+    table.rows = sorted(rows, key=lambda row: (row[0], row[1]))
     return table
 
 

@@ -318,7 +318,7 @@ def test_consultation_hours_per_school_above_the_school(cast, login):
     for client in (login(cast.municipality), login(cast.agency)):
         response = client.get(reverse("participation_report"), {"scope": scope})
         fidelity = next(t for t in response.context["tables"] if t.key == "fidelity")
-        rows = {row[1]: row[3:] for row in fidelity.rows}
+        rows = {row[0]: row[2:] for row in fidelity.rows}
         assert set(rows) == {cast.school.name, third.name, small.name}
         pupils, planned, delivered, share = rows[cast.school.name]
         assert (pupils.value, planned.value, delivered.value, share) == (
@@ -331,10 +331,16 @@ def test_consultation_hours_per_school_above_the_school(cast, login):
         # neither away.
         assert [str(c) for c in rows[small.name]] == ["<3", "<3", "<3", "x"]
         assert [str(c) for c in rows[third.name]] == ["x", "x", "x", "x"]
-    # The agency's country scope lists the schools of every municipality.
+    # The country's scope compares municipalities (the agency opens one for its schools):
+    # this one's 8 pupils, 48 hours planned, 6 delivered.
     country = login(cast.agency).get(reverse("participation_report"), {"scope": "all"})
-    fidelity = next(t for t in country.context["tables"] if t.key == "fidelity")
-    assert {row[1] for row in fidelity.rows} == {cast.school.name, third.name, small.name}
+    keys = [t.key for t in country.context["tables"]]
+    assert "fidelity" not in keys
+    fidelity = next(t for t in country.context["tables"] if t.key == "fidelity_municipalities")
+    [row] = fidelity.rows
+    assert row[0] == cast.school.municipality.name
+    assert [c.value for c in row[2:5]] == [8, Decimal("48"), Decimal("6.0")]
+    assert row[5] == Decimal("12.50")
     # Not in a school's own report: its measures table is the school's fidelity.
     own = login(cast.coordinator).get(reverse("participation_report"))
     assert "fidelity" not in [t.key for t in own.context["tables"]]

@@ -186,12 +186,13 @@ def published(response):
         title("Flagged pupils who received a plan"),
         title("By measure"),
         title("Youth NGO projects"),  # the project and its budget
+        title("Consultation hours by school"),  # the school and the specialist type
+        title("Consultation hours by municipality"),
     }
-    three_labels = {title("Consultation hours by school")}  # municipality, school, specialist
     cells = {}
     for table in [context["main"], context["share"], context["risks"], *context["tables"]]:
         name = str(table.title)
-        heads = 3 if name in three_labels else 2 if name in two_labels else 1
+        heads = 2 if name in two_labels else 1
         for row in table.rows:
             label = tuple(str(c) for c in row[:heads])
             for column, value in zip(table.columns[heads:], row[heads:], strict=True):
@@ -221,7 +222,11 @@ def equations(views, names, main_cell):
     found = []
     scopes = [s for s in views if s != "all"]
     tables = {scope: by_table(cells) for scope, cells in views.items()}
-    per_school = {title("Municipalities"), title("Schools")}
+    by_school, by_municipality = (
+        title("Consultation hours by school"),
+        title("Consultation hours by municipality"),
+    )
+    per_school = {title("Municipalities"), title("Schools"), by_school, by_municipality}
     # The country is the sum of its municipalities, cell by cell, in every table they share
     # (a row one of them does not show is a zero there).
     for table in set().union(*(t.keys() for t in tables.values())) - per_school:
@@ -262,22 +267,32 @@ def equations(views, names, main_cell):
         equation[("all", title("Schools"), label, column)] = Fraction(-1)
     found.append(equation)
     # A scope's consultations per specialist type (pupils, planned and delivered hours) are
-    # the sum of its schools'.
+    # the sum of its schools' (a municipality) or of its municipalities' (the country), and the
+    # country's row of a municipality repeats that municipality's own.
     consultation = str(SupportMeasure.Type.CONSULTATION.label)
     for scope in views:
-        fidelity = tables[scope].get(title("Consultation hours by school"), {})
+        table = by_school if scope != "all" else by_municipality
+        parts = tables[scope].get(table, {})
         for column in (title("Pupils"), title("Planned hours"), title("Delivered hours")):
-            specialists = {label[2] for label, c in fidelity if c == column}
-            for specialist in specialists:
+            for specialist in {label[1] for label, c in parts if c == column}:
                 equation = {
                     (scope, title("By measure"), (consultation, specialist), column): Fraction(1)
                 }
-                for label, c in fidelity:
-                    if c == column and label[2] == specialist:
-                        equation[(scope, title("Consultation hours by school"), label, c)] = (
-                            Fraction(-1)
-                        )
+                for label, c in parts:
+                    if c == column and label[1] == specialist:
+                        equation[(scope, table, label, c)] = Fraction(-1)
                 found.append(equation)
+    for label, column in tables["all"].get(by_municipality, {}):
+        for scope in scopes:
+            if label[0] == names[scope]:
+                found.append(
+                    {
+                        ("all", by_municipality, label, column): Fraction(1),
+                        (scope, title("By measure"), (consultation, label[1]), column): Fraction(
+                            -1
+                        ),
+                    }
+                )
     # A scope's pupils are the sum of its grades, and of its genders.
     for scope in views:
         for table in (title("By grade"), title("By gender")):
