@@ -438,3 +438,20 @@ def test_the_bundle_pdf_joins_every_plan_with_a_bookmark_each(cast, login, setti
     for plan in (first, second):
         assert plan.code in text
     assert f"{settings.IAP_PROGRAMME_NAME} ({settings.IAP_PROGRAMME_CODE})" in text
+
+
+@pytest.mark.parametrize("size", [1, 12])
+def test_a_schools_report_with_its_charts_takes_a_fixed_number_of_queries(
+    cast, login, django_assert_num_queries, size
+):
+    for student in pupils(cast, size):
+        plan = counted(cast, student)
+        transport_measure(plan)
+    client = login(cast.coordinator)
+    # session, user, memberships, the scopes' schools and municipalities, semesters; the
+    # school's pupils per semester, by grade, by gender and by risk type, flagged pupils with
+    # a plan; the semester's measures, youth NGO projects, delivered minutes, planned money,
+    # claims and outcomes — the charts are drawn from these tables, with no query of their own
+    with django_assert_num_queries(16):
+        response = client.get(reverse("participation_report"))
+    assert 'id="chart-risk-semesters"' in response.content.decode()
