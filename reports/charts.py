@@ -122,6 +122,11 @@ def small_multiple(table: Table, *, chart_id: str, title: str) -> Chart:
             title,
             show_legend=False,
             show_x_labels=False,
+            # Little ink: no guides, three values on the axis (a PDF draws them by the
+            # hundred, and each element costs WeasyPrint time).
+            show_y_guides=False,
+            y_labels_major_count=3,
+            show_minor_y_labels=False,
             width=320,
             height=180,
             margin=6,
