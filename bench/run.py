@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import signal
@@ -45,7 +46,6 @@ from django_tasks_db.models import DBTaskResult  # noqa: E402
 import iap_portal.wsgi  # noqa: E402, F401
 from bench import national_data  # noqa: E402
 from plans.models import PlanStatus, SupportPlan  # noqa: E402
-from reports import snapshots  # noqa: E402
 from reports.list_exports import build_export  # noqa: E402
 from reports.models import ExportJob  # noqa: E402
 from students.models import ApprovalLevel, Municipality, School, Semester  # noqa: E402
@@ -154,15 +154,20 @@ def warm_medians():
 
 
 def warm_reports():
-    """What ``manage.py warm_reports`` does, from an empty report cache: the country's
-    figures, then every aggregate scope's charts in every language."""
+    """``manage.py warm_reports`` from an empty report cache — the country's figures, then
+    every aggregate scope's charts in every language — in a process of its own, as cron runs
+    it (its garbage is not this process's to collect)."""
     caches["reports"].clear()
-    started = time.perf_counter()
-    semester = snapshots.warm_semester()
-    snap = snapshots.compute(semester)
-    computed = time.perf_counter()
-    drawn = snapshots.warm_charts(snap, semester)
-    WARMED.append((computed - started, time.perf_counter() - computed, drawn))
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "warm_reports"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    # "Aggregate figures computed in 1.5 s (…); charts of 82 scopes drawn in 8.5 s."
+    numbers = re.findall(r"in ([0-9.]+) s|of ([0-9]+) scopes", done)
+    figures, drawn, drawing = (float(a or b) for a, b in numbers)
+    WARMED.append((figures, drawing, drawn))
 
 
 def city_scope():
