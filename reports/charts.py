@@ -137,7 +137,23 @@ def small_multiple(table: Table, *, chart_id: str, title: str) -> Chart:
     chart.add(str(table.columns[1]) if table.columns else "", values)
     rendered = render(chart, chart_id, title)
     rendered.hidden = hidden
+    rendered.weight = sum(v for v in values if v)  # what it draws: the larger, the more pupils
     return rendered
+
+
+# A PDF draws at most this many small multiples: WeasyPrint takes about a quarter of a
+# second for each even on a quiet machine (the city's 150 schools would hold the request
+# for a minute); the country's 40 municipalities all fit.
+PDF_MULTIPLES = 42
+
+
+def print_parts(parts):
+    """The small multiples a PDF draws: all of them, or the PDF_MULTIPLES that draw the
+    most pupils, in their own order; and how many are left out."""
+    if len(parts) <= PDF_MULTIPLES:
+        return parts, 0
+    kept = set(sorted(parts, key=lambda c: -c.weight)[:PDF_MULTIPLES])
+    return [c for c in parts if c in kept], len(parts) - PDF_MULTIPLES
 
 
 def participation_charts(

@@ -161,6 +161,9 @@ def participation_report(request):
         "generated_at": timezone.localtime(),
     }
     if export == "pdf":
+        context["print_parts"], context["parts_left_out"] = charts_module.print_parts(
+            charts.get("parts", [])
+        )
         pdf = render_pdf("reports/participation_pdf.html", context, request=request)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'

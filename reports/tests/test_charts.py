@@ -430,3 +430,22 @@ def test_the_esf_page_above_the_school_takes_a_fixed_number_of_queries(
         with django_assert_num_queries(9):
             response = client.get(reverse("esf_indicators"), scope)
         assert 'id="chart-esf-gender"' in response.content.decode()
+
+
+def test_a_pdf_draws_the_largest_small_multiples_when_there_are_many(cast, login):
+    pupils_at(cast, SchoolFactory(municipality=cast.school.municipality, name="Lielā"), 9)
+    pupils_at(cast, SchoolFactory(municipality=cast.school.municipality, name="Vidējā"), 6)
+    pupils_at(cast, SchoolFactory(municipality=cast.school.municipality, name="Mazākā"), 4)
+    client = login(cast.municipality)
+    scope = {"scope": f"municipality-{cast.school.municipality_id}"}
+    assert len(client.get(reverse("participation_report"), scope).context["charts"]["parts"]) == 3
+    with (
+        mock.patch.object(charts, "PDF_MULTIPLES", 2),
+        mock.patch.object(views, "render_pdf", wraps=views.render_pdf) as rendering,
+    ):
+        client.get(reverse("participation_report"), {**scope, "format": "pdf"})
+    context = rendering.call_args.args[1]
+    assert [str(c.title) for c in context["print_parts"]] == ["Lielā", "Vidējā"]
+    assert context["parts_left_out"] == 1
+    html = render_to_string(*rendering.call_args.args[:2])
+    assert html.count('<div class="multiple"><svg') == 2
