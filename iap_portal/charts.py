@@ -59,7 +59,10 @@ class Chart:
         CSP there), so the stylesheet goes inside."""
         if not self.svg:
             return self.svg
-        head, _sep, rest = str(self.svg).partition(">")
+        # The values' descriptions are for screen readers and tooltips; paper has neither,
+        # and WeasyPrint's time grows with the elements of an SVG (small multiples by the
+        # hundred).
+        head, _sep, rest = _DESC.sub("", str(self.svg)).partition(">")
         return mark_safe(f"{head}><style>{_print_css()}</style>{rest}")  # noqa: S308
 
 
@@ -70,6 +73,10 @@ _REMOVED = (
     re.compile(r'\sstyle="[^"]*"'),
 )
 _ROOT = re.compile(r"<svg\b[^>]*>")
+_DESC = re.compile(r"<desc\b[^>]*>.*?</desc>", re.S)
+# pygal names each series' legend "activate-serie-N" in every chart: made unique per chart, so
+# that a page (or a PDF) of several charts has no id twice.
+_SERIES_ID = re.compile(r'id="activate-serie-')
 
 
 def clean(svg: str, chart_id: str, title: str, width=WIDTH, height=HEIGHT) -> str:
@@ -77,6 +84,7 @@ def clean(svg: str, chart_id: str, title: str, width=WIDTH, height=HEIGHT) -> st
     comments) and with a stable id instead of a random one, and named for screen readers."""
     for pattern in _REMOVED:
         svg = pattern.sub("", svg)
+    svg = _SERIES_ID.sub(f'id="{chart_id}-serie-', svg)
     root = (
         f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
         f'id="{chart_id}" class="iap-chart pygal-chart" viewBox="0 0 {width} {height}" '

@@ -53,6 +53,9 @@ FOLLOWS = {
 }
 # Figures whose rows together make up the scope's pupils (each pupil is in exactly one row).
 PARTITIONS = ("grade", "gender")
+# Figures kept per school above the school besides its pupils (fidelity: consultations per
+# school and specialist type); a municipality's is the sum of its schools'.
+SCHOOL_PARTS = ("measure", "planned_hours", "delivered_hours")
 
 
 def counted(schools, semester=None, prefix=""):
@@ -107,6 +110,9 @@ SHEETS = {
     "grades": pgettext_lazy("sheet", "Grades"),
     "genders": pgettext_lazy("sheet", "Gender"),
     "risks": pgettext_lazy("sheet", "Risk types"),
+    "risk_semesters": pgettext_lazy("sheet", "Risk types by semester"),
+    "fidelity": pgettext_lazy("sheet", "Fidelity by school"),
+    "fidelity_municipalities": pgettext_lazy("sheet", "Fidelity by municipality"),
     "measures": pgettext_lazy("sheet", "Measures"),
     "money": pgettext_lazy("sheet", "Compensations"),
     "outcomes": pgettext_lazy("sheet", "Outcomes"),
@@ -197,6 +203,24 @@ class Figures:
         for (measure, semester_id, label), units in by_measure.items():
             total = (measure, semester_id, ALL, label)
             relations.append((total, [(measure, semester_id, unit, label) for unit in units[ALL]]))
+        municipality_of = {
+            pk: municipality_id
+            for municipality_id, school_ids in schools_of.items()
+            for pk in school_ids
+        }
+        per_school = {
+            (measure, semester_id, municipality_of[unit[1]], label)
+            for measure, semester_id, unit, label in self.values
+            if measure in SCHOOL_PARTS and unit != ALL and unit[0] == "s"
+        }
+        for measure, semester_id, municipality_id, label in per_school:
+            schools = schools_of[municipality_id]
+            relations.append(
+                (
+                    (measure, semester_id, ("m", municipality_id), label),
+                    [(measure, semester_id, ("s", pk), label) for pk in schools],
+                )
+            )
         semesters = {k[1] for k in self.values if k[0] == "pupils"}
         for semester_id in semesters:
             for municipality_id, school_ids in schools_of.items():
@@ -267,8 +291,8 @@ def _summed(queryset, levels, prefix, fields, annotations):
 
 
 def pupil_figures(schools, levels=(ALL,)):
-    """Every semester's pupils, by grade and by gender, and the early warning's flagged
-    pupils with and without a plan (one query per figure and level)."""
+    """Every semester's pupils, by grade, by gender and by risk type, and the early warning's
+    flagged pupils with and without a plan (one query per figure and level)."""
     figures = Figures()
     plans = SupportPlan.objects.filter(counted(schools))
     pupils = {"pupils": Count("student_id", distinct=True)}
@@ -299,6 +323,28 @@ def pupil_figures(schools, levels=(ALL,)):
         )
     for unit, row in _grouped(plans, partitions, "", ["semester_id", "student__gender"], pupils):
         figures.add("gender", row["semester_id"], unit, row["student__gender"], row["pupils"])
+    # Pupils per risk type in every semester: the programme's headline series, and the chosen
+    # semester's "By risk type" table reads the same figures (one source, one decision).
+    for unit, row in _grouped(
+        PlanRisk.objects.filter(counted(schools, prefix="plan__")),
+        partitions,
+        "plan__",
+        [
+            "plan__semester_id",
+            "risk_factor__risk_type__number",
+            "risk_factor__risk_type__name",
+            "risk_factor__risk_type__name_en",
+        ],
+        {"pupils": Count("plan__student_id", distinct=True)},
+    ):
+        number = row["risk_factor__risk_type__number"]
+        # Both names: the snapshot is kept for readers of either language.
+        english = row["risk_factor__risk_type__name_en"]
+        figures.labels[("risk", number)] = (
+            f"{number}. {row['risk_factor__risk_type__name']}",
+            f"{number}. {english}" if english else "",
+        )
+        figures.add("risk", row["plan__semester_id"], unit, number, row["pupils"])
 
     indicators = Indicator.objects.filter(level__gte=FLAGGED)
     if schools is not None:
@@ -334,32 +380,12 @@ def pupil_figures(schools, levels=(ALL,)):
 
 
 def semester_figures(schools, semester, levels=(ALL,)):
-    """One semester's risk types, measures with their hours, compensations with their
+    """One semester's measures with their hours, compensations with their
     money, and evaluation outcomes (one query per figure and level; the delivered minutes and
     the claims' money are summed up from the municipalities)."""
     figures = Figures()
     sid = semester.pk
     pupils = Count("plan__student_id", distinct=True)
-    for unit, row in _grouped(
-        PlanRisk.objects.filter(counted(schools, semester, "plan__")),
-        levels,
-        "plan__",
-        [
-            "risk_factor__risk_type__number",
-            "risk_factor__risk_type__name",
-            "risk_factor__risk_type__name_en",
-        ],
-        {"pupils": pupils},
-    ):
-        number = row["risk_factor__risk_type__number"]
-        # Both names: the snapshot is kept for readers of either language.
-        english = row["risk_factor__risk_type__name_en"]
-        figures.labels[("risk", number)] = (
-            f"{number}. {row['risk_factor__risk_type__name']}",
-            f"{number}. {english}" if english else "",
-        )
-        figures.add("risk", sid, unit, number, row["pupils"])
-
     measures = SupportMeasure.objects.filter(counted(schools, semester, "plan__"))
     for unit, row in _grouped(
         measures,
@@ -465,8 +491,46 @@ def national_pupil_figures(directory):
     return figures.protect(_schools_of(directory))
 
 
+def school_fidelity_figures(figures, semester):
+    """Adds each school's consultations of the semester to ``figures``: pupils, planned and
+    delivered hours per specialist type (two queries), for fidelity per school above the
+    school."""
+    sid = semester.pk
+    consultations = SupportMeasure.objects.filter(
+        counted(None, semester, "plan__"), measure_type=SupportMeasure.Type.CONSULTATION
+    )
+    for unit, row in _grouped(
+        consultations,
+        ["school"],
+        "plan__",
+        ["specialist_type_id", "specialist_type__name"],
+        {"pupils": Count("plan__student_id", distinct=True), "planned": Sum("planned_hours")},
+    ):
+        label = (SupportMeasure.Type.CONSULTATION.value, row["specialist_type_id"])
+        figures.labels[("specialist", row["specialist_type_id"])] = (
+            row["specialist_type__name"] or ""
+        )
+        figures.add("measure", sid, unit, label, row["pupils"])
+        figures.add("planned_hours", sid, unit, label, row["planned"])
+    for unit, row in _grouped(
+        Consultation.objects.filter(
+            counted(None, semester, "measure__plan__"),
+            measure__measure_type=SupportMeasure.Type.CONSULTATION,
+        ),
+        ["school"],
+        "measure__plan__",
+        ["measure__specialist_type_id"],
+        {"minutes": Sum("minutes")},
+    ):
+        label = (SupportMeasure.Type.CONSULTATION.value, row["measure__specialist_type_id"])
+        hours = (Decimal(row["minutes"] or 0) / 60).quantize(Decimal("0.1"))
+        figures.add("delivered_hours", sid, unit, label, hours)
+    return figures
+
+
 def national_semester_figures(semester, directory):
     figures = semester_figures(None, semester, levels=(ALL, "municipality"))
+    school_fidelity_figures(figures, semester)
     return figures.protect(_schools_of(directory))
 
 
@@ -490,6 +554,32 @@ def semester_table(figures, unit=ALL):
             [
                 year_label(year),
                 *(figures.cell("pupils", by_year[year].get(n), unit) for n in (1, 2)),
+            ]
+        )
+    return table
+
+
+def risk_semester_table(figures, unit=ALL):
+    """Semesters as rows (oldest first), risk types as columns: the pupils with a risk of
+    that type in a counted plan of the semester (a pupil may have several types)."""
+    semesters = sorted(
+        {key[1] for key in figures.values if key[0] == "pupils" and key[2] == unit},
+        key=lambda pk: figures.labels[("semester", pk)],
+    )
+    numbers = sorted(
+        {n for pk in semesters for n in figures.labels_of("risk", pk, unit)},
+    )
+    table = Table(
+        key="risk_semesters",
+        title=_("Risk types per semester"),
+        columns=[_("Semester"), *(shown(figures.labels[("risk", n)]) for n in numbers)],
+    )
+    for pk in semesters:
+        year, number = figures.labels[("semester", pk)]
+        table.rows.append(
+            [
+                f"{year_label(year)} {'I' if number == 1 else 'II'}",
+                *(figures.cell("risk", pk, unit, n) for n in numbers),
             ]
         )
     return table
@@ -559,6 +649,56 @@ def school_tables(figures, semester, directory, municipality_id=None):
     return schools, municipalities
 
 
+def fidelity_table(figures, semester, directory, municipality_id=None):
+    """Consultations per school of one municipality and specialist type — or, for the
+    country, per municipality (600 schools × their specialists would be thousands of rows;
+    the agency opens a municipality for its schools): the pupils, planned and delivered hours,
+    and the delivered share."""
+    sid = semester.pk
+    per_school = municipality_id is not None
+    table = Table(
+        key="fidelity" if per_school else "fidelity_municipalities",
+        title=_("Consultation hours by school")
+        if per_school
+        else _("Consultation hours by municipality"),
+        columns=[
+            _("School") if per_school else _("Municipality"),
+            _("Specialist"),
+            _("Pupils"),
+            _("Planned hours"),
+            _("Delivered hours"),
+            _("Delivered, %"),
+        ],
+    )
+    names = {m_id: m_name for m_id, m_name, _n in directory.values()}
+    rows = []
+    for unit, label in figures.labels_of("measure", sid):
+        if unit == ALL or label[0] != SupportMeasure.Type.CONSULTATION:
+            continue
+        if per_school:
+            if unit[0] != "s" or directory[unit[1]][0] != municipality_id:
+                continue
+            name = directory[unit[1]][2]
+        elif unit[0] == "m":
+            name = names[unit[1]]
+        else:
+            continue
+        planned = figures.cell("planned_hours", sid, unit, label, Decimal("0"))
+        delivered = figures.cell("delivered_hours", sid, unit, label, Decimal("0.0"))
+        rows.append(
+            [
+                name,
+                figures.labels[("specialist", label[1])],
+                figures.cell("measure", sid, unit, label),
+                planned,
+                delivered,
+                share_of(delivered, planned),
+            ]
+        )
+    table.rows = sorted(rows, key=lambda row: (row[0], row[1]))
+    return table
+
+
 def breakdown_tables(pupils, figures, semester, unit=ALL):
     """The breakdowns of one semester: grade, gender, risk type, measures, money, outcomes,
     youth NGO projects.
@@ -578,9 +718,9 @@ def breakdown_tables(pupils, figures, semester, unit=ALL):
         )
 
     risks = Table(key="risks", title=_("By risk type"), columns=[_("Risk type"), _("Pupils")])
-    for number in sorted(figures.labels_of("risk", sid, unit)):
+    for number in sorted(pupils.labels_of("risk", sid, unit)):
         risks.rows.append(
-            [shown(figures.labels[("risk", number)]), figures.cell("risk", sid, unit, number)]
+            [shown(pupils.labels[("risk", number)]), pupils.cell("risk", sid, unit, number)]
         )
 
     types = dict(SupportMeasure.Type.choices)

@@ -12,7 +12,10 @@ to everyone, in every language (the labels are translated when a page is drawn):
 - once older than ``FRESH_FOR`` the next request still gets them at once while a task worker
   computes new ones (stale-while-revalidate), and the page offers "refresh now";
 - only the first request after a quiet day waits for the queries, and ``manage.py
-  warm_reports`` (deploy, cron) computes the default semester's ahead of it.
+  warm_reports`` (deploy, cron) computes the default semester's ahead of it;
+- each aggregate scope's charts are kept beside the snapshot (named by its time and the
+  language); ``warm_reports`` and the background refresh draw them for every scope and
+  language, so no request draws the country's small multiples.
 
 A school's own report is always computed afresh, in the request, and exact.
 """
@@ -22,18 +25,18 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import caches
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks import task
 
 from students.models import School, Semester
 
-from . import participation
+from . import charts, participation
 from .participation import ALL
 
 FRESH_FOR = timedelta(minutes=settings.IAP_REPORT_FRESH_MINUTES)
 KEEP_FOR = 24 * 3600  # seconds; figures nobody opens for a day are computed afresh
 REFRESH_LOCK_SECONDS = 120
-PUPILS_KEY = "participation:v2:pupils"
+PUPILS_KEY = "participation:v3:pupils"
 
 
 def default_semester(semesters):
@@ -64,7 +67,7 @@ def is_stale(computed_at):
 
 
 def _semester_key(semester_id):
-    return f"participation:v2:semester:{semester_id or 0}"
+    return f"participation:v3:semester:{semester_id or 0}"
 
 
 def _refresh_lock_key(semester_id):
@@ -133,14 +136,45 @@ def refresh_now(semester):
     return True
 
 
-def warm():
-    """Compute the figures a user opens first — every semester's pupils and the default
-    semester's breakdowns, for the country and every municipality at once — so that nobody
-    waits for them after a deploy or a quiet day (``manage.py warm_reports``)."""
-    semester = default_semester(
+def warm_semester():
+    """The semester whose breakdowns a user opens first: the default one."""
+    return default_semester(
         list(Semester.objects.select_related("school_year").order_by("-start_date"))
     )
-    return compute(semester)
+
+
+def scope_charts(snap, scope_key, semester, main, tables):
+    """An aggregate scope's charts, kept in the shared report cache beside the snapshot, so
+    that every app server, and ``warm_charts`` ahead of them, draws them once."""
+    return charts.cached_charts(
+        charts.snapshot_key(scope_key, semester, snap.computed_at),
+        main,
+        tables,
+        lambda: scope_parts(snap, scope_key),
+        store=caches["reports"],
+    )
+
+
+def aggregate_scope_keys(snap):
+    """The aggregate scopes of a snapshot: the country, then each municipality with a
+    school."""
+    municipalities = sorted({m_id for m_id, _m, _n in snap.directory.values()})
+    return ["all", *(f"municipality-{m_id}" for m_id in municipalities)]
+
+
+def warm_charts(snap, semester):
+    """Draw every aggregate scope's charts of the snapshot in every language into the shared
+    report cache (``manage.py warm_reports``, the background refresh): the first request
+    after a deploy, a quiet day or a refresh finds them drawn. Returns how many scopes ×
+    languages it drew."""
+    drawn = 0
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for scope_key in aggregate_scope_keys(snap):
+                main, _share, risks, tables = scope_tables(snap, scope_key, semester)
+                scope_charts(snap, scope_key, semester, main, [risks, *tables])
+                drawn += 1
+    return drawn
 
 
 def schools_for_scope(key):
@@ -159,11 +193,12 @@ def municipality_of_scope(key):
 
 def scope_tables(snap, key, semester):
     """The tables of one aggregate scope ("all" or "municipality-<id>"), read from the
-    country's protected figures: (main, share, tables)."""
+    country's protected figures: (main, share, risk types per semester, tables)."""
     municipality_id = None if key == "all" else municipality_of_scope(key)
     unit = ALL if municipality_id is None else ("m", municipality_id)
     main = participation.semester_table(snap.pupils, unit)
     share = participation.share_table(snap.pupils, unit)
+    risks = participation.risk_semester_table(snap.pupils, unit)
     tables = []
     if semester is not None and snap.semester is not None:
         per_school, per_municipality = participation.school_tables(
@@ -173,7 +208,10 @@ def scope_tables(snap, key, semester):
             tables.append(per_municipality)
         tables.append(per_school)
         tables += participation.breakdown_tables(snap.pupils, snap.semester, semester, unit)
-    return main, share, tables
+        tables.append(
+            participation.fidelity_table(snap.semester, semester, snap.directory, municipality_id)
+        )
+    return main, share, risks, tables
 
 
 def scope_parts(snap, key):
@@ -198,16 +236,17 @@ def scope_parts(snap, key):
 
 
 def school_tables(schools, semester):
-    """A school's own report, exact: (main, share, tables)."""
+    """A school's own report, exact: (main, share, risk types per semester, tables)."""
     pupils = participation.pupil_figures(schools)
     main = participation.semester_table(pupils)
     share = participation.share_table(pupils)
+    risks = participation.risk_semester_table(pupils)
     tables = []
     if semester is not None:
         tables = participation.breakdown_tables(
             pupils, participation.semester_figures(schools, semester), semester
         )
-    return main, share, tables
+    return main, share, risks, tables
 
 
 @task()
@@ -216,6 +255,7 @@ def refresh_participation_report(semester_id: int | None = None, key: str = "", 
     ``language`` are what tasks queued before the figures became national carried; they no
     longer matter."""
     try:
-        compute(Semester.objects.filter(pk=semester_id).first() if semester_id else None)
+        semester = Semester.objects.filter(pk=semester_id).first() if semester_id else None
+        warm_charts(compute(semester), semester)
     finally:
         caches["reports"].delete(_refresh_lock_key(semester_id))

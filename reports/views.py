@@ -8,8 +8,8 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods
 
 from iap_portal import audit
@@ -105,15 +105,6 @@ def csv_sections(tables):
         yield []
 
 
-def _charts_key(scope_key, semester, computed_at):
-    """The charts of one scope of one snapshot, in the user's language."""
-    semester_id = semester.pk if semester else ""
-    return (
-        f"participation:charts:v2:{scope_key}:{semester_id}:{get_language()}:"
-        f"{computed_at.timestamp():.0f}"
-    )
-
-
 @login_required
 @require_http_methods(["GET"])
 def participation_report(request):
@@ -126,31 +117,30 @@ def participation_report(request):
     computed_at = None
     if aggregate:  # the country's figures, protected together: shared and kept
         snap = snapshots.snapshot(semester)
-        main, share, tables = snapshots.scope_tables(snap, key, semester)
+        main, share, risks, tables = snapshots.scope_tables(snap, key, semester)
         computed_at = snap.computed_at
     else:
-        main, share, tables = snapshots.school_tables(schools, semester)
+        main, share, risks, tables = snapshots.school_tables(schools, semester)
         if semester and semester.end_date < timezone.localdate():
             tables = [*tables, low_delivery_plans(schools, semester)]
 
     export = request.GET.get("format")
     charts = {}
     if export in (None, "", "pdf"):
-        charts = charts_module.cached_charts(
-            _charts_key(key, semester, computed_at)
-            if aggregate
-            else charts_module.content_key(key, main, tables),
-            main,
-            tables,
-            (lambda: snapshots.scope_parts(snap, key)) if aggregate else (),
-        )
+        if aggregate:
+            charts = snapshots.scope_charts(snap, key, semester, main, [risks, *tables])
+        else:
+            charts = charts_module.cached_charts(
+                charts_module.content_key(key, main, [risks, *tables]), main, [risks, *tables]
+            )
     filename = f"daliba-{timezone.localdate():%Y-%m-%d}"
+    every_table = [main, share, risks, *tables]
     if export == "csv" and request.GET.get("part") == "early_warning":
         return csv_response(list(share.export_rows()), f"{filename}-agrina-bridinasana")
     if export == "csv":
-        return csv_response(csv_sections([main, share, *tables]), filename)
+        return csv_response(csv_sections(every_table), filename)
     if export == "xlsx":
-        sheets = [(t.sheet, list(t.export_rows())) for t in [main, share, *tables]]
+        sheets = [(t.sheet, list(t.export_rows())) for t in every_table]
         return xlsx_response(sheets, filename)
     context = {
         "scopes": scopes,
@@ -161,6 +151,7 @@ def participation_report(request):
         "semester": semester,
         "main": main,
         "share": share,
+        "risks": risks,
         "tables": tables,
         "charts": charts,
         "table_charts": [(table, charts.get(table.key)) for table in tables],
@@ -170,6 +161,9 @@ def participation_report(request):
         "generated_at": timezone.localtime(),
     }
     if export == "pdf":
+        context["print_parts"], context["parts_left_out"] = charts_module.print_parts(
+            charts.get("parts", [])
+        )
         pdf = render_pdf("reports/participation_pdf.html", context, request=request)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
@@ -242,6 +236,7 @@ def esf_indicators(request):
                 schools=[p.school_id for p in people],
             )
         return xlsx_response(sheets, f"esf-raditaji-{year.start_year if year else ''}")
+    charts = charts_module.cached_esf_charts(f"{key}:{year.pk if year else ''}", tables)
     return render(
         request,
         "reports/esf_indicators.html",
@@ -253,6 +248,7 @@ def esf_indicators(request):
             "years": years,
             "year": year,
             "tables": tables,
+            "table_charts": [(t, charts.get(t.key)) for t in tables],
             "later_year": later_year,
             "later_started": bool(later_tables),
             "later_tables": later_tables,

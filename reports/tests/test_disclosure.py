@@ -186,9 +186,11 @@ def published(response):
         title("Flagged pupils who received a plan"),
         title("By measure"),
         title("Youth NGO projects"),  # the project and its budget
+        title("Consultation hours by school"),  # the school and the specialist type
+        title("Consultation hours by municipality"),
     }
     cells = {}
-    for table in [context["main"], context["share"], *context["tables"]]:
+    for table in [context["main"], context["share"], context["risks"], *context["tables"]]:
         name = str(table.title)
         heads = 2 if name in two_labels else 1
         for row in table.rows:
@@ -220,7 +222,11 @@ def equations(views, names, main_cell):
     found = []
     scopes = [s for s in views if s != "all"]
     tables = {scope: by_table(cells) for scope, cells in views.items()}
-    per_school = {title("Municipalities"), title("Schools")}
+    by_school, by_municipality = (
+        title("Consultation hours by school"),
+        title("Consultation hours by municipality"),
+    )
+    per_school = {title("Municipalities"), title("Schools"), by_school, by_municipality}
     # The country is the sum of its municipalities, cell by cell, in every table they share
     # (a row one of them does not show is a zero there).
     for table in set().union(*(t.keys() for t in tables.values())) - per_school:
@@ -260,6 +266,33 @@ def equations(views, names, main_cell):
     for label, column in tables["all"].get(title("Schools"), {}):
         equation[("all", title("Schools"), label, column)] = Fraction(-1)
     found.append(equation)
+    # A scope's consultations per specialist type (pupils, planned and delivered hours) are
+    # the sum of its schools' (a municipality) or of its municipalities' (the country), and the
+    # country's row of a municipality repeats that municipality's own.
+    consultation = str(SupportMeasure.Type.CONSULTATION.label)
+    for scope in views:
+        table = by_school if scope != "all" else by_municipality
+        parts = tables[scope].get(table, {})
+        for column in (title("Pupils"), title("Planned hours"), title("Delivered hours")):
+            for specialist in {label[1] for label, c in parts if c == column}:
+                equation = {
+                    (scope, title("By measure"), (consultation, specialist), column): Fraction(1)
+                }
+                for label, c in parts:
+                    if c == column and label[1] == specialist:
+                        equation[(scope, table, label, c)] = Fraction(-1)
+                found.append(equation)
+    for label, column in tables["all"].get(by_municipality, {}):
+        for scope in scopes:
+            if label[0] == names[scope]:
+                found.append(
+                    {
+                        ("all", by_municipality, label, column): Fraction(1),
+                        (scope, title("By measure"), (consultation, label[1]), column): Fraction(
+                            -1
+                        ),
+                    }
+                )
     # A scope's pupils are the sum of its grades, and of its genders.
     for scope in views:
         for table in (title("By grade"), title("By gender")):
@@ -561,7 +594,7 @@ def test_stale_figures_say_their_time_and_can_be_refreshed(cast, login, settings
     assert "7" in [str(c) for row in response.context["main"].rows for c in row[1:]]
     # Two users asking at once: the second is told to wait a moment, nothing is computed twice.
     semester = Semester.objects.current()
-    caches["reports"].add(f"participation:v2:semester:{semester.pk}:refreshing:now", True)
+    caches["reports"].add(f"participation:v3:semester:{semester.pk}:refreshing:now", True)
     with mock.patch("reports.snapshots.timezone.now", return_value=later + snapshots.FRESH_FOR * 2):
         response = agency.post(
             reverse("participation_refresh"), {"scope": "all", "semester": semester.pk}, follow=True

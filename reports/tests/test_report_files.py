@@ -60,7 +60,12 @@ def test_the_csv_carries_every_table_as_a_section(cast, login):
     pupils_at(cast, cast.school, 4)
     client = login(cast.coordinator)
     page = client.get(reverse("participation_report"))
-    tables = [page.context["main"], page.context["share"], *page.context["tables"]]
+    tables = [
+        page.context["main"],
+        page.context["share"],
+        page.context["risks"],
+        *page.context["tables"],
+    ]
     rows = read_csv(client.get(reverse("participation_report"), {"format": "csv"}))
     titles = [row[0] for index, row in enumerate(rows) if index == 0 or rows[index - 1] == []]
     assert titles == [str(t.title) for t in tables]
@@ -87,6 +92,6 @@ def test_the_pdf_keeps_each_table_with_its_title(cast, login):
     from django.template.loader import render_to_string  # noqa: PLC0415 - the test's own look
 
     html = render_to_string(template, context)
-    tables = 2 + len(context["tables"])
+    tables = 3 + len(context["tables"])  # the semesters, the flagged share, the risk types
     assert html.count('<section class="report-table">') == tables
     assert html.count("</section>") == tables

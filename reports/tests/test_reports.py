@@ -224,9 +224,9 @@ def test_the_report_formats_parse_back(cast, login):
     first = list(workbook.worksheets[0].iter_rows(values_only=True))
     assert first[0] == ("Mācību gads", "I semestris", "II semestris")
     assert 1 in first[1]  # a number, not text
-    # the table, the flagged pupils with a plan, and seven breakdowns (the last: youth NGO
-    # projects)
-    assert len(workbook.worksheets) == 9
+    # the table, the flagged pupils with a plan, risk types per semester, and seven
+    # breakdowns (the last: youth NGO projects)
+    assert len(workbook.worksheets) == 10
     share = list(workbook.worksheets[1].iter_rows(values_only=True))
     assert share[0][:3] == ("Mācību gads", "Semestris", "Ar riska signālu")
     pdf = client.get(reverse("participation_report"), {"format": "pdf"})
@@ -318,11 +318,13 @@ def test_the_report_takes_a_fixed_number_of_queries(cast, login, django_assert_n
     client = login(cast.agency)
     # session, user, memberships, municipalities, semesters; then the country's figures,
     # computed once for every scope: the school directory, pupils per semester (country,
-    # municipality, school), grade and gender (country, municipality), flagged pupils with a
-    # plan (country, municipality); the semester's risk types, measures, pupils per youth NGO
-    # project, planned money and outcomes (country, municipality each), delivered minutes and
-    # claims (per municipality, the country's sums added up from them) — 27 at any size
-    with django_assert_num_queries(27):
+    # municipality, school), grade, gender and risk types of every semester (country,
+    # municipality), flagged pupils with a plan (country, municipality); the semester's
+    # measures, pupils per youth NGO project, planned money and outcomes (country,
+    # municipality each), delivered minutes and claims (per municipality, the country's sums
+    # added up from them), each school's consultations and delivered minutes (fidelity) —
+    # 29 at any size
+    with django_assert_num_queries(29):
         client.get(reverse("participation_report"))
 
 
@@ -502,3 +504,20 @@ def test_the_bundle_pdf_joins_every_plan_with_a_bookmark_each(cast, login, setti
     for plan in (first, second):
         assert plan.code in text
     assert f"{settings.IAP_PROGRAMME_NAME} ({settings.IAP_PROGRAMME_CODE})" in text
+
+
+@pytest.mark.parametrize("size", [1, 12])
+def test_a_schools_report_with_its_charts_takes_a_fixed_number_of_queries(
+    cast, login, django_assert_num_queries, size
+):
+    for student in pupils(cast, size):
+        plan = counted(cast, student)
+        transport_measure(plan)
+    client = login(cast.coordinator)
+    # session, user, memberships, the scopes' schools and municipalities, semesters; the
+    # school's pupils per semester, by grade, by gender and by risk type, flagged pupils with
+    # a plan; the semester's measures, youth NGO projects, delivered minutes, planned money,
+    # claims and outcomes — the charts are drawn from these tables, with no query of their own
+    with django_assert_num_queries(16):
+        response = client.get(reverse("participation_report"))
+    assert 'id="chart-risk-semesters"' in response.content.decode()

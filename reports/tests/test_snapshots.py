@@ -9,7 +9,7 @@ from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone
 
-from reports import snapshots
+from reports import charts, snapshots
 from reports.tests.test_reports import counted, pupils
 
 DATABASE_CACHE = {
@@ -41,7 +41,8 @@ def test_the_report_is_kept_in_the_shared_database_cache(cast, login, database_c
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM iap_report_cache")
-        assert cursor.fetchone()[0] == 2  # every semester's pupils; this semester's breakdowns
+        # every semester's pupils; this semester's breakdowns; the scope's charts in Latvian
+        assert cursor.fetchone()[0] == 3
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
@@ -106,16 +107,22 @@ def test_warming_computes_every_aggregate_report_nobody_has_opened_yet(cast, log
     out = StringIO()
     call_command("warm_reports", stdout=out)
     assert out.getvalue().startswith("Aggregate figures computed")
+    # The country and both municipalities with a school, in Latvian and English.
+    assert "charts of 6 scopes" in out.getvalue()
     client = login(cast.agency)
-    for scope in ("all", f"municipality-{cast.school.municipality_id}"):
+    # The charts were drawn by the command: the requests only read them.
+    with mock.patch.object(charts, "participation_charts") as drawing:
+        for scope in ("all", f"municipality-{cast.school.municipality_id}"):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(reverse("participation_report"), {"scope": scope})
+            assert response.status_code == 200
+            assert "3" in main_total(response)
+            assert 'id="chart-semesters"' in response.content.decode()
+            assert not any("plans_supportplan" in q["sql"] for q in queries.captured_queries)
+        # The English page is warm too.
+        client.cookies.load({"django_language": "en"})
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(reverse("participation_report"), {"scope": scope})
-        assert response.status_code == 200
-        assert "3" in main_total(response)
+            response = client.get(reverse("participation_report"), {"scope": "all"})
+        assert response.wsgi_request.LANGUAGE_CODE == "en"
         assert not any("plans_supportplan" in q["sql"] for q in queries.captured_queries)
-    # The English page is warm too.
-    client.cookies.load({"django_language": "en"})
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("participation_report"), {"scope": "all"})
-    assert response.wsgi_request.LANGUAGE_CODE == "en"
-    assert not any("plans_supportplan" in q["sql"] for q in queries.captured_queries)
+    assert drawing.call_count == 0
