@@ -82,16 +82,14 @@ def _select(field, widget):
     chosen = "" if value is None else str(value)
     options = format_html_join(
         "",
-        "<option value=\"{}\"{}>{}</option>",
+        '<option value="{}"{}>{}</option>',
         (
             (key, " selected" if key == chosen else "", label)
             for key, label in ((str(k), label) for k, label in field.field.choices)
         ),
     )
     attrs = _attrs(field, widget, "form-select")
-    return format_html(
-        "<select name=\"{}\"{}>{}</select>", field.html_name, flatatt(attrs), options
-    )
+    return format_html('<select name="{}"{}>{}</select>', field.html_name, flatatt(attrs), options)
 
 
 def _input(field, widget):
@@ -100,4 +98,4 @@ def _input(field, widget):
     value = widget.format_value(field.value())
     if value not in (None, ""):
         attrs["value"] = value
-    return format_html("<input name=\"{}\"{}>", field.html_name, flatatt(attrs))
+    return format_html('<input name="{}"{}>', field.html_name, flatatt(attrs))
