@@ -11,7 +11,7 @@ PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check --requir
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup sysdeps messages lint audit format ci clean bench bench-small lock smoke
+.PHONY: run test setup sysdeps messages lint audit format ci clean bench bench-small bench-load bench-data lock smoke
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -72,17 +72,36 @@ smoke: sysdeps $(DEV)
 BENCH_SIZE ?= national
 BENCH_DB := $(if $(filter small,$(BENCH_SIZE)),iap_bench_small,iap_bench)
 BENCH_URL := postgres://postgres@127.0.0.1:5432/$(BENCH_DB)
-BENCH_FLAGS := $(if $(filter small,$(BENCH_SIZE)),--small --seconds 20 --memory-plans 300 --output bench/results-small.md,)
+BENCH_FLAGS := $(if $(filter small,$(BENCH_SIZE)),--small --memory-plans 300 --output bench/results-small.md,)
 
-bench: $(DEV) messages
+bench: bench-data
+	DATABASE_URL=$(BENCH_URL) timeout 1800 $(PY) bench/run.py --size $(BENCH_SIZE) \
+	  $(filter-out --small,$(BENCH_FLAGS)) $(BENCH_ARGS)
+	$(MAKE) bench-load BENCH_SIZE=$(BENCH_SIZE)
+
+bench-data: $(DEV) messages
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect 15 main start
-	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || apt-get install -y -qq wrk >/dev/null
+	@for tool in wrk nginx; do command -v $$tool >/dev/null || [ "$$(id -u)" != 0 ] \
+	  || apt-get install -y -qq --no-install-recommends $$tool >/dev/null; done
 	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DB)'" \
 	  | grep -q 1 || createdb -h 127.0.0.1 -U postgres $(BENCH_DB)
 	DATABASE_URL=$(BENCH_URL) $(PY) manage.py migrate --noinput -v 0
 	DATABASE_URL=$(BENCH_URL) $(PY) -m bench.generate_national_data $(filter --small,$(BENCH_FLAGS))
-	DATABASE_URL=$(BENCH_URL) timeout 1800 $(PY) bench/run.py --size $(BENCH_SIZE) \
-	  $(filter-out --small,$(BENCH_FLAGS)) $(BENCH_ARGS)
+
+## make bench-load: the load test through the stack as deployed (bench/load.py): nginx with the
+## shipped site and TLS in front of gunicorn started from deploy/gunicorn.conf.py, IAP_ENV=production;
+## the read journey (also over plain HTTP and straight to gunicorn), saturation, and the write
+## journey of 50 teachers beside 50 readers, each run repeated; rewrites the "Load" section of
+## bench/results.md. On a scratch copy of the data set (the write journey adds plans), dropped
+## afterwards. LOAD_ARGS="--repeats 5 --seconds 60" etc.
+BENCH_LOAD_DB := $(BENCH_DB)_load
+LOAD_OUTPUT := $(if $(filter small,$(BENCH_SIZE)),--output bench/results-small.md --seconds 20,)
+bench-load: bench-data
+	psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $(BENCH_LOAD_DB)"
+	psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $(BENCH_LOAD_DB) TEMPLATE $(BENCH_DB)"
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_LOAD_DB) timeout 3600 \
+	  $(PY) -m bench.load $(LOAD_OUTPUT) $(LOAD_ARGS); status=$$?; \
+	  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $(BENCH_LOAD_DB)"; exit $$status
 
 bench-small:
 	$(MAKE) bench BENCH_SIZE=small

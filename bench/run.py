@@ -1,4 +1,4 @@
-"""The benchmark: server-side page timings, PDF speed and memory, and a load test.
+"""The benchmark: server-side page timings, PDF speed and memory (the load test is bench/load.py).
 
 Run it through ``make bench`` (national size) or ``make bench-small``; see bench/README.md.
 It expects ``DATABASE_URL`` to point at a PostgreSQL database that
@@ -11,13 +11,9 @@ import os
 import platform
 import re
 import resource
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,8 +50,6 @@ TARGET_PAGE_MS = 100
 TARGET_REPORT_MS = 300
 TARGET_PDF_MS = 150
 TARGET_BUNDLE_PER_S = 6
-TARGET_LOAD_P95_MS = 250
-THREADS = 4
 
 
 def percentile(values, share):
@@ -372,155 +366,6 @@ def bundle_run(plans):
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
-# --- Load -------------------------------------------------------------------------------------
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def load_test(people, *, users, seconds, workers, think):
-    """gunicorn with several workers against PostgreSQL; wrk with a session cookie per user,
-    on a mixed read journey. Loopback only, bounded in time."""
-    wrk = shutil.which("wrk")
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    if not wrk or not gunicorn.exists():
-        print("  wrk or gunicorn missing: no load test")
-        return None
-    plan = people["plan"]
-    report = reverse("participation_report")
-    journeys = {
-        "teacher": [reverse("home"), reverse("student_list"), reverse("plan_list")],
-        "coordinator": [
-            reverse("home"),
-            reverse("student_list"),
-            reverse("plan_list"),
-            reverse("plan_detail", args=[plan.pk]),
-            reverse("plan_queue"),
-            f"{report}?scope=school-{people['school'].pk}",
-        ],
-        "social_pedagogue": [reverse("home"), reverse("claim_queue"), reverse("student_list")],
-        "agency": [reverse("home"), f"{report}?scope=all"],
-    }
-    requests = []
-    for role, urls in journeys.items():
-        client = client_for(people[role])
-        cookie = (
-            f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-        )
-        requests += [(url, cookie) for url in urls]
-    port = free_port()
-    entries = ",\n".join(f'  {{"{url}", "{cookie}"}}' for url, cookie in requests)
-    env = dict(os.environ, DJANGO_DEBUG="0")
-    server = subprocess.Popen(
-        [
-            str(gunicorn),
-            "iap_portal.wsgi",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={workers}",
-            # Threads, not sync workers: a user who opened a connection and is still
-            # "reading" must not pin a worker (in production the TLS proxy buffers that).
-            "--worker-class=gthread",
-            f"--threads={THREADS}",
-            # Longer than a user's think time, like a browser's keep-alive connection.
-            "--keep-alive=10",
-            "--log-level=warning",
-            "--timeout=60",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-    results = {}
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        # Warm every worker (imports, connections, the first render of each template).
-        _wrk(wrk, port, entries, think=0, connections=workers * 2, seconds=5)
-        results["journey"] = _wrk(
-            wrk, port, entries, think=think, connections=users, seconds=seconds
-        )
-        results["saturation"] = _wrk(
-            wrk, port, entries, think=0, connections=users, seconds=max(10, seconds // 3)
-        )
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-    for name, result in results.items():
-        result.update(workers=workers, urls=len(requests))
-        print(
-            f"  {name}: {result['rps']:.1f} req/s, p50 {result['p50']:.0f} ms, "
-            f"p95 {result['p95']:.0f} ms, errors {result['errors']}, non-200 {result['non200']} "
-            f"of {result['requests']}"
-        )
-    return results
-
-
-def _wrk(wrk, port, entries, *, think, connections, seconds):
-    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write(LUA.replace("ENTRIES", entries).replace("THINK", str(think)))
-        script.flush()
-        done = subprocess.run(
-            [
-                wrk,
-                "-t2",
-                f"-c{connections}",
-                f"-d{seconds}s",
-                "--timeout=10s",
-                "-s",
-                script.name,
-                f"http://127.0.0.1:{port}/",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=seconds + 60,
-        )
-    line = next(x for x in done.stdout.splitlines() if x.startswith("JSON "))
-    result = json.loads(line[5:])
-    result.update(connections=connections, seconds=seconds, think=think)
-    return result
-
-
-LUA = """
-local entries = {
-ENTRIES
-}
-local counter = 0
--- Think time between a user's requests: uniformly from THINK/3 to 5*THINK/3 ms (for 3000,
--- 1 to 5 s: locust's between(1, 5)).
-delay = function()
-  if THINK == 0 then return 0 end
-  return math.random(math.floor(THINK / 3), math.floor(THINK * 5 / 3))
-end
-request = function()
-  counter = counter + 1
-  local entry = entries[(counter % #entries) + 1]
-  return wrk.format("GET", entry[1], {["Cookie"] = entry[2]})
-end
-local bad = 0
-response = function(status, headers, body)
-  if status ~= 200 then bad = bad + 1 end
-end
-done = function(summary, latency, requests)
-  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
-    + summary.errors.status + summary.errors.timeout
-  io.write(string.format(
-    'JSON {"requests": %d, "rps": %.2f, "p50": %.1f, "p95": %.1f, "p99": %.1f, '
-    .. '"max": %.1f, "errors": %d, "non200": %d}\\n',
-    summary.requests, summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000,
-    latency:percentile(99) / 1000, latency.max / 1000, errors, bad))
-end
-"""
-
-
 # --- Report -----------------------------------------------------------------------------------
 
 
@@ -551,7 +396,7 @@ def answered(status):
     return "" if status == 200 else f" (answered {status})"
 
 
-def write_results(path, *, size, counts, pages, export_jobs, pdf, bundle, memory, load, repeats):
+def write_results(path, *, size, counts, pages, export_jobs, pdf, bundle, memory, repeats):
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     out = [
         f"# Benchmark results — {size} data set",
@@ -624,40 +469,10 @@ def write_results(path, *, size, counts, pages, export_jobs, pdf, bundle, memory
             f"{memory['every']} plans) | {' → '.join(f'{r:.0f}' for r in rss)} MB; "
             f"{memory['per_second']:.2f} plans/s | flat | {verdict(growth < 50)} |"
         )
-    if load:
-        journey, saturation = load["journey"], load["saturation"]
-        out += [
-            "",
-            "## Load",
-            "",
-            f"gunicorn, {journey['workers']} workers × {THREADS} threads (gthread), PostgreSQL "
-            "on the same machine; wrk "
-            f"with {journey['connections']} connections, each sending a logged-in user's session "
-            f"cookie, cycling through {journey['urls']} pages of four roles' journeys (home, "
-            "pupil list, plan list, plan page, queues, reports). *Journey*: each user waits "
-            f"{journey['think'] / 3000:.0f}–{journey['think'] * 5 / 3000:.0f} s between "
-            "requests, like locust's `between(1, 5)`: a person reading the page. *Saturation*: "
-            "no waiting at all, so 50 requests are always in flight: the ceiling of the machine.",
-            "",
-            "| run | seconds | requests/s | p50 ms | p95 ms | p99 ms | errors | non-200 | met |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
-        ]
-        for name, run in (("journey", journey), ("saturation", saturation)):
-            errorless = run["errors"] == 0 and run["non200"] == 0
-            if name == "journey":
-                met = verdict(errorless and run["p95"] < TARGET_LOAD_P95_MS)
-            else:  # the machine's ceiling: only errors would be a failure
-                met = f"ceiling; {'no errors' if errorless else '**errors**'}"
-            out.append(
-                f"| {name}, {run['connections']} users | {run['seconds']} | {run['rps']:.1f} | "
-                f"{run['p50']:.0f} | {run['p95']:.0f} | {run['p99']:.0f} | {run['errors']} | "
-                f"{run['non200']} | {met} |"
-            )
-        out.append("")
-        out.append(
-            f"Target (the journey): 0 errors, p95 < {TARGET_LOAD_P95_MS} ms. The saturation run "
-            "has no latency target: it measures how many requests per second the machine serves."
-        )
+    # The "Load" section is bench/load.py's (make bench-load): kept as it is.
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if "\n## Load" in old:
+        out += ["", old[old.index("\n## Load") + 1 :].rstrip("\n")]
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
     print(f"Written to {path}")
 
@@ -668,11 +483,6 @@ def main():
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--bundle", type=int, default=200)
     parser.add_argument("--memory-plans", type=int, default=1000)
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--think", type=int, default=3000, help="mean ms between a user's requests")
-    parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results.md"))
     args = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -698,16 +508,6 @@ def main():
     memory = bundle_run(args.memory_plans) if args.memory_plans else None
     if memory:
         print(f"  memory {memory}")
-    load = None
-    if not args.skip_load:
-        print("Load:")
-        load = load_test(
-            people,
-            users=args.users,
-            seconds=args.seconds,
-            workers=args.workers,
-            think=args.think,
-        )
     write_results(
         Path(args.output),
         size=args.size,
@@ -717,7 +517,6 @@ def main():
         pdf=pdf,
         bundle=bundle,
         memory=memory,
-        load=load,
         repeats=args.repeats,
     )
     print(

@@ -8,11 +8,18 @@ GUNICORN_THREADS; everything else is fixed here.
 
 import os
 
+# Loopback (or the app server's private address) only: gunicorn is reached through nginx, never
+# by browsers. Its gthread worker hands each new connection to a thread that waits up to 5 s for
+# the first request; connections opened early and left silent (a browser's preconnect, a load
+# tester's users in their first think time) hold the threads while others' requests queue: the
+# benchmark's journey p99 of 1.6 s straight to gunicorn (bench/README.md). nginx connects only
+# with a request to send, and its idle kept-alive connections wait in gunicorn's poller.
 bind = [os.environ.get("GUNICORN_BIND", "127.0.0.1:8001")]
 
 # Threads, not sync workers: a request waiting on PostgreSQL or writing a PDF holds one thread,
-# not a whole process. One process per core plus one, four threads each (the benchmark's
-# configuration, bench/README.md); PDF rendering is CPU-bound, so more threads add no speed.
+# not a whole process. One process per core plus one, four threads each (`make bench-load` runs
+# this file as it is, bench/README.md); pages and PDFs are CPU-bound, so more threads add no
+# speed.
 workers = int(os.environ.get("GUNICORN_WORKERS", str((os.cpu_count() or 1) + 1)))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
@@ -25,7 +32,8 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 preload_app = False
 
 # nginx keeps connections to gunicorn open (upstream keepalive); longer than nginx's own
-# keepalive_timeout towards gunicorn, so that gunicorn never closes one nginx is about to use.
+# keepalive_timeout towards gunicorn (60 s, deploy/nginx/iap-portal.conf), so that gunicorn
+# never closes one nginx is about to use.
 keepalive = 75
 # A request running longer than this is killed (the worker restarts). Long work (bundles,
 # large exports) runs on the task workers, not in a request.

@@ -115,6 +115,20 @@ def test_gunicorn_listens_where_nginx_looks():
     assert f"IAP_STATIC_ROOT={static_root.rstrip('/')}" in (DEPLOY / "iap.env.example").read_text()
 
 
+def test_nginx_closes_idle_connections_to_gunicorn_before_gunicorn_does():
+    """nginx keeps idle connections to gunicorn; gunicorn must keep them longer, or nginx sends
+    a request on one that gunicorn is closing (a 502 under load)."""
+    site = (DEPLOY / "nginx" / "iap-portal.conf").read_text()
+    block = re.search(r"upstream iap_app \{(.*?)\}", site, re.S).group(1)
+    assert re.search(r"^\s*keepalive \d+;", block, re.M)
+    nginx_timeout = int(re.search(r"keepalive_timeout (\d+)s;", block).group(1))
+    conf = (DEPLOY / "gunicorn.conf.py").read_text()
+    gunicorn_keepalive = int(re.search(r"^keepalive = (\d+)$", conf, re.M).group(1))
+    assert nginx_timeout < gunicorn_keepalive
+    # Browsers reach gunicorn only through nginx: it listens on loopback.
+    assert '"GUNICORN_BIND", "127.0.0.1:' in conf
+
+
 def test_every_timer_starts_a_service_that_runs_existing_commands():
     commands = get_commands()
     timers = sorted(UNITS.glob("*.timer"))

@@ -1,8 +1,10 @@
+import html
 from decimal import Decimal
 
 from django import template
 from django.template.defaultfilters import floatformat
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeData, mark_safe
 
 from reports.participation import Cell
 
@@ -25,14 +27,26 @@ def cell(value):
     return value
 
 
+def _cells(values, opening):
+    """The cells' HTML, escaped as ``format_html`` would (safe text as it is, anything else
+    escaped), without its per-argument overhead: the report of 600 schools has ~4,000 cells and
+    ``format_html`` per cell was a third of the page's CPU."""
+    parts = []
+    for value in values:
+        text = cell(value)
+        if not isinstance(text, SafeData):
+            text = html.escape(str(text))
+        parts.append(f"{opening}{text}</td>")
+    return "".join(parts)
+
+
 @register.filter
 def report_row(row):
     """One table row's cells as HTML (the page's table): the first cell is the row's heading."""
     first, *rest = row
-    return format_html(
-        '<th scope="row" class="fw-normal">{}</th>{}',
-        first,
-        format_html_join("", '<td class="text-end">{}</td>', ((cell(v),) for v in rest)),
+    return mark_safe(  # noqa: S308 - every part escaped above and here
+        f'<th scope="row" class="fw-normal">{conditional_escape(first)}</th>'
+        + _cells(rest, '<td class="text-end">')
     )
 
 
@@ -40,8 +54,6 @@ def report_row(row):
 def pdf_row(row):
     """One table row's cells as HTML for the printed report."""
     first, *rest = row
-    return format_html(
-        "<td>{}</td>{}",
-        first,
-        format_html_join("", '<td class="num">{}</td>', ((cell(v),) for v in rest)),
+    return mark_safe(  # noqa: S308 - every part escaped above and here
+        f"<td>{conditional_escape(first)}</td>" + _cells(rest, '<td class="num">')
     )
