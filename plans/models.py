@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -216,6 +216,12 @@ WAITS_AT = {
 class SupportPlanQuerySet(models.QuerySet):
     def live(self):
         return self.exclude(status=PlanStatus.INACTIVE)
+
+    def with_came_from(self):
+        """Each plan with ``came_from``: the status its last status change left. A draft or a
+        revision that came from "submitted" was returned to its preparer."""
+        last = PlanStatusChange.objects.filter(plan=OuterRef("pk")).order_by("-at", "-pk")
+        return self.annotate(came_from=Subquery(last.values("from_status")[:1]))
 
 
 def _decided_by():

@@ -40,6 +40,7 @@ from .access import (
     keeps_national_catalogue,
     keeps_ngo_register,
     municipality_ids,
+    my_consultation_measures,
     ngo_register_choice,
     upper_schools,
     visible_ngo_projects,
@@ -599,12 +600,7 @@ def consultation_list(request):
     """ "My consultations": the measures assigned to me with planned and delivered hours."""
     require_roles(request.user, *SCHOOL_ROLES)
     measures = (
-        SupportMeasure.objects.filter(
-            responsible=request.user,
-            measure_type=SupportMeasure.Type.CONSULTATION,
-            plan__in=visible_plans(request.user),
-            plan__status__in=PlanStatus.RUNNING,
-        )
+        my_consultation_measures(request.user)
         .select_related("plan__student", "plan__semester__school_year", "specialist_type")
         .with_delivery()
         .order_by("plan__student__last_name", "plan__student__first_name", "pk")

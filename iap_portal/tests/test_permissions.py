@@ -38,6 +38,9 @@ PAYEE_KEEPERS = ["social_pedagogue", "coordinator"]
 EXPECTED = {
     "home": {"GET": only(CAST_ROLES, 403), "POST": only(CAST_ROLES, 403)},
     "audit_log": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
+    # The help pages: every role's, for everyone signed in.
+    "help": {"GET": only(CAST_ROLES, 403), "POST": ACTION_GET},
+    "help_role": {"GET": only(CAST_ROLES, 403), "POST": ACTION_GET},
     "logout_everywhere": {"GET": only(CAST_ROLES, 403), "POST": dict.fromkeys(ROLES, LOGIN)},
     "login": {"GET": PUBLIC, "POST": PUBLIC},
     # Two-factor sign-in: everyone's own settings (the cast has no authenticator yet).
@@ -510,6 +513,8 @@ def url_for(name, cast):
             if name == "staff_invitation_withdraw"
             else {"token": invitation.token}
         )
+    elif name == "help_role":
+        kwargs = {"role": "class_teacher"}
     elif name == "password_reset_confirm":
         kwargs = {"uidb64": "MQ", "token": "set-password"}
     return reverse(name, kwargs=kwargs)
