@@ -38,13 +38,35 @@ class PlanCreateForm(forms.Form):
         label=_("Kind"), choices=SupportPlan.Kind.choices, initial=SupportPlan.Kind.REGULAR
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, openings, chosen=None, **kwargs):
+        """``openings``: the (semester, kind) pairs still free for the pupil
+        (``services.plan_openings``); ``chosen``: the pair the page asked for, if free."""
         super().__init__(*args, **kwargs)
-        today = timezone.localdate()
-        open_semesters = Semester.objects.filter(end_date__gte=today).select_related("school_year")
-        self.fields["semester"].queryset = open_semesters.order_by("start_date")
-        current = open_semesters.filter(start_date__lte=today).first()
-        self.fields["semester"].initial = current or open_semesters.order_by("start_date").first()
+        self.openings = {(semester.pk, kind) for semester, kind in openings}
+        semesters = list(dict.fromkeys(semester for semester, _kind in openings))
+        self.fields["semester"].queryset = (
+            Semester.objects.filter(pk__in=[s.pk for s in semesters])
+            .select_related("school_year")
+            .order_by("start_date")
+        )
+        if chosen is None and openings:
+            today = timezone.localdate()
+            current = [pair for pair in openings if pair[0].start_date <= today]
+            chosen = (current or openings)[0]
+        if chosen is not None:
+            self.fields["semester"].initial, self.fields["kind"].initial = chosen
+        # The kinds still free, so that the form offers only what will succeed.
+        kinds = {kind for _semester, kind in openings}
+        self.fields["kind"].choices = [c for c in SupportPlan.Kind.choices if c[0] in kinds]
+
+    def clean(self):
+        data = super().clean()
+        semester, kind = data.get("semester"), data.get("kind")
+        if semester is not None and kind and (semester.pk, kind) not in self.openings:
+            raise forms.ValidationError(
+                _("This pupil already has a plan of this kind for this semester.")
+            )
+        return data
 
 
 class PlanHeaderForm(forms.ModelForm):
