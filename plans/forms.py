@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import ValidationError as StdnumError
@@ -85,6 +86,19 @@ class PlanHeaderForm(forms.ModelForm):
         return value
 
 
+class GroupedChoiceIterator(ModelChoiceIterator):
+    """A model choice field's choices in groups (``field.group_of(obj)`` names each object's
+    group), in the queryset's order: the select shows an <optgroup> per group. One query."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        groups = {}
+        for obj in self.queryset:
+            groups.setdefault(self.field.group_of(obj), []).append(self.choice(obj))
+        yield from groups.items()
+
+
 class PlanRiskForm(forms.ModelForm):
     class Meta:
         model = PlanRisk
@@ -100,8 +114,11 @@ class PlanRiskForm(forms.ModelForm):
             factors = factors | RiskFactor.objects.filter(pk=self.instance.risk_factor_id)
         factors = factors.select_related("risk_type")
         field = self.fields["risk_factor"]
+        # The dropdown groups the factors under their risk type (an <optgroup> each).
+        field.iterator = GroupedChoiceIterator
+        field.group_of = lambda factor: str(factor.risk_type)
         field.queryset = factors.order_by("risk_type__number", "name")
-        field.label_from_instance = lambda f: f"{f.risk_type.number}. {f.name}"
+        field.label_from_instance = str
         self.fields["level"].required = False
 
 

@@ -618,6 +618,15 @@ class SupportMeasure(models.Model):
         """Consultation hours delivered; needs ``SupportMeasure.objects.with_delivery()``."""
         return Decimal(self.delivered_minutes or 0) / 60
 
+    @property
+    def is_over_delivered(self):
+        """More consultation hours delivered than planned (the pages highlight it)."""
+        return (
+            self.measure_type == self.Type.CONSULTATION
+            and self.planned_hours is not None
+            and self.delivered_hours > self.planned_hours
+        )
+
 
 class Consultation(models.Model):
     class Mode(models.TextChoices):

@@ -163,6 +163,8 @@ EXPECTED = {
     # The school's overview of its granted claims; money is paid through payment batches.
     "claim_payments": {"GET": only(COORDINATORS, 403), "POST": ACTION_GET},
     "claim_create": {m: only(PLAN_PREPARERS, 404, specialist=403) for m in ("GET", "POST")},
+    # One more empty expense line of the claim form (htmx).
+    "claim_line_row": {"GET": only(PLAN_PREPARERS, 404, specialist=403), "POST": ACTION_GET},
     "claim_detail": {m: only(PLAN_PREPARERS, 404) for m in ("GET", "POST")},
     "claim_update": {m: only(PLAN_PREPARERS, 404) for m in ("GET", "POST")},
     "claim_submit": {"GET": ACTION_GET, "POST": only(PLAN_PREPARERS, 404)},
@@ -451,7 +453,7 @@ def url_for(name, cast):
         "batch_incoming",
     }:
         kwargs = {"pk": cast_batch(cast).pk}
-    elif name in {"claim_create"}:
+    elif name in {"claim_create", "claim_line_row"}:
         kwargs = {"measure_pk": cast_claim(cast).measure_id}
     elif name == "claim_payee_choose":
         kwargs = {"claim_pk": cast_claim(cast).pk}
