@@ -127,7 +127,7 @@ def teacher_steps(user, taught, flagged, today=None):
                 )
                 % {"count": to_log},
                 reverse("consultation_list"),
-                ngettext("Log a consultation", "Log consultations", to_log),
+                ngettext("Log the consultation", "Log the consultations", to_log),
             )
         )
 

@@ -3,6 +3,8 @@ arises."""
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
 
 from conftest import CAST_ROLES
 from plans.tests.factories import ready_plan
@@ -23,8 +25,9 @@ def test_it_shows_each_roles_help_in_both_languages(cast, login, role, language)
     response = client.get(reverse("help_role", args=[role]))
     assert response.status_code == 200
     content = response.content.decode()
-    intro = str(response.context["roles"][0][1])
-    assert intro in content
+    with translation.override(language):
+        intro = str(response.context["roles"][0][1])
+    assert escape(intro) in content
     sections = response.context["sections"]
     if "plan_statuses" in sections:
         assert HEADINGS[language] in content
