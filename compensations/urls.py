@@ -7,6 +7,7 @@ urlpatterns = [
     path("claims/queue/", views.claim_queue, name="claim_queue"),
     path("claims/payments/", views.claim_payments, name="claim_payments"),
     path("measures/<int:measure_pk>/claims/new/", views.claim_create, name="claim_create"),
+    path("measures/<int:measure_pk>/claims/row/", views.claim_line_row, name="claim_line_row"),
     path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),
     path("claims/<int:pk>/edit/", views.claim_update, name="claim_update"),
     path("claims/<int:pk>/submit/", views.claim_submit, name="claim_submit"),

@@ -171,9 +171,9 @@ def _claim_form(request, *, measure, claim=None):
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def claim_create(request, measure_pk):
+def _claimable_measure(request, measure_pk):
+    """The compensation measure a claim of this user is filed on: 404 when not theirs to see,
+    403 when they may not file claims on its plan."""
     measure = (
         SupportMeasure.objects.filter(
             pk=measure_pk,
@@ -187,7 +187,34 @@ def claim_create(request, measure_pk):
         raise Http404
     if not can_file_claim(request.user, measure.plan):
         raise PermissionDenied
-    return _claim_form(request, measure=measure)
+    return measure
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def claim_create(request, measure_pk):
+    return _claim_form(request, measure=_claimable_measure(request, measure_pk))
+
+
+@login_required
+@require_http_methods(["GET"])
+def claim_line_row(request, measure_pk):
+    """One empty expense line for the claim form (htmx), numbered after the others."""
+    _claimable_measure(request, measure_pk)
+    lines = ClaimLineFormSet(prefix="lines")
+    total_name = f"{lines.prefix}-TOTAL_FORMS"
+    try:
+        index = int(request.GET.get(total_name, ""))
+    except ValueError:
+        index = lines.total_form_count()
+    index = max(0, min(index, lines.max_num - 1))
+    line = lines.empty_form
+    line.prefix = lines.add_prefix(index)
+    return render(
+        request,
+        "compensations/includes/line_row.html",
+        {"line": line, "total_name": total_name, "next_total": index + 1, "oob": True},
+    )
 
 
 @login_required

@@ -2,7 +2,9 @@
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Q
+from django.http import Http404
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from compensations.models import ClaimStatus, CompensationClaim
 from compensations.views import recent_decisions
@@ -24,6 +26,9 @@ from students.models import (
     StaffInvitation,
     Student,
 )
+
+from . import help as help_text
+from .guide import teacher_steps
 
 
 @login_required
@@ -105,8 +110,9 @@ def _class_teacher_section(user, semester):
             if not e.student.semester_plans and e.student.status == Student.Status.ACTIVE
         ],
     }
+    taught = Student.objects.filter(enrollments__class_group__in=taught_class_groups(user))
+    flagged = []
     if semester is not None:
-        taught = Student.objects.filter(enrollments__class_group__in=taught_class_groups(user))
         flagged = list(flagged_without_plan(taught, semester))
         flagged_ids = {i.student_id for i in flagged}
         section["flagged_without_plan"] = flagged
@@ -114,6 +120,7 @@ def _class_teacher_section(user, semester):
         section["flagged_stalled"] = list(
             flagged_stalled_plans(SupportPlan.objects.filter(student__in=taught), semester)
         )
+    section["guide"] = teacher_steps(user, taught, flagged)
     return section
 
 
@@ -175,4 +182,32 @@ def _aggregate_schools(user_access):
         schools.select_related("municipality")
         .annotate(active_pupils=Count("students", filter=Q(students__status=Student.Status.ACTIVE)))
         .order_by("municipality__name", "name")
+    )
+
+
+@login_required
+@require_GET
+def help_page(request, role=None):
+    """The help for the roles one holds (``/help/``), or for one role (``/help/<role>/``)."""
+    if role is None:
+        user_roles = get_access(request.user).roles
+        roles = [r for r in Role if r in user_roles] or [Role.CLASS_TEACHER]
+    else:
+        if role not in Role.values:
+            raise Http404
+        roles = [Role(role)]
+    sections = []
+    for r in roles:
+        sections += [s for s in help_text.ROLE_SECTIONS[r] if s not in sections]
+    return render(
+        request,
+        "dashboard/help.html",
+        {
+            "roles": [(r, help_text.ROLE_INTROS[r]) for r in roles],
+            "all_roles": list(Role),
+            "chosen_role": role,
+            "sections": sections,
+            "plan_statuses": help_text.plan_statuses(),
+            "claim_statuses": help_text.claim_statuses(),
+        },
     )

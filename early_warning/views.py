@@ -28,7 +28,7 @@ from students.models import Role, School, Semester
 from . import services
 from .charts import signals_chart
 from .forms import FactImportForm, ThresholdsForm
-from .hooks import live_plan_exists
+from .hooks import plan_annotations
 from .importer import check_rows, read_table
 from .lists import with_class
 from .models import ImportKind, ImportRecord, Indicator, Level, Period, Thresholds
@@ -111,7 +111,7 @@ def overview(request):
                 Indicator.objects.filter(period=period, level__gte=min_level),
                 period.semester.school_year_id,
             )
-            .annotate(has_plan=live_plan_exists(period.semester))
+            .annotate(**plan_annotations(period.semester))
             .select_related("student")
             .order_by("-level", "student__last_name", "student__first_name", "pk")
         )

@@ -230,6 +230,17 @@ def get_plan_or_404(user, pk=None, *, public_id=None):
     return plan
 
 
+def my_consultation_measures(user):
+    """ "My consultations": the consultation measures of running plans assigned to this user
+    (the list page, and the class teacher's "consultations to log")."""
+    return SupportMeasure.objects.filter(
+        responsible=user,
+        measure_type=SupportMeasure.Type.CONSULTATION,
+        plan__in=visible_plans(user),
+        plan__status__in=PlanStatus.RUNNING,
+    )
+
+
 def can_log_consultation(user, measure) -> bool:
     return measure.responsible_id == user.pk or can_manage_school(user, measure.plan.school_id)
 

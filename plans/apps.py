@@ -22,7 +22,7 @@ class PlansConfig(AppConfig):
         students_hooks.specialist_pupil_ids.register(access.specialist_pupil_ids)
         students_hooks.specialists_who_see.register(access.specialists_who_see)
         students_hooks.pupil_page.register("plans")(views.pupil_page_plans)
-        early_warning_hooks.live_plan_exists.register(early_signals.live_plan_exists)
+        early_warning_hooks.plan_annotations.register(early_signals.plan_annotations)
         early_warning_hooks.support_periods.register(early_signals.support_periods)
         # Plans due, evaluations due and plans waiting too long for an approver.
         notifications_hooks.reminders.register("plans")(deadlines.reminders)

@@ -4,7 +4,7 @@ the signals."""
 
 from datetime import timedelta
 
-from django.db.models import Exists, Max, Min, OuterRef, Q
+from django.db.models import Exists, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,9 +19,27 @@ from .models import PlanRisk, PlanStatus, RiskFactor, SupportPlan
 STALLED_DAYS = 30
 
 
-def live_plan_exists(semester):
-    """For the early-warning overview: whether the indicator's pupil has a live plan."""
-    return Exists(SupportPlan.objects.live().filter(semester=semester, student=OuterRef("student")))
+def submitted_plans(semester):
+    """The live plans of the semester past their draft (submitted, approved, …): only such a
+    plan takes a flagged pupil off the call to action; an empty draft does not, nor a returned
+    one until it is submitted again."""
+    return SupportPlan.objects.live().filter(semester=semester).exclude(status=PlanStatus.DRAFT)
+
+
+def plan_annotations(semester):
+    """For an indicator queryset: ``has_plan`` (a submitted plan of the semester) and
+    ``draft_plan_id`` (the pupil's unsubmitted draft of the semester, to open instead of
+    creating a plan that would be refused)."""
+    return {
+        "has_plan": Exists(submitted_plans(semester).filter(student=OuterRef("student"))),
+        "draft_plan_id": Subquery(
+            SupportPlan.objects.filter(
+                semester=semester, student=OuterRef("student"), status=PlanStatus.DRAFT
+            )
+            .order_by("kind", "pk")
+            .values("pk")[:1]
+        ),
+    }
 
 
 def support_periods(student):
@@ -46,13 +64,15 @@ def support_periods(student):
 
 
 def flagged_without_plan(students, semester):
-    """Pupils among ``students`` flagged "at risk" or higher with no live plan this semester:
-    the class teacher's call to action."""
-    plans = SupportPlan.objects.live().filter(semester=semester, student=OuterRef("student"))
+    """Pupils among ``students`` flagged "at risk" or higher with no submitted plan this
+    semester: the class teacher's call to action. Each has ``draft_plan_id`` when a draft of
+    the semester exists (the action is then to finish it, not to create one)."""
+    annotations = plan_annotations(semester)
     return (
         current_indicators(semester)
         .filter(student__in=students, level__gte=FLAGGED, student__status=Student.Status.ACTIVE)
-        .exclude(Exists(plans))
+        .annotate(**annotations)
+        .filter(has_plan=False)
         .select_related("student", "period")
         .order_by("-level", "student__last_name", "student__first_name", "pk")
     )

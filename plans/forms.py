@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import ValidationError as StdnumError
@@ -39,13 +40,35 @@ class PlanCreateForm(forms.Form):
         label=_("Kind"), choices=SupportPlan.Kind.choices, initial=SupportPlan.Kind.REGULAR
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, openings, chosen=None, **kwargs):
+        """``openings``: the (semester, kind) pairs still free for the pupil
+        (``services.plan_openings``); ``chosen``: the pair the page asked for, if free."""
         super().__init__(*args, **kwargs)
-        today = timezone.localdate()
-        open_semesters = Semester.objects.filter(end_date__gte=today).select_related("school_year")
-        self.fields["semester"].queryset = open_semesters.order_by("start_date")
-        current = open_semesters.filter(start_date__lte=today).first()
-        self.fields["semester"].initial = current or open_semesters.order_by("start_date").first()
+        self.openings = {(semester.pk, kind) for semester, kind in openings}
+        semesters = list(dict.fromkeys(semester for semester, _kind in openings))
+        self.fields["semester"].queryset = (
+            Semester.objects.filter(pk__in=[s.pk for s in semesters])
+            .select_related("school_year")
+            .order_by("start_date")
+        )
+        if chosen is None and openings:
+            today = timezone.localdate()
+            current = [pair for pair in openings if pair[0].start_date <= today]
+            chosen = (current or openings)[0]
+        if chosen is not None:
+            self.fields["semester"].initial, self.fields["kind"].initial = chosen
+        # The kinds still free, so that the form offers only what will succeed.
+        kinds = {kind for _semester, kind in openings}
+        self.fields["kind"].choices = [c for c in SupportPlan.Kind.choices if c[0] in kinds]
+
+    def clean(self):
+        data = super().clean()
+        semester, kind = data.get("semester"), data.get("kind")
+        if semester is not None and kind and (semester.pk, kind) not in self.openings:
+            raise forms.ValidationError(
+                _("This pupil already has a plan of this kind for this semester.")
+            )
+        return data
 
 
 class PlanHeaderForm(forms.ModelForm):
@@ -64,6 +87,19 @@ class PlanHeaderForm(forms.ModelForm):
         return value
 
 
+class GroupedChoiceIterator(ModelChoiceIterator):
+    """A model choice field's choices in groups (``field.group_of(obj)`` names each object's
+    group), in the queryset's order: the select shows an <optgroup> per group. One query."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        groups = {}
+        for obj in self.queryset:
+            groups.setdefault(self.field.group_of(obj), []).append(self.choice(obj))
+        yield from groups.items()
+
+
 class PlanRiskForm(forms.ModelForm):
     class Meta:
         model = PlanRisk
@@ -79,6 +115,9 @@ class PlanRiskForm(forms.ModelForm):
             factors = factors | RiskFactor.objects.filter(pk=self.instance.risk_factor_id)
         factors = factors.select_related("risk_type")
         field = self.fields["risk_factor"]
+        # The dropdown groups the factors under their risk type (an <optgroup> each).
+        field.iterator = GroupedChoiceIterator
+        field.group_of = lambda factor: str(factor.risk_type)
         field.queryset = factors.order_by("risk_type__number", "name")
         field.label_from_instance = lambda f: f"{f.risk_type.number}. {f.display_name}"
         self.fields["level"].required = False

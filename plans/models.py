@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -234,6 +234,12 @@ WAITS_AT = {
 class SupportPlanQuerySet(models.QuerySet):
     def live(self):
         return self.exclude(status=PlanStatus.INACTIVE)
+
+    def with_came_from(self):
+        """Each plan with ``came_from``: the status its last status change left. A draft or a
+        revision that came from "submitted" was returned to its preparer."""
+        last = PlanStatusChange.objects.filter(plan=OuterRef("pk")).order_by("-at", "-pk")
+        return self.annotate(came_from=Subquery(last.values("from_status")[:1]))
 
 
 def _decided_by():
@@ -636,6 +642,15 @@ class SupportMeasure(models.Model):
     def delivered_hours(self):
         """Consultation hours delivered; needs ``SupportMeasure.objects.with_delivery()``."""
         return Decimal(self.delivered_minutes or 0) / 60
+
+    @property
+    def is_over_delivered(self):
+        """More consultation hours delivered than planned (the pages highlight it)."""
+        return (
+            self.measure_type == self.Type.CONSULTATION
+            and self.planned_hours is not None
+            and self.delivered_hours > self.planned_hours
+        )
 
 
 class Consultation(models.Model):

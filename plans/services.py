@@ -31,7 +31,7 @@ from iap_portal.i18n import format_day
 from iap_portal.models import ContentChange
 from iap_portal.users import display_name
 from students.access import can_manage_school
-from students.models import ApprovalLevel, School, SpecialistType, next_level
+from students.models import ApprovalLevel, School, Semester, SpecialistType, next_level
 
 from . import approvals, ceilings, notices
 from .access import (
@@ -176,20 +176,27 @@ STEPS = Steps(
 )
 
 
-def allowed_actions(user, plan, *, can_prepare, delivered=False):
-    """The status buttons this user sees on this plan (names as the templates know them)."""
+def allowed_actions(user, plan, *, can_prepare, delivered=None):
+    """The status buttons this user sees on this plan (names as the templates know them): the
+    steps ``STEPS`` allows, less those the service would refuse for another reason (deleting a
+    plan something was delivered or paid on, evaluating before the window). ``delivered``:
+    ``delivered_anything(plan)`` when the page knows it already."""
     known = {prepares: can_prepare}
     may_allow_early = early_evaluation_problem(plan) is None
     if not may_allow_early:
         # The only step it would answer is not on offer: spare its queries.
         known[can_decide_for_school] = False
     names = STEPS.allowed(user, plan, known=known)
-    hidden = {
-        "delete": delivered,
-        "evaluate": evaluation_problem(plan, by=user) is not None,
-        "allow_early_evaluation": not may_allow_early,
+    refused = {
+        "delete": lambda: deletion_problem(plan, delivered=delivered) is not None,
+        "evaluate": lambda: evaluation_problem(plan, by=user) is not None,
+        "allow_early_evaluation": lambda: not may_allow_early,
     }
-    return ["return" if name == "return_" else name for name in names if not hidden.get(name)]
+    return [
+        "return" if name == "return_" else name
+        for name in names
+        if name not in refused or not refused[name]()
+    ]
 
 
 def semester_has_started(semester, today=None):
@@ -271,6 +278,29 @@ def _insert_plan(*, student, semester, kind, preparer):
     )
     _require(plan is not None, _("The plan could not be numbered; try again."))
     return plan
+
+
+def plan_openings(student, *, today=None):
+    """The (semester, kind) pairs a new plan of the pupil may take, as ``create_plan`` would
+    accept them: a semester not yet ended, and no live plan of that kind in it. In semester
+    order, the regular kind first. The pupil page offers "Create a plan" only for these."""
+    today = today or timezone.localdate()
+    semesters = list(
+        Semester.objects.filter(end_date__gte=today)
+        .select_related("school_year")
+        .order_by("start_date")
+    )
+    taken = set(
+        SupportPlan.objects.live()
+        .filter(student=student, semester__in=semesters)
+        .values_list("semester_id", "kind")
+    )
+    return [
+        (semester, kind)
+        for semester in semesters
+        for kind in SupportPlan.Kind.values
+        if (semester.pk, kind) not in taken
+    ]
 
 
 @transaction.atomic
@@ -727,17 +757,24 @@ def delivered_anything(plan):
     return Consultation.objects.filter(measure__plan=plan).exists() or paid_on_plan(plan)
 
 
+def deletion_problem(plan, *, delivered=None):
+    """Why the plan cannot be deleted beyond its status (``STEPS``), or None: the rule of both
+    ``delete_plan`` and the plan page's "Delete" button (which passes ``delivered``, the answer
+    of ``delivered_anything`` from what the page loaded)."""
+    if delivered_anything(plan) if delivered is None else delivered:
+        return _(
+            "Consultations were delivered or compensation was approved on this plan: it cannot be "
+            "deleted. Suspend it instead."
+        )
+    return None
+
+
 @transaction.atomic
 def delete_plan(*, plan, by):
     """Make the plan inactive ("Dzēst"); only while nothing was delivered or paid."""
     STEPS.check("delete", plan, by)
-    _require(
-        not delivered_anything(plan),
-        _(
-            "Consultations were delivered or compensation was approved on this plan: it cannot be "
-            "deleted. Suspend it instead."
-        ),
-    )
+    problem = deletion_problem(plan)
+    _require(problem is None, problem)
     return _transition(plan, to=PlanStatus.INACTIVE, by=by)
 
 

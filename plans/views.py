@@ -5,6 +5,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,7 +25,7 @@ from students.access import (
     managed_schools,
     require_roles,
 )
-from students.models import SCHOOL_ROLES, ApprovalLevel, Role, SpecialistType
+from students.models import SCHOOL_ROLES, ApprovalLevel, Role, SpecialistType, Student
 
 from . import approvals, ceilings, services
 from .access import (
@@ -41,6 +42,7 @@ from .access import (
     keeps_national_catalogue,
     keeps_ngo_register,
     municipality_ids,
+    my_consultation_measures,
     ngo_register_choice,
     upper_schools,
     visible_ngo_projects,
@@ -150,7 +152,13 @@ def plan_detail(request, pk):
     consultations = list(_consultations(plan))
     can_prepare = can_prepare_plan(request.user, plan.student)
     actions = services.allowed_actions(
-        request.user, plan, can_prepare=can_prepare, delivered=bool(consultations)
+        request.user,
+        plan,
+        can_prepare=can_prepare,
+        # What ``services.delivered_anything`` asks, from what the page loaded: consultations,
+        # or compensation approved (granted claims are in the measures' approved sums).
+        delivered=bool(consultations)
+        or any(m.claim_sums and m.claim_sums["approved"] for m in measures),
     )
     compensated = any(m.measure_type == SupportMeasure.Type.COMPENSATION for m in measures)
     over = ceilings.over_ceilings(plan) if compensated else []
@@ -256,13 +264,57 @@ def _history(plan, limit=30):
 # --- Creating and editing -------------------------------------------------------------------
 
 
+def _chosen_opening(request, openings):
+    """The free (semester, kind) pair a "Create a plan" link asked for (``?semester=&kind=``)."""
+    semester_pk = parse_id(request.GET.get("semester", ""))
+    kind = request.GET.get("kind", SupportPlan.Kind.REGULAR)
+    for semester, free_kind in openings:
+        if (semester_pk is None or semester.pk == semester_pk) and free_kind == kind:
+            return semester, free_kind
+    return None
+
+
+def plan_offers(student, openings, today=None):
+    """The pupil page's "Create a plan" links: this semester's plan (else the next semester's)
+    and, once the regular plan exists, a holiday plan of the same semester; only pairs that
+    ``create_plan`` will accept."""
+    today = today or timezone.localdate()
+    if not openings:
+        return []
+    first = next((s for s, _kind in openings if s.start_date <= today), openings[0][0])
+    free_now = {kind for s, kind in openings if s == first}
+    url = reverse("plan_create", args=[student.pk])
+    offers = []
+    if SupportPlan.Kind.REGULAR in free_now:
+        offers.append((_("Create a plan"), url, True))
+    else:
+        later = next(
+            (s for s, kind in openings if s.start_date > first.start_date and kind == "regular"),
+            None,
+        )
+        if later is not None:
+            offers.append(
+                (
+                    _("Create a plan for %(semester)s") % {"semester": later},
+                    f"{url}?semester={later.pk}",
+                    True,
+                )
+            )
+        if SupportPlan.Kind.HOLIDAY in free_now:
+            offers.append((_("Create a holiday plan"), f"{url}?kind=holiday", False))
+    return offers
+
+
 @login_required
 def plan_create(request, student_pk):
     student = get_student_or_404(request.user, student_pk)
     if not can_prepare_plan(request.user, student):
         raise PermissionDenied
     record_pupil_view(request, student, "new plan")
-    form = PlanCreateForm(request.POST or None)
+    openings = services.plan_openings(student)
+    form = PlanCreateForm(
+        request.POST or None, openings=openings, chosen=_chosen_opening(request, openings)
+    )
     semester = form.fields["semester"].initial
     previous = services.previous_plan(student, semester) if semester else None
     signals = early_warning.signals_for_plan(student, semester) if semester else None
@@ -316,6 +368,7 @@ def plan_create(request, student_pk):
         {
             "form": form,
             "student": student,
+            "openings": openings,
             "previous": previous,
             "signals": signals,
             "suggestions": prefill_suggestions(signals),
@@ -524,7 +577,7 @@ def plan_delete(request, pk):
     return render(
         request,
         "plans/plan_confirm_delete.html",
-        {"plan": plan, "blocked": services.delivered_anything(plan)},
+        {"plan": plan, "blocked": services.deletion_problem(plan)},
     )
 
 
@@ -619,12 +672,7 @@ def consultation_list(request):
     """ "My consultations": the measures assigned to me with planned and delivered hours."""
     require_roles(request.user, *SCHOOL_ROLES)
     measures = (
-        SupportMeasure.objects.filter(
-            responsible=request.user,
-            measure_type=SupportMeasure.Type.CONSULTATION,
-            plan__in=visible_plans(request.user),
-            plan__status__in=PlanStatus.RUNNING,
-        )
+        my_consultation_measures(request.user)
         .select_related("plan__student", "plan__semester__school_year", "specialist_type")
         .with_delivery()
         .order_by("plan__student__last_name", "plan__student__first_name", "pk")
@@ -823,7 +871,9 @@ def pupil_page_plans(request, student):
         .filter(student=student)
         .select_related("semester__school_year")
         .order_by("-semester__start_date", "kind"),
-        "can_prepare_plan": can_prepare_plan(request.user, student),
+        "plan_offers": plan_offers(student, services.plan_openings(student))
+        if student.status == Student.Status.ACTIVE and can_prepare_plan(request.user, student)
+        else [],
     }
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from early_warning.models import Indicator, Level, Thresholds
 from plans.early_signals import flagged_stalled_plans, flagged_without_plan
 from plans.models import Consultation, PlanRisk, PlanStatus, SupportPlan
-from plans.tests.factories import ready_plan, semester_ends_in
+from plans.tests.factories import make_plan, ready_plan, semester_ends_in
 from students.models import Student
 from students.tests.factories import StudentFactory, enrol
 
@@ -61,6 +61,28 @@ def test_a_pupil_with_a_plan_or_only_on_watch_is_no_call_to_action(cast, login):
     # A deleted (inactive) plan is no plan.
     SupportPlan.objects.update(status=PlanStatus.INACTIVE)
     assert [i.student for i in flagged_without_plan(students, semester)] == [cast.student]
+
+
+def test_an_empty_draft_does_not_clear_the_flag_only_a_submitted_plan_does(cast, login):
+    flag(cast, cast.student)
+    students = Student.objects.all()
+    semester = current_semester()
+    draft = make_plan(student=cast.student, preparer=cast.class_teacher, ready=False)
+    # The home page's call to action keeps the pupil, pointing at the draft.
+    [indicator] = flagged_without_plan(students, semester)
+    assert indicator.student == cast.student and indicator.draft_plan_id == draft.pk
+    content = login(cast.class_teacher).get(reverse("home")).content.decode()
+    assert "flagged-heading" in content
+    assert reverse("plan_detail", args=[draft.pk]) in content
+    # The overview says the plan is a draft, and offers no new plan (it would be refused).
+    response = login(cast.coordinator).get(reverse("ew_overview"))
+    [row] = response.context["page"].object_list
+    assert not row.has_plan and row.draft_plan_id == draft.pk
+    assert reverse("plan_create", args=[cast.student.pk]) not in response.content.decode()
+    SupportPlan.objects.filter(pk=draft.pk).update(status=PlanStatus.SUBMITTED)
+    assert list(flagged_without_plan(students, semester)) == []
+    response = login(cast.coordinator).get(reverse("ew_overview"))
+    assert response.context["page"].object_list[0].has_plan
 
 
 def test_only_the_latest_period_of_the_semester_counts(cast, login):
@@ -133,9 +155,10 @@ def test_teacher_home_query_count_is_fixed(cast, login, django_assert_num_querie
     client = login(cast.class_teacher)
     # session, user, memberships, current school year, current semester, classes, their
     # enrollments with pupils, the pupils' plans of the semester, flagged pupils without a
-    # plan, flagged pupils' plans without a consultation for 30 days, decisions on my claims,
-    # the audit row naming the pupils shown
-    with django_assert_num_queries(12):
+    # plan, flagged pupils' plans without a consultation for 30 days, the guide's plans being
+    # prepared, its consultation measures to log, its claims to file and its plans due for
+    # evaluation, decisions on my claims, the audit row naming the pupils shown
+    with django_assert_num_queries(16):
         response = client.get(reverse("home"))
     assert len(response.context["flagged_without_plan"]) == extra - extra // 2
     assert len(response.context["flagged_stalled"]) == extra // 2

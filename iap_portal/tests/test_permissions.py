@@ -38,6 +38,9 @@ PAYEE_KEEPERS = ["social_pedagogue", "coordinator"]
 EXPECTED = {
     "home": {"GET": only(CAST_ROLES, 403), "POST": only(CAST_ROLES, 403)},
     "audit_log": {m: only(COORDINATORS, 403) for m in ("GET", "POST")},
+    # The help pages: every role's, for everyone signed in.
+    "help": {"GET": only(CAST_ROLES, 403), "POST": ACTION_GET},
+    "help_role": {"GET": only(CAST_ROLES, 403), "POST": ACTION_GET},
     "logout_everywhere": {"GET": only(CAST_ROLES, 403), "POST": dict.fromkeys(ROLES, LOGIN)},
     "login": {"GET": PUBLIC, "POST": PUBLIC},
     # Two-factor sign-in: everyone's own settings (the cast has no authenticator yet).
@@ -166,6 +169,8 @@ EXPECTED = {
     # The school's overview of its granted claims; money is paid through payment batches.
     "claim_payments": {"GET": only(COORDINATORS, 403), "POST": ACTION_GET},
     "claim_create": {m: only(PLAN_PREPARERS, 404, specialist=403) for m in ("GET", "POST")},
+    # One more empty expense line of the claim form (htmx).
+    "claim_line_row": {"GET": only(PLAN_PREPARERS, 404, specialist=403), "POST": ACTION_GET},
     "claim_detail": {m: only(PLAN_PREPARERS, 404) for m in ("GET", "POST")},
     "claim_update": {m: only(PLAN_PREPARERS, 404) for m in ("GET", "POST")},
     "claim_submit": {"GET": ACTION_GET, "POST": only(PLAN_PREPARERS, 404)},
@@ -454,7 +459,7 @@ def url_for(name, cast):
         "batch_incoming",
     }:
         kwargs = {"pk": cast_batch(cast).pk}
-    elif name in {"claim_create"}:
+    elif name in {"claim_create", "claim_line_row"}:
         kwargs = {"measure_pk": cast_claim(cast).measure_id}
     elif name == "claim_payee_choose":
         kwargs = {"claim_pk": cast_claim(cast).pk}
@@ -516,6 +521,8 @@ def url_for(name, cast):
             if name == "staff_invitation_withdraw"
             else {"token": invitation.token}
         )
+    elif name == "help_role":
+        kwargs = {"role": "class_teacher"}
     elif name == "password_reset_confirm":
         kwargs = {"uidb64": "MQ", "token": "set-password"}
     elif name == "notification_read":

@@ -73,9 +73,10 @@ def test_home_query_count_does_not_grow_with_pupils(cast, login, django_assert_n
     client = login(cast.class_teacher)
     # session, user, memberships, current school year, current semester, classes, their
     # enrollments with pupils, the pupils' plans of the semester, flagged pupils without a
-    # plan, flagged pupils' plans without a consultation for 30 days, decisions on my claims,
-    # the audit row naming the pupils shown
-    with django_assert_num_queries(12):
+    # plan, flagged pupils' plans without a consultation for 30 days, the guide's plans being
+    # prepared, its consultation measures to log, its claims to file and its plans due for
+    # evaluation, decisions on my claims, the audit row naming the pupils shown
+    with django_assert_num_queries(16):
         response = client.get(reverse("home"))
     assert response.status_code == 200
 
