@@ -76,12 +76,13 @@ class DemoClaims:
             .select_related("plan__semester", "plan__preparer", "plan__student")
             .order_by("pk")
         )
+        current = []
         for measure in measures:
-            rng = random.Random(measure.plan.code)
             if measure.plan.semester.end_date < self.today:
-                self.past(measure, rng)
+                self.past(measure, random.Random(measure.plan.code))
             elif measure.plan.semester.start_date <= self.today:
-                self.current(measure, rng)
+                current.append(measure)
+        self.current(current)
 
     def months(self, measure, until):
         month = measure.start_date.replace(day=1)
@@ -166,20 +167,49 @@ class DemoClaims:
             status = ClaimStatus.REJECTED if rng.random() < 0.08 else ClaimStatus.PAID
             self.claim(measure, month, amount, status, rng)
 
-    def current(self, measure, rng):
-        months = list(self.months(measure, self.today))
-        share = (measure.planned_amount / 5).quantize(Decimal("0.01"))
-        statuses = [
-            ClaimStatus.PAID,
-            ClaimStatus.APPROVED,
-            ClaimStatus.SUBMITTED,
-            ClaimStatus.RETURNED,
-            ClaimStatus.REJECTED,
-            ClaimStatus.DRAFT,
-        ]
-        rng.shuffle(statuses)
-        for month, status in zip(months, statuses, strict=False):
-            self.claim(measure, month, share, status, rng)
+    # The current semester shows every status, dealt in turn (not drawn at random: how many
+    # months have passed by the day the demo is loaded must not leave one out). Two approved:
+    # the payments demo refuses one at the bank and leaves one waiting in a sent batch.
+    CURRENT_STATUSES = (
+        ClaimStatus.PAID,
+        ClaimStatus.APPROVED,
+        ClaimStatus.SUBMITTED,
+        ClaimStatus.RETURNED,
+        ClaimStatus.APPROVED,
+        ClaimStatus.REJECTED,
+        ClaimStatus.DRAFT,
+    )
+    ALONG = (
+        ClaimStatus.PAID,
+        ClaimStatus.REJECTED,
+        ClaimStatus.APPROVED,
+        ClaimStatus.RETURNED,
+        ClaimStatus.SUBMITTED,
+        ClaimStatus.DRAFT,
+    )
+
+    def current(self, measures):
+        """Claims of the current semester: a month each, every status shown."""
+        slots = [(m, month) for m in measures for month in self.months(m, self.today)]
+        if not slots:
+            return
+        # However few months have passed when the demo is loaded, every status is shown: the
+        # last month takes the claims left over (a school files several claims a month).
+        count = len(self.CURRENT_STATUSES)
+        while len(slots) < count:
+            slots.append(slots[-1])
+        dealt = {}
+        for i, (measure, month) in enumerate(slots):
+            dealt.setdefault(measure.pk, []).append((month, self.CURRENT_STATUSES[i % count]))
+        for measure in measures:
+            claims = dealt.get(measure.pk, [])
+            # Within a measure the older months are further along; the claims together stay
+            # below the measure's approved amount.
+            statuses = sorted((status for _, status in claims), key=self.ALONG.index)
+            share = (measure.planned_amount / (len(claims) + 1)).quantize(Decimal("0.01"))
+            rng = random.Random(measure.plan.code)
+            for (month, _), status in zip(claims, statuses, strict=True):
+                self.claim(measure, month, share, status, rng)
 
 
 def create_demo_claims(*, school, users, today):

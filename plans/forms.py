@@ -119,7 +119,7 @@ class PlanRiskForm(forms.ModelForm):
         field.iterator = GroupedChoiceIterator
         field.group_of = lambda factor: str(factor.risk_type)
         field.queryset = factors.order_by("risk_type__number", "name")
-        field.label_from_instance = lambda f: f"{f.risk_type.number}. {f.display_name}"
+        field.label_from_instance = lambda factor: factor.display_name
         self.fields["level"].required = False
 
 

@@ -48,6 +48,11 @@ def check_menu_fits(page):
     if page.viewport_size["width"] >= 1200:
         height = page.evaluate("document.querySelector('nav.navbar').offsetHeight")
         assert height <= 64, f"{page.url}: the menu wraps ({height}px high)"
+        spill = page.evaluate(
+            "document.querySelector('nav.navbar').scrollWidth"
+            " - document.querySelector('nav.navbar').clientWidth"
+        )
+        assert spill <= 0, f"{page.url}: the menu spills {spill}px past the window's edge"
 
 
 def check_page(page, shots, name):

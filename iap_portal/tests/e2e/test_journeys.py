@@ -191,8 +191,8 @@ def test_a_claim_over_what_remains_is_saved_as_a_draft_and_submitted_once_fixed(
     page.locator(f"a[href='/measures/{measure.pk}/claims/new/']").click()
     page.wait_for_url(f"{base}/measures/{measure.pk}/claims/new/")
     summary = page.locator("main h1 + p").inner_text()
-    assert "apstiprināts 100,00 €" in summary
-    assert "pieteikts 20,00 €, izmaksāts 20,00 €, atlicis 80,00 €" in summary
+    assert "apstiprināti 100,00 €" in summary
+    assert "pieteikti 20,00 €, izmaksāti 20,00 €, atlikums 80,00 €" in summary
     page.fill("#id_month", today().strftime("%Y-%m"))
     page.fill("#id_lines-0-date", today().isoformat())
     page.fill("#id_lines-0-description", "Mēneša biļete")
@@ -209,7 +209,7 @@ def test_a_claim_over_what_remains_is_saved_as_a_draft_and_submitted_once_fixed(
         page.locator(f"form[action='/claims/{claim.pk}/submit/'] button").click()
     refusal = page.locator(".alert-danger").inner_text()
     check_page(page, shots, "claim-refused")
-    assert "par 70,00 EUR pārsniedz" in refusal and "(80,00 EUR)" in refusal
+    assert "par 70,00 € pārsniedz" in refusal and "(80,00 €)" in refusal
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.DRAFT
 
